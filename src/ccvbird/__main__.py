@@ -1,0 +1,3 @@
+from ccvbird.entrypoints.cli import main
+
+main()

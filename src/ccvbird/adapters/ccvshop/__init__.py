@@ -1,0 +1,1 @@
+"""CCV Shop: wire models and their translation into domain orders."""

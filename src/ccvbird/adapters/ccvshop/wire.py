@@ -1,0 +1,365 @@
+"""CCV Shop wire models: tolerant of what real shops send, strict about money.
+
+What real shops send differs from CCV's documentation in small ways (see
+``../shared/reference/ccvshop-api.md`` §8): ids arrive as strings or ints, optional text as
+``null`` or ``""``, the delivery address as a block of empty strings when it equals the billing
+address, ``discountcoupon`` empty or missing. These models accept all of that and translate the
+order into :class:`ccvbird.domain.order.Order`.
+
+Money is never a float: JSON is parsed with ``parse_float=Decimal`` (:func:`loads`), and the
+money type below refuses a float outright so a caller that forgot cannot slip one in.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
+
+from ccvbird.domain.errors import InvalidOrderData
+from ccvbird.domain.money import ZERO, MoneyTypeError, to_decimal
+from ccvbird.domain.order import (
+    Address,
+    Coupon,
+    Customer,
+    Order,
+    OrderRow,
+    ReportedTotals,
+    RowKind,
+    RowOption,
+)
+
+
+def loads(data: bytes | str) -> Any:
+    """Parse CCV JSON with every non-integer number as an exact Decimal."""
+    return json.loads(data, parse_float=Decimal)
+
+
+#: Moneybird accepts amounts within ±1,000,000,000; anything larger is not a real order.
+MONEY_LIMIT = Decimal(1_000_000_000)
+
+
+def _money(value: object) -> Decimal:
+    try:
+        amount = to_decimal(value, field="value")
+    except MoneyTypeError as exc:
+        raise ValueError(str(exc).removeprefix("value: ")) from None
+    if abs(amount) >= MONEY_LIMIT:
+        raise ValueError(f"{value} is out of range")
+    return amount
+
+
+def _money_or_zero(value: object) -> Decimal:
+    return ZERO if value is None or value == "" else _money(value)
+
+
+def _text(value: object) -> object:
+    """``null`` and ``""`` mean the same; ids and numbers sent as text become text."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | Decimal):
+        return str(value)
+    return value
+
+
+def _flag(value: object) -> object:
+    return False if value is None or value == "" else value
+
+
+def _datetime(value: object) -> datetime:
+    """ISO-8601 as CCV clients see it (``Z``, ``+00:00``, ``+0000``); naive means UTC."""
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, str) and value.strip():
+        text = value.strip().replace(" ", "T", 1)
+        if len(text) > 5 and text[-5] in "+-" and text[-4:].isdigit():
+            text = f"{text[:-2]}:{text[-2:]}"
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"{value!r} is not an ISO-8601 date-time") from None
+    else:
+        raise ValueError("a date-time is required")
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
+
+
+Money = Annotated[Decimal, BeforeValidator(_money)]
+MoneyOrZero = Annotated[Decimal, BeforeValidator(_money_or_zero)]
+Text = Annotated[str, BeforeValidator(_text)]
+Flag = Annotated[bool, BeforeValidator(_flag)]
+Timestamp = Annotated[datetime, BeforeValidator(_datetime)]
+
+
+class _Wire(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class WireRowAttribute(_Wire):
+    option_name: Text = ""
+    value_name: Text = ""
+    price: MoneyOrZero = ZERO
+
+
+class WireOrderRow(_Wire):
+    id: Text = ""
+    product_type: Text = "product"
+    product_name: Text = ""
+    product_number: Text = ""
+    sub_sku_number: Text = ""
+    count: Money
+    price: MoneyOrZero = ZERO
+    discount: MoneyOrZero = ZERO
+    total_price: Money
+    total_price_with_attributes: Annotated[
+        Decimal | None, BeforeValidator(lambda v: None if v is None else _money(v))
+    ] = None
+    tax: Money
+    attributes: Annotated[list[WireRowAttribute], BeforeValidator(lambda v: v or [])] = []
+
+    @property
+    def is_deposit(self) -> bool:
+        kind = self.product_type.lower()
+        return any(word in kind for word in ("deposit", "statiegeld", "borg"))
+
+
+class WireRowCollection(_Wire):
+    items: list[WireOrderRow]
+    next: Text = ""
+
+
+class WireAddress(_Wire):
+    company: Text = ""
+    first_name: Text = ""
+    last_name: Text = ""
+    full_name: Text = ""
+    address_line_1: Text = ""
+    address_line_2: Text = ""
+    street: Text = ""
+    housenumber: Text = ""
+    housenumber_suffix: Text = ""
+    zipcode: Text = ""
+    city: Text = ""
+    country_code: Text = ""
+    telephone: Text = ""
+    mobile: Text = ""
+
+    def is_empty(self) -> bool:
+        return not any(
+            (self.full_name, self.first_name, self.last_name, self.company, self.address_line_1,
+             self.street, self.zipcode, self.city, self.country_code)
+        )  # fmt: skip
+
+    def to_domain(self) -> Address:
+        line_1 = self.address_line_1
+        if not line_1 and self.street:
+            number = f"{self.housenumber}{self.housenumber_suffix}".strip()
+            line_1 = f"{self.street} {number}".strip()
+        return Address(
+            company=self.company.strip(),
+            first_name=self.first_name.strip(),
+            last_name=self.last_name.strip(),
+            full_name=self.full_name.strip(),
+            address_line_1=line_1.strip(),
+            address_line_2=self.address_line_2.strip(),
+            zipcode=self.zipcode.strip(),
+            city=self.city.strip(),
+            country_code=self.country_code.strip().upper(),
+            phone=(self.telephone or self.mobile).strip(),
+        )
+
+
+class WireCustomer(_Wire):
+    billingaddress: Annotated[WireAddress, BeforeValidator(lambda v: v or {})] = WireAddress()
+    deliveryaddress: Annotated[WireAddress, BeforeValidator(lambda v: v or {})] = WireAddress()
+    email: Text = ""
+    email_invoice: Text = ""
+    customertype: Text = ""
+    btw: Text = ""
+    kvk: Text = ""
+
+
+class WireCoupon(_Wire):
+    code: Text = ""
+    discount: MoneyOrZero = ZERO
+    type: Text = ""
+
+
+class WireUser(_Wire):
+    id: Text = ""
+
+
+class WireOrder(_Wire):
+    id: Text
+    ordernumber: Text = ""
+    ordernumber_full: Text = ""
+    create_date: Timestamp
+    status: int | None = None
+    is_completed: bool | None = None
+    paid: Flag = False
+    currency: Text = "EUR"
+    orderedinlng: Text = ""
+    order_row_taxes_included: Flag = True
+    shipping_tax_percentage: MoneyOrZero = ZERO
+    is_intra_community_order: Flag = False
+    is_platform_sale: Flag = False
+    total_orderrow_price: MoneyOrZero = ZERO
+    total_shipping: MoneyOrZero = ZERO
+    total_discounts: MoneyOrZero = ZERO
+    total_price: Money
+    total_tax: MoneyOrZero = ZERO
+    paymethod_id: Text = ""
+    paymethod: Text = ""
+    paymethod_label: Text = ""
+    paymethod_costs: MoneyOrZero = ZERO
+    extra_payment_option: Text = ""
+    extra_payment_option_price: MoneyOrZero = ZERO
+    credit_point_discount: MoneyOrZero = ZERO
+    extra_costs: MoneyOrZero = ZERO
+    extra_costs_description: Text = ""
+    transaction_id: Text = ""
+    user: Annotated[WireUser, BeforeValidator(lambda v: v or {})] = WireUser()
+    discountcoupon: Annotated[WireCoupon, BeforeValidator(lambda v: v or {})] = WireCoupon()
+    customer: Annotated[WireCustomer, BeforeValidator(lambda v: v or {})] = WireCustomer()
+
+    @property
+    def number(self) -> str:
+        return self.ordernumber_full or self.ordernumber
+
+    def to_domain(self, rows: list[WireOrderRow]) -> Order:
+        """The domain order, with CCV's quirks resolved (documented field by field)."""
+        customer = self.customer
+        delivery = (
+            None if customer.deliveryaddress.is_empty() else customer.deliveryaddress.to_domain()
+        )
+        coupon_wire = self.discountcoupon
+        coupon = (
+            Coupon(code=coupon_wire.code.strip(), value=coupon_wire.discount, kind=coupon_wire.type)
+            if coupon_wire.code.strip()
+            else None
+        )
+        completed = self.is_completed if self.is_completed is not None else self.status is not None
+        return Order(
+            order_id=self.id,
+            number=self.number,
+            created_at=self.create_date,
+            status=self.status,
+            is_completed=bool(completed),
+            paid=self.paid,
+            currency=(self.currency or "EUR").upper(),
+            prices_include_vat=self.order_row_taxes_included,
+            customer=Customer(
+                email=(customer.email or customer.email_invoice).strip().lower(),
+                billing=customer.billingaddress.to_domain(),
+                delivery=delivery,
+                is_business=customer.customertype.lower() == "b2b",
+                vat_number=customer.btw.replace(" ", "").replace(".", "").upper(),
+                coc_number=customer.kvk.strip(),
+                account_id=self.user.id,
+            ),
+            rows=tuple(_row_to_domain(row) for row in rows),
+            total_paid=self.total_price,
+            shipping=self.total_shipping,
+            shipping_vat_percentage=self.shipping_tax_percentage,
+            payment_costs=self.paymethod_costs,
+            payment_method=self.paymethod,
+            payment_method_id=self.paymethod_id,
+            payment_method_label=self.paymethod_label,
+            payment_option=self.extra_payment_option,
+            payment_option_price=self.extra_payment_option_price,
+            extra_costs=self.extra_costs,
+            extra_costs_description=self.extra_costs_description.strip(),
+            discounts_total=self.total_discounts,
+            coupon=coupon,
+            credit_point_discount=self.credit_point_discount,
+            intra_community=self.is_intra_community_order,
+            platform_sale=self.is_platform_sale,
+            transaction_id=self.transaction_id,
+            language=self.orderedinlng,
+            reported=ReportedTotals(orderrows=self.total_orderrow_price, tax=self.total_tax),
+        )
+
+
+def _row_to_domain(row: WireOrderRow) -> OrderRow:
+    # CCV documents total_price_with_attributes as the row total including option surcharges;
+    # when a shop leaves it out, total_price is the row total.
+    total = (
+        row.total_price_with_attributes
+        if row.total_price_with_attributes is not None
+        else row.total_price
+    )
+    return OrderRow(
+        row_id=row.id,
+        name=row.product_name.strip(),
+        quantity=row.count,
+        total=total,
+        vat_percentage=row.tax,
+        kind=RowKind.DEPOSIT if row.is_deposit else RowKind.PRODUCT,
+        options=tuple(
+            RowOption(name=a.option_name.strip(), value=a.value_name.strip(), surcharge=a.price)
+            for a in row.attributes
+        ),
+        sku=row.sub_sku_number or row.product_number,
+    )
+
+
+def _field_path(loc: tuple[int | str, ...]) -> str:
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else part
+    return path
+
+
+def invalid_data(exc: ValidationError, prefix: str = "") -> InvalidOrderData:
+    """The first validation error as an :class:`InvalidOrderData` naming the field."""
+    first = exc.errors(include_url=False)[0]
+    loc = tuple(first["loc"])
+    path = _field_path(((prefix,) if prefix else ()) + loc)
+    message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "missing":
+        message = "missing"
+    return InvalidOrderData(path or prefix or "order", message)
+
+
+def parse_order(order_body: Any, rows_body: Any) -> Order:
+    """A domain order from the bodies of ``GET /orders/:id`` and ``GET /orders/:id/orderrows``.
+
+    ``rows_body`` is the collection (``{"items": [...]}``) or, tolerated, a bare list of rows.
+    Raises :class:`InvalidOrderData` naming the first malformed field.
+    """
+    if not isinstance(order_body, dict):
+        raise InvalidOrderData("order", "expected a JSON object")
+    try:
+        order = WireOrder.model_validate(order_body)
+    except ValidationError as exc:
+        raise invalid_data(exc, "order") from None
+    if isinstance(rows_body, list):
+        rows_body = {"items": rows_body}
+    if not isinstance(rows_body, dict):
+        raise InvalidOrderData("orderrows", "expected a JSON object with items")
+    try:
+        rows = WireRowCollection.model_validate(rows_body)
+    except ValidationError as exc:
+        raise invalid_data(exc, "orderrows") from None
+    return order.to_domain(rows.items)
+
+
+def decode_order_file(data: bytes) -> Order:
+    """Decode the ``ccvbird preview`` input: ``{"order": ..., "orderrows": ...}``."""
+    try:
+        document = loads(data)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InvalidOrderData("file", f"not valid JSON ({exc})") from None
+    if not isinstance(document, dict):
+        raise InvalidOrderData("file", 'expected an object with "order" and "orderrows"')
+    for key in ("order", "orderrows"):
+        if key not in document:
+            raise InvalidOrderData(key, "missing")
+    return parse_order(document["order"], document["orderrows"])

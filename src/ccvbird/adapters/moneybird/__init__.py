@@ -1,0 +1,1 @@
+"""Moneybird: request bodies built from domain invoices and contacts."""

@@ -1,0 +1,484 @@
+"""CCV order in, Moneybird invoice draft out: the heart of ccvbird, with no I/O.
+
+The rules, in the order they are applied (``docs/money.md`` has worked tables for each):
+
+1. One line per product row, with a unit price such that quantity × price is exactly the row
+   total; when no cent price does that (10.00 for 3 pieces), the line is quantity 1 at the row
+   total with the quantity in the description. Deposit rows are 0% lines.
+2. Shipping, payment costs, extra costs and discounts become their own lines. With one VAT rate
+   among the goods they take that rate; with several they are split over the rates pro rata the
+   net goods per rate (the Dutch rule), largest remainder for the last cent. In gross terms that
+   is the same as splitting pro rata the gross goods per rate, which is what is done here.
+3. Every line gets a VAT treatment and the profile's Moneybird tax rate for it; a rate the
+   profile does not map refuses the order, naming the rate.
+4. The total is computed as Moneybird will (VAT rounded per rate) and compared with what the
+   customer paid: equal is fine, a difference within the tolerance becomes a visible rounding
+   line, a larger one refuses the order listing both amounts and the parts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from ccvbird.domain.invoice import (
+    ContactDraft,
+    InvoiceDraft,
+    InvoiceLine,
+    LineKind,
+    Totals,
+    compute_totals,
+)
+from ccvbird.domain.labels import label
+from ccvbird.domain.money import (
+    ZERO,
+    allocate,
+    format_amount,
+    format_quantity,
+    is_exact,
+    quantize,
+)
+from ccvbird.domain.order import Order, OrderRow, RowKind
+from ccvbird.domain.profile import InvoiceDatePolicy, MappingProfile, ShippingVatPolicy
+from ccvbird.domain.vat import TaxKey, VatTreatment, format_percentage, vat_context
+
+ONE = Decimal(1)
+
+
+class ProblemCode(StrEnum):
+    UNMAPPED_VAT_RATE = "unmapped_vat_rate"
+    TOTALS_DO_NOT_RECONCILE = "totals_do_not_reconcile"
+    NO_ROUNDING_TAX_RATE = "no_rounding_tax_rate"
+    MISSING_VAT_NUMBER = "missing_vat_number"
+    NO_ROWS = "no_rows"
+    UNKNOWN_COUPON_TYPE = "unknown_coupon_type"
+    # eligibility (see decisions.py)
+    NOT_COMPLETED = "not_completed"
+    CANCELLED = "cancelled"
+    STATUS_NOT_TRIGGERING = "status_not_triggering"
+    NOT_PAID = "not_paid"
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """A reason an order must not be booked, in words a shop owner understands."""
+
+    code: ProblemCode
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class MappingResult:
+    """The invoice an order becomes, its totals, and what (if anything) stops the booking."""
+
+    draft: InvoiceDraft
+    contact: ContactDraft
+    totals: Totals
+    paid: Decimal
+    problems: tuple[Problem, ...]
+    financial_account_id: str | None
+
+    @property
+    def difference(self) -> Decimal:
+        """What the customer paid minus the invoice total; zero when the booking is exact."""
+        return self.paid - self.totals.incl_vat
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def map_order(
+    order: Order, profile: MappingProfile, *, booking_date: date | None = None
+) -> MappingResult:
+    """Turn ``order`` into the Moneybird invoice it becomes, or say why it must not be booked."""
+    return _Mapper(order, profile).run(booking_date)
+
+
+@lru_cache(maxsize=16)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def invoice_date_for(order: Order, profile: MappingProfile, booking_date: date | None) -> date:
+    """The order date in the shop's time zone (23:30 UTC on 31 March is 1 April in Amsterdam)."""
+    if profile.invoice_date is InvoiceDatePolicy.BOOKING_DATE and booking_date is not None:
+        return booking_date
+    return order.created_at.astimezone(_zone(profile.timezone)).date()
+
+
+def describe_row(row: OrderRow) -> str:
+    """``T-shirt (Maat: L, Kleur: rood)``: the product with the options the customer chose."""
+    chosen = [
+        f"{o.name}: {o.value}" if o.name else o.value for o in row.options if o.value or o.name
+    ]
+    return f"{row.name} ({', '.join(chosen)})" if chosen else row.name
+
+
+def unit_price(quantity: Decimal, total: Decimal, description: str) -> tuple[Decimal, Decimal, str]:
+    """Quantity and a cent unit price whose product is exactly ``total``.
+
+    Falls back to quantity 1 at the total, with the quantity moved into the description, when no
+    cent price is exact (3 pieces for 10.00).
+    """
+    if quantity > 0:
+        price = total / quantity
+        if is_exact(price) and price * quantity == total:
+            return quantity, quantize(price), description
+    return ONE, total, f"{format_quantity(quantity)} × {description}"
+
+
+class _Mapper:
+    """One mapping run; small methods over shared, read-only inputs."""
+
+    def __init__(self, order: Order, profile: MappingProfile) -> None:
+        self.order = order
+        self.profile = profile
+        self.language = profile.language
+        customer = order.customer
+        self.vat = vat_context(
+            destination_country=customer.destination_country,
+            intra_community=order.intra_community,
+            platform_sale=order.platform_sale,
+            is_business_with_vat_number=bool(customer.vat_number),
+            oss_enabled=profile.oss,
+        )
+        self.problems: list[Problem] = []
+
+    # -- the run ----------------------------------------------------------------------------
+
+    def run(self, booking_date: date | None) -> MappingResult:
+        order, profile = self.order, self.profile
+        self._check_order_level_facts()
+        lines = [self._product_line(row) for row in order.rows]
+        goods = self._goods_per_rate(order.rows)
+        for kind, description, amount, ledger in self._order_level_amounts(goods):
+            lines.extend(self._split(kind, description, amount, ledger, goods))
+        self._check_mapped(lines)
+
+        totals = compute_totals(lines, prices_include_vat=order.prices_include_vat)
+        difference = order.total_paid - totals.incl_vat
+        if difference and abs(difference) <= profile.rounding_tolerance:
+            rounding = self._rounding_line(difference)
+            if rounding is not None:
+                lines.append(rounding)
+                totals = compute_totals(lines, prices_include_vat=order.prices_include_vat)
+        elif difference:
+            self.problems.append(self._not_reconciled(lines, totals))
+
+        draft = InvoiceDraft(
+            reference=order.number,
+            invoice_date=invoice_date_for(order, profile, booking_date),
+            currency=order.currency,
+            prices_include_vat=order.prices_include_vat,
+            lines=tuple(lines),
+            workflow_id=profile.workflow_id,
+            document_style_id=profile.document_style_id,
+        )
+        return MappingResult(
+            draft=draft,
+            contact=contact_for(order),
+            totals=totals,
+            paid=order.total_paid,
+            problems=tuple(self.problems),
+            financial_account_id=profile.payment_account_for(order),
+        )
+
+    # -- checks -------------------------------------------------------------------------------
+
+    def _check_order_level_facts(self) -> None:
+        order = self.order
+        if not order.rows:
+            self.problems.append(
+                Problem(
+                    ProblemCode.NO_ROWS,
+                    "The order has no product rows, so there is nothing to invoice.",
+                )
+            )
+        if order.intra_community and not order.customer.vat_number:
+            self.problems.append(
+                Problem(
+                    ProblemCode.MISSING_VAT_NUMBER,
+                    "The order is marked intra-community (VAT reverse charged) but the "
+                    "customer has no VAT number; a reverse-charge invoice must show it. "
+                    "Add the VAT number in CCV Shop or charge VAT.",
+                )
+            )
+
+    def _check_mapped(self, lines: list[InvoiceLine]) -> None:
+        unmapped = sorted({line.tax for line in lines if line.tax_rate_id is None})
+        for key in unmapped:
+            self.problems.append(
+                Problem(
+                    ProblemCode.UNMAPPED_VAT_RATE,
+                    f"No Moneybird tax rate is set for {key.describe()}. Choose one for "
+                    f"{key.profile_key()} in the profile; ccvbird never books a VAT rate it was "
+                    "not told about.",
+                )
+            )
+
+    # -- product rows ---------------------------------------------------------------------------
+
+    def _row_tax(self, row: OrderRow) -> TaxKey:
+        if row.kind is RowKind.DEPOSIT:
+            return self.vat.key_for(ZERO)
+        return self.vat.key_for(row.vat_percentage)
+
+    def _product_line(self, row: OrderRow) -> InvoiceLine:
+        tax = self._row_tax(row)
+        quantity, price, description = unit_price(
+            row.quantity, quantize(row.total), describe_row(row)
+        )
+        return self._line(LineKind.PRODUCT, description, quantity, price, tax, None)
+
+    def _goods_per_rate(self, rows: tuple[OrderRow, ...]) -> dict[TaxKey, Decimal]:
+        """Goods value per VAT key (deposits excluded): the weights for order-level amounts."""
+        goods: dict[TaxKey, Decimal] = {}
+        for row in rows:
+            if row.kind is RowKind.PRODUCT:
+                key = self._row_tax(row)
+                goods[key] = goods.get(key, ZERO) + row.total
+        return goods
+
+    # -- order-level amounts ----------------------------------------------------------------------
+
+    def _order_level_amounts(
+        self, goods: dict[TaxKey, Decimal]
+    ) -> list[tuple[LineKind, str, Decimal, str | None]]:
+        """(kind, description, amount, ledger override) for every non-zero order-level amount."""
+        order, ledgers, lang = self.order, self.profile.ledger_accounts, self.language
+        amounts: list[tuple[LineKind, str, Decimal, str | None]] = []
+        amounts.append(
+            (LineKind.SHIPPING, label(lang, "shipping"), order.shipping, ledgers.shipping)
+        )
+        payment_label = label(lang, "payment_costs")
+        if order.payment_method_label:
+            payment_label = f"{payment_label} {order.payment_method_label}"
+        amounts.append(
+            (LineKind.PAYMENT_COSTS, payment_label, order.payment_costs, ledgers.payment_costs)
+        )
+        amounts.append(
+            (
+                LineKind.PAYMENT_COSTS,
+                order.payment_option or label(lang, "payment_costs"),
+                order.payment_option_price,
+                ledgers.payment_costs,
+            )
+        )
+        amounts.append(
+            (
+                LineKind.EXTRA_COSTS,
+                order.extra_costs_description or label(lang, "extra_costs"),
+                order.extra_costs,
+                ledgers.extra_costs,
+            )
+        )
+        goods_total = sum((v for v in goods.values() if v > 0), ZERO)
+        coupon_part, cart_part = self._discount_parts(goods_total)
+        if order.coupon is not None and coupon_part:
+            coupon_label = label(lang, "coupon", code=order.coupon.code)
+            if order.coupon.is_percentage:
+                coupon_label += f" ({format_percentage(order.coupon.value)}%)"
+            amounts.append((LineKind.DISCOUNT, coupon_label, -coupon_part, ledgers.discounts))
+        amounts.append(
+            (LineKind.DISCOUNT, label(lang, "cart_discount"), -cart_part, ledgers.discounts)
+        )
+        amounts.append(
+            (
+                LineKind.DISCOUNT,
+                label(lang, "credit_points"),
+                -abs(order.credit_point_discount),
+                ledgers.discounts,
+            )
+        )
+        return [
+            (kind, text, quantize(amount), ledger)
+            for kind, text, amount, ledger in amounts
+            if amount
+        ]
+
+    def _discount_parts(self, goods_total: Decimal) -> tuple[Decimal, Decimal]:
+        """Split the order's discounts into (coupon, cart discount), both positive.
+
+        CCV documents ``total_discounts`` as including the coupon discount; by default the
+        coupon's share is taken out of it (the rest is a cart discount). With
+        ``coupon_in_total_discounts = false`` the coupon comes on top of ``total_discounts``.
+        """
+        order = self.order
+        total = abs(order.discounts_total)
+        coupon = order.coupon
+        if coupon is None:
+            return ZERO, total
+        computed: Decimal | None = None
+        if coupon.is_percentage:
+            computed = quantize(goods_total * coupon.value / 100)
+        elif coupon.is_fixed_amount:
+            computed = quantize(abs(coupon.value))
+        if self.profile.coupon_in_total_discounts:
+            if computed is None or computed <= 0 or computed >= total:
+                return total, ZERO
+            return computed, total - computed
+        if computed is None:
+            if coupon.value:
+                self.problems.append(
+                    Problem(
+                        ProblemCode.UNKNOWN_COUPON_TYPE,
+                        f"Coupon {coupon.code!r} has type {coupon.kind!r}, which ccvbird cannot "
+                        "turn into an amount. Set coupon_in_total_discounts = true in the profile "
+                        "if CCV already counts the coupon in the order's discounts.",
+                    )
+                )
+            return ZERO, total
+        return computed, total
+
+    def _split(
+        self,
+        kind: LineKind,
+        description: str,
+        amount: Decimal,
+        ledger: str | None,
+        goods: dict[TaxKey, Decimal],
+    ) -> list[InvoiceLine]:
+        """One line per VAT rate among the goods, pro rata, summing exactly to ``amount``."""
+        weights = {key: value for key, value in goods.items() if value > 0}
+        shop_rate = (
+            kind is LineKind.SHIPPING and self.profile.shipping_vat is ShippingVatPolicy.SHOP_RATE
+        )
+        if shop_rate or not weights:
+            # No goods value to spread over (or the profile asks for it): the shop's shipping rate.
+            key = self.vat.key_for(self.order.shipping_vat_percentage)
+            return [self._line(kind, description, ONE, amount, key, ledger)]
+        if len(weights) == 1:
+            (key,) = weights
+            return [self._line(kind, description, ONE, amount, key, ledger)]
+        keys = sorted(weights, key=lambda k: (-k.percentage, k.treatment, k.country))
+        parts = allocate(amount, [weights[k] for k in keys])
+        return [
+            self._line(kind, f"{description} ({self._rate_label(key)})", ONE, part, key, ledger)
+            for key, part in zip(keys, parts, strict=True)
+            if part
+        ]
+
+    def _rate_label(self, key: TaxKey) -> str:
+        pct = format_percentage(key.percentage)
+        if key.country:
+            return label(self.language, "rate_country", percentage=pct, country=key.country)
+        text = label(self.language, "rate", percentage=pct)
+        extra = {
+            VatTreatment.REVERSE_CHARGE: "reverse_charge",
+            VatTreatment.EXPORT: "export",
+            VatTreatment.PLATFORM: "platform",
+        }.get(key.treatment)
+        return f"{text}, {label(self.language, extra)}" if extra else text
+
+    # -- rounding and reconciliation --------------------------------------------------------------
+
+    def _rounding_line(self, difference: Decimal) -> InvoiceLine | None:
+        domestic_zero = TaxKey(VatTreatment.DOMESTIC, ZERO)
+        rate_id = self.profile.rounding_tax_rate_id or self.profile.tax_rate_id(domestic_zero)
+        if rate_id is None:
+            self.problems.append(
+                Problem(
+                    ProblemCode.NO_ROUNDING_TAX_RATE,
+                    f"The invoice total differs from the amount paid by "
+                    f"{format_amount(difference)}, "
+                    "within the rounding tolerance, but the profile has no tax rate for a rounding "
+                    'line. Set rounding.tax_rate_id (or tax_rates.domestic."0").',
+                )
+            )
+            return None
+        ledgers = self.profile.ledger_accounts
+        return InvoiceLine(
+            kind=LineKind.ROUNDING,
+            description=label(self.language, "rounding"),
+            quantity=ONE,
+            price=difference,
+            tax=domestic_zero,
+            tax_rate_id=rate_id,
+            ledger_account_id=ledgers.rounding or ledgers.revenue,
+        )
+
+    def _not_reconciled(self, lines: list[InvoiceLine], totals: Totals) -> Problem:
+        order = self.order
+        by_kind: dict[LineKind, Decimal] = {}
+        for line in lines:
+            by_kind[line.kind] = by_kind.get(line.kind, ZERO) + line.amount
+        parts = ", ".join(
+            f"{kind.value.replace('_', ' ')} {format_amount(v)}" for kind, v in by_kind.items()
+        )
+        mode = "incl. VAT" if order.prices_include_vat else "excl. VAT"
+        vat = ", ".join(
+            f"{pct}% {format_amount(v)}" for pct, v in totals.vat_by_percentage().items()
+        )
+        return Problem(
+            ProblemCode.TOTALS_DO_NOT_RECONCILE,
+            f"The invoice would total {order.currency} {format_amount(totals.incl_vat)} but the "
+            f"customer paid {order.currency} {format_amount(order.total_paid)} (difference "
+            f"{format_amount(order.total_paid - totals.incl_vat)}, tolerance "
+            f"{format_amount(self.profile.rounding_tolerance)}). "
+            f"Parts ({mode}): {parts}; VAT: {vat}. "
+            f"CCV reports: rows {format_amount(order.reported.orderrows)}, shipping "
+            f"{format_amount(order.shipping)}, discounts {format_amount(order.discounts_total)}, "
+            f"VAT {format_amount(order.reported.tax)}, total {format_amount(order.total_paid)}. "
+            "Check the order in CCV Shop; it is not booked until the amounts agree.",
+        )
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _line(
+        self,
+        kind: LineKind,
+        description: str,
+        quantity: Decimal,
+        price: Decimal,
+        tax: TaxKey,
+        ledger: str | None,
+    ) -> InvoiceLine:
+        ledgers = self.profile.ledger_accounts
+        return InvoiceLine(
+            kind=kind,
+            description=description,
+            quantity=quantity,
+            price=price,
+            tax=tax,
+            tax_rate_id=self.profile.tax_rate_id(tax),
+            ledger_account_id=ledger or ledgers.for_revenue(tax.percentage),
+        )
+
+
+def contact_for(order: Order) -> ContactDraft:
+    """The Moneybird contact for the order's customer (billing address, VAT and KvK numbers)."""
+    customer = order.customer
+    billing = customer.billing
+    firstname, lastname = billing.first_name, billing.last_name
+    if not (billing.company or firstname or lastname):
+        lastname = billing.full_name or customer.email
+    return ContactDraft(
+        email=customer.email,
+        company_name=billing.company,
+        firstname=firstname,
+        lastname=lastname,
+        address1=billing.address_line_1,
+        address2=billing.address_line_2,
+        zipcode=billing.zipcode,
+        city=billing.city,
+        country=billing.country_code or customer.destination_country,
+        phone=billing.phone,
+        tax_number=customer.vat_number,
+        chamber_of_commerce=customer.coc_number,
+    )
+
+
+__all__ = [
+    "MappingResult",
+    "Problem",
+    "ProblemCode",
+    "describe_row",
+    "invoice_date_for",
+    "map_order",
+    "unit_price",
+]

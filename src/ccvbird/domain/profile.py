@@ -1,0 +1,93 @@
+"""A mapping profile: every choice that turns a CCV order into a Moneybird invoice.
+
+The profile is data, validated where it is read (the profile adapter) and immutable here.
+Everything the bookkeeper might want differently is a field with a sensible default; the ids are
+Moneybird ids (strings of digits, larger than 2^53).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+from types import MappingProxyType
+
+from ccvbird.domain.order import STATUS_COMPLETED, Order
+from ccvbird.domain.vat import TaxKey
+
+
+class ShippingVatPolicy(StrEnum):
+    #: Split shipping (like every order-level amount) over the goods' VAT rates, pro rata the
+    #: net goods per rate: the Dutch rule for a mixed basket.
+    PRO_RATA = "pro_rata"
+    #: Book shipping at the shop's own ``shipping_tax_percentage``.
+    SHOP_RATE = "shop_rate"
+
+
+class InvoiceDatePolicy(StrEnum):
+    #: The date the customer ordered, in the shop's time zone.
+    ORDER_DATE = "order_date"
+    #: The date ccvbird books the invoice.
+    BOOKING_DATE = "booking_date"
+
+
+class InvoiceKind(StrEnum):
+    #: A Moneybird sales invoice: Moneybird numbers it and is the invoicer.
+    SALES_INVOICE = "sales_invoice"
+    #: A Moneybird external sales invoice: CCV Shop stays the invoicer, Moneybird books it.
+    EXTERNAL_SALES_INVOICE = "external_sales_invoice"
+
+
+def _frozen(mapping: Mapping[str, str] | None = None) -> Mapping[str, str]:
+    return MappingProxyType(dict(mapping or {}))
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerAccounts:
+    """Moneybird ledger account ids per kind of line; ``None`` means Moneybird's default."""
+
+    revenue: str | None = None
+    revenue_by_rate: Mapping[Decimal, str] = field(default_factory=lambda: MappingProxyType({}))
+    shipping: str | None = None
+    payment_costs: str | None = None
+    extra_costs: str | None = None
+    discounts: str | None = None
+    rounding: str | None = None
+
+    def for_revenue(self, percentage: Decimal) -> str | None:
+        return self.revenue_by_rate.get(percentage, self.revenue)
+
+
+@dataclass(frozen=True, slots=True)
+class MappingProfile:
+    """How one connection books its orders."""
+
+    name: str = "default"
+    tax_rates: Mapping[TaxKey, str] = field(default_factory=lambda: MappingProxyType({}))
+    ledger_accounts: LedgerAccounts = field(default_factory=LedgerAccounts)
+    workflow_id: str | None = None
+    document_style_id: str | None = None
+    payment_accounts: Mapping[str, str] = field(default_factory=_frozen)
+    default_payment_account: str | None = None
+    trigger_statuses: frozenset[int] = frozenset({STATUS_COMPLETED})
+    require_paid: bool = True
+    rounding_tolerance: Decimal = Decimal("0.02")
+    rounding_tax_rate_id: str | None = None
+    shipping_vat: ShippingVatPolicy = ShippingVatPolicy.PRO_RATA
+    invoice_date: InvoiceDatePolicy = InvoiceDatePolicy.ORDER_DATE
+    invoice_kind: InvoiceKind = InvoiceKind.SALES_INVOICE
+    oss: bool = False
+    coupon_in_total_discounts: bool = True
+    language: str = "nl"
+    timezone: str = "Europe/Amsterdam"
+
+    def tax_rate_id(self, key: TaxKey) -> str | None:
+        return self.tax_rates.get(key)
+
+    def payment_account_for(self, order: Order) -> str | None:
+        """The financial account for the order's payment method: by method name, id, default."""
+        for method_key in (order.payment_method, order.payment_method_id):
+            if method_key and method_key in self.payment_accounts:
+                return self.payment_accounts[method_key]
+        return self.default_payment_account

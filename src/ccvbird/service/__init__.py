@@ -1,0 +1,1 @@
+"""Use cases. They orchestrate domain code through the ports and never import an adapter."""
