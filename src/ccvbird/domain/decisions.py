@@ -28,7 +28,7 @@ def booking_blockers(order: Order, profile: MappingProfile) -> tuple[Problem, ..
                 "The customer has not finished checking out (no order number yet).",
             )
         )
-    if order.status == STATUS_CANCELLED:
+    elif order.status == STATUS_CANCELLED:
         problems.append(
             Problem(ProblemCode.CANCELLED, "The order is cancelled; it is never invoiced.")
         )

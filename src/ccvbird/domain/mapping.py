@@ -44,7 +44,14 @@ from ccvbird.domain.money import (
 )
 from ccvbird.domain.order import Order, OrderRow, RowKind
 from ccvbird.domain.profile import InvoiceDatePolicy, MappingProfile, ShippingVatPolicy
-from ccvbird.domain.vat import TaxKey, VatTreatment, format_percentage, vat_context
+from ccvbird.domain.vat import (
+    EU_COUNTRIES,
+    HOME_COUNTRY,
+    TaxKey,
+    VatTreatment,
+    format_percentage,
+    vat_context,
+)
 
 ONE = Decimal(1)
 
@@ -211,13 +218,26 @@ class _Mapper:
 
     def _check_mapped(self, lines: list[InvoiceLine]) -> None:
         unmapped = sorted({line.tax for line in lines if line.tax_rate_id is None})
+        country = self.order.customer.destination_country
         for key in unmapped:
+            hint = ""
+            if (
+                key.treatment is VatTreatment.DOMESTIC
+                and country in EU_COUNTRIES
+                and country != HOME_COUNTRY
+                and not self.profile.oss
+            ):
+                hint = (
+                    f" The goods went to a consumer in {country}: if the shop charges the VAT of "
+                    "the customer's country (OSS), set vat.oss = true and map tax_rates.oss."
+                    f"{country}."
+                )
             self.problems.append(
                 Problem(
                     ProblemCode.UNMAPPED_VAT_RATE,
                     f"No Moneybird tax rate is set for {key.describe()}. Choose one for "
                     f"{key.profile_key()} in the profile; ccvbird never books a VAT rate it was "
-                    "not told about.",
+                    f"not told about.{hint}",
                 )
             )
 

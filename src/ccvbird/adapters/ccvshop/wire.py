@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
+import simplejson
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 
 from ccvbird.domain.errors import InvalidOrderData
@@ -36,6 +37,11 @@ from ccvbird.domain.order import (
 def loads(data: bytes | str) -> Any:
     """Parse CCV JSON with every non-integer number as an exact Decimal."""
     return json.loads(data, parse_float=Decimal)
+
+
+def dumps(document: Any, *, indent: int | None = None) -> str:
+    """Write JSON with Decimals as exact JSON numbers (``12.30``), the way CCV sends amounts."""
+    return simplejson.dumps(document, use_decimal=True, indent=indent, ensure_ascii=False)
 
 
 #: Moneybird accepts amounts within ±1,000,000,000; anything larger is not a real order.
