@@ -216,7 +216,8 @@ def _describe(error: Any) -> str:
         if isinstance(part, int):
             path += f"[{part}]"
         else:
-            key = part if part.replace("_", "").isalnum() else f'"{part}"'
+            bare = part.replace("_", "").isalnum() and not part[0].isdigit()
+            key = part if bare else f'"{part}"'
             path += f".{key}" if path else key
     message = error["msg"].removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":

@@ -18,6 +18,7 @@ The rules, in the order they are applied (``docs/money.md`` has worked tables fo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -33,7 +34,7 @@ from ccvbird.domain.invoice import (
     Totals,
     compute_totals,
 )
-from ccvbird.domain.labels import label
+from ccvbird.domain.labels import LABELS, label
 from ccvbird.domain.money import (
     ZERO,
     allocate,
@@ -155,6 +156,7 @@ class _Mapper:
             oss_enabled=profile.oss,
         )
         self.problems: list[Problem] = []
+        self._keys: dict[Decimal, TaxKey] = {}
 
     # -- the run ----------------------------------------------------------------------------
 
@@ -243,10 +245,14 @@ class _Mapper:
 
     # -- product rows ---------------------------------------------------------------------------
 
+    def _tax_key(self, percentage: Decimal) -> TaxKey:
+        key = self._keys.get(percentage)
+        if key is None:
+            key = self._keys[percentage] = self.vat.key_for(percentage)
+        return key
+
     def _row_tax(self, row: OrderRow) -> TaxKey:
-        if row.kind is RowKind.DEPOSIT:
-            return self.vat.key_for(ZERO)
-        return self.vat.key_for(row.vat_percentage)
+        return self._tax_key(ZERO if row.kind is RowKind.DEPOSIT else row.vat_percentage)
 
     def _product_line(self, row: OrderRow) -> InvoiceLine:
         tax = self._row_tax(row)
@@ -270,56 +276,53 @@ class _Mapper:
         self, goods: dict[TaxKey, Decimal]
     ) -> list[tuple[LineKind, str, Decimal, str | None]]:
         """(kind, description, amount, ledger override) for every non-zero order-level amount."""
-        order, ledgers, lang = self.order, self.profile.ledger_accounts, self.language
-        amounts: list[tuple[LineKind, str, Decimal, str | None]] = []
-        amounts.append(
-            (LineKind.SHIPPING, label(lang, "shipping"), order.shipping, ledgers.shipping)
+        order, ledgers = self.order, self.profile.ledger_accounts
+        words = LABELS[self.language]
+        coupon_part, cart_part = self._discount_parts(
+            sum((v for v in goods.values() if v > 0), ZERO)
         )
-        payment_label = label(lang, "payment_costs")
-        if order.payment_method_label:
-            payment_label = f"{payment_label} {order.payment_method_label}"
-        amounts.append(
-            (LineKind.PAYMENT_COSTS, payment_label, order.payment_costs, ledgers.payment_costs)
-        )
-        amounts.append(
+        candidates: tuple[tuple[LineKind, Decimal, str | None, Callable[[], str]], ...] = (
+            (LineKind.SHIPPING, order.shipping, ledgers.shipping, lambda: words["shipping"]),
             (
                 LineKind.PAYMENT_COSTS,
-                order.payment_option or label(lang, "payment_costs"),
+                order.payment_costs,
+                ledgers.payment_costs,
+                lambda: f"{words['payment_costs']} {order.payment_method_label}".strip(),
+            ),
+            (
+                LineKind.PAYMENT_COSTS,
                 order.payment_option_price,
                 ledgers.payment_costs,
-            )
-        )
-        amounts.append(
+                lambda: order.payment_option or words["payment_costs"],
+            ),
             (
                 LineKind.EXTRA_COSTS,
-                order.extra_costs_description or label(lang, "extra_costs"),
                 order.extra_costs,
                 ledgers.extra_costs,
-            )
-        )
-        goods_total = sum((v for v in goods.values() if v > 0), ZERO)
-        coupon_part, cart_part = self._discount_parts(goods_total)
-        if order.coupon is not None and coupon_part:
-            coupon_label = label(lang, "coupon", code=order.coupon.code)
-            if order.coupon.is_percentage:
-                coupon_label += f" ({format_percentage(order.coupon.value)}%)"
-            amounts.append((LineKind.DISCOUNT, coupon_label, -coupon_part, ledgers.discounts))
-        amounts.append(
-            (LineKind.DISCOUNT, label(lang, "cart_discount"), -cart_part, ledgers.discounts)
-        )
-        amounts.append(
+                lambda: order.extra_costs_description or words["extra_costs"],
+            ),
+            (LineKind.DISCOUNT, -coupon_part, ledgers.discounts, self._coupon_label),
+            (LineKind.DISCOUNT, -cart_part, ledgers.discounts, lambda: words["cart_discount"]),
             (
                 LineKind.DISCOUNT,
-                label(lang, "credit_points"),
                 -abs(order.credit_point_discount),
                 ledgers.discounts,
-            )
+                lambda: words["credit_points"],
+            ),
         )
         return [
-            (kind, text, quantize(amount), ledger)
-            for kind, text, amount, ledger in amounts
+            (kind, describe(), quantize(amount), ledger)
+            for kind, amount, ledger, describe in candidates
             if amount
         ]
+
+    def _coupon_label(self) -> str:
+        coupon = self.order.coupon
+        assert coupon is not None  # only asked for when a coupon share exists
+        text = label(self.language, "coupon", code=coupon.code)
+        if coupon.is_percentage:
+            text += f": {format_percentage(coupon.value)}%"
+        return text
 
     def _discount_parts(self, goods_total: Decimal) -> tuple[Decimal, Decimal]:
         """Split the order's discounts into (coupon, cart discount), both positive.
@@ -370,7 +373,7 @@ class _Mapper:
         )
         if shop_rate or not weights:
             # No goods value to spread over (or the profile asks for it): the shop's shipping rate.
-            key = self.vat.key_for(self.order.shipping_vat_percentage)
+            key = self._tax_key(self.order.shipping_vat_percentage)
             return [self._line(kind, description, ONE, amount, key, ledger)]
         if len(weights) == 1:
             (key,) = weights

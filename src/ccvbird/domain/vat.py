@@ -16,7 +16,7 @@ The rule for a line is "book what was charged":
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 
@@ -68,10 +68,16 @@ class TaxKey:
     treatment: VatTreatment
     percentage: Decimal
     country: str = ""
+    _hash: int = field(default=0, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "percentage", canonical_percentage(self.percentage))
         object.__setattr__(self, "country", self.country.upper())
+        # Keys are looked up for every invoice line; hash once, not per lookup.
+        object.__setattr__(self, "_hash", hash((self.treatment, self.percentage, self.country)))
+
+    def __hash__(self) -> int:
+        return self._hash
 
     def describe(self) -> str:
         """``21% domestic (Dutch VAT)``, ``19% OSS (VAT of the customer's EU country) DE``."""

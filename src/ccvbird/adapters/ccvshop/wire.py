@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 import simplejson
-from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainValidator, ValidationError
 
 from ccvbird.domain.errors import InvalidOrderData
 from ccvbird.domain.money import ZERO, MoneyTypeError, to_decimal
@@ -49,11 +49,17 @@ MONEY_LIMIT = Decimal(1_000_000_000)
 
 
 def _money(value: object) -> Decimal:
-    try:
-        amount = to_decimal(value, field="value")
-    except MoneyTypeError as exc:
-        raise ValueError(str(exc).removeprefix("value: ")) from None
-    if abs(amount) >= MONEY_LIMIT:
+    # Fast paths first: this runs for every amount of every order.
+    if type(value) is Decimal and value.is_finite():
+        amount = value
+    elif type(value) is int:
+        amount = Decimal(value)
+    else:
+        try:
+            amount = to_decimal(value, field="value")
+        except MoneyTypeError as exc:
+            raise ValueError(str(exc).removeprefix("value: ")) from None
+    if not -MONEY_LIMIT < amount < MONEY_LIMIT:
         raise ValueError(f"{value} is out of range")
     return amount
 
@@ -62,15 +68,15 @@ def _money_or_zero(value: object) -> Decimal:
     return ZERO if value is None or value == "" else _money(value)
 
 
-def _text(value: object) -> object:
+def _text(value: object) -> str:
     """``null`` and ``""`` mean the same; ids and numbers sent as text become text."""
+    if type(value) is str:
+        return value
     if value is None:
         return ""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int | Decimal):
+    if isinstance(value, int | Decimal) and not isinstance(value, bool):
         return str(value)
-    return value
+    raise ValueError(f"expected text, got {type(value).__name__}")
 
 
 def _flag(value: object) -> object:
@@ -94,11 +100,11 @@ def _datetime(value: object) -> datetime:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
 
 
-Money = Annotated[Decimal, BeforeValidator(_money)]
-MoneyOrZero = Annotated[Decimal, BeforeValidator(_money_or_zero)]
-Text = Annotated[str, BeforeValidator(_text)]
+Money = Annotated[Decimal, PlainValidator(_money)]
+MoneyOrZero = Annotated[Decimal, PlainValidator(_money_or_zero)]
+Text = Annotated[str, PlainValidator(_text)]
 Flag = Annotated[bool, BeforeValidator(_flag)]
-Timestamp = Annotated[datetime, BeforeValidator(_datetime)]
+Timestamp = Annotated[datetime, PlainValidator(_datetime)]
 
 
 class _Wire(BaseModel):
@@ -122,7 +128,7 @@ class WireOrderRow(_Wire):
     discount: MoneyOrZero = ZERO
     total_price: Money
     total_price_with_attributes: Annotated[
-        Decimal | None, BeforeValidator(lambda v: None if v is None else _money(v))
+        Decimal | None, PlainValidator(lambda v: None if v is None else _money(v))
     ] = None
     tax: Money
     attributes: Annotated[list[WireRowAttribute], BeforeValidator(lambda v: v or [])] = []
@@ -139,20 +145,22 @@ class WireRowCollection(_Wire):
 
 
 class WireAddress(_Wire):
-    company: Text = ""
-    first_name: Text = ""
-    last_name: Text = ""
-    full_name: Text = ""
-    address_line_1: Text = ""
-    address_line_2: Text = ""
-    street: Text = ""
+    # Plain optional strings (validated natively, the hot path of order parsing); ``None`` and
+    # ``""`` are both "empty" and become ``""`` in to_domain().
+    company: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    full_name: str | None = None
+    address_line_1: str | None = None
+    address_line_2: str | None = None
+    street: str | None = None
     housenumber: Text = ""
-    housenumber_suffix: Text = ""
-    zipcode: Text = ""
-    city: Text = ""
-    country_code: Text = ""
-    telephone: Text = ""
-    mobile: Text = ""
+    housenumber_suffix: str | None = None
+    zipcode: str | None = None
+    city: str | None = None
+    country_code: str | None = None
+    telephone: str | None = None
+    mobile: str | None = None
 
     def is_empty(self) -> bool:
         return not any(
@@ -161,21 +169,21 @@ class WireAddress(_Wire):
         )  # fmt: skip
 
     def to_domain(self) -> Address:
-        line_1 = self.address_line_1
+        line_1 = self.address_line_1 or ""
         if not line_1 and self.street:
-            number = f"{self.housenumber}{self.housenumber_suffix}".strip()
+            number = f"{self.housenumber}{self.housenumber_suffix or ''}".strip()
             line_1 = f"{self.street} {number}".strip()
         return Address(
-            company=self.company.strip(),
-            first_name=self.first_name.strip(),
-            last_name=self.last_name.strip(),
-            full_name=self.full_name.strip(),
+            company=(self.company or "").strip(),
+            first_name=(self.first_name or "").strip(),
+            last_name=(self.last_name or "").strip(),
+            full_name=(self.full_name or "").strip(),
             address_line_1=line_1.strip(),
-            address_line_2=self.address_line_2.strip(),
-            zipcode=self.zipcode.strip(),
-            city=self.city.strip(),
-            country_code=self.country_code.strip().upper(),
-            phone=(self.telephone or self.mobile).strip(),
+            address_line_2=(self.address_line_2 or "").strip(),
+            zipcode=(self.zipcode or "").strip(),
+            city=(self.city or "").strip(),
+            country_code=(self.country_code or "").strip().upper(),
+            phone=(self.telephone or self.mobile or "").strip(),
         )
 
 
