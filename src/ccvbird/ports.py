@@ -1,22 +1,29 @@
 """The interfaces the service layer needs from the outside world.
 
-Services depend on these Protocols, never on an adapter, so tests can hand them in-memory fakes
-and bootstrap can hand them the real thing.
+Services depend on these Protocols, never on an adapter, so tests hand them in-memory fakes and
+bootstrap hands them the real clients, the database and the queue.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Protocol
 
-from ccvbird.domain.invoice import InvoiceDraft
-from ccvbird.domain.order import Order
+from ccvbird.domain.invoice import ContactDraft, InvoiceDraft
+from ccvbird.domain.order import Order, OrderSummary
+from ccvbird.domain.profile import MappingProfile
+from ccvbird.domain.sync import OrderRecord, RemoteContact, RemoteInvoice, SyncState
 
 
 class Clock(Protocol):
     """Time, injected so that nothing reads the wall clock behind a test's back."""
 
-    def now(self) -> datetime: ...
+    def now(self) -> datetime:
+        """Aware UTC now."""
+        ...
 
     def today(self) -> date:
         """Today's date in the shop's time zone."""
@@ -35,3 +42,153 @@ class InvoicePayloadRenderer(Protocol):
     def __call__(
         self, draft: InvoiceDraft, /, *, contact_id: str | None = None
     ) -> dict[str, object]: ...
+
+
+class Shop(Protocol):
+    """A CCV shop, read through its API. Orders come complete with their rows."""
+
+    def get_order(self, order_id: str) -> Order: ...
+
+    def iter_orders(
+        self, *, created_from: datetime, created_until: datetime | None = None
+    ) -> Iterator[Order]:
+        """Completed-checkout orders created in the window, oldest first, with their rows."""
+        ...
+
+    def list_orders(
+        self, *, created_from: datetime, created_until: datetime | None = None
+    ) -> Iterator[OrderSummary]:
+        """The same orders without their rows: one request per page, for polling."""
+        ...
+
+
+class Books(Protocol):
+    """A Moneybird administration, written through its API.
+
+    Creates are never repeated blindly by an implementation: when a create's outcome is
+    uncertain it raises, and the engine looks the object up before trying again.
+    """
+
+    def contact_versions(self) -> Mapping[str, int]:
+        """Every contact id with its version (one request)."""
+        ...
+
+    def contacts(self, ids: Iterable[str]) -> list[RemoteContact]:
+        """Full contacts for ``ids`` (archived ones included)."""
+        ...
+
+    def find_contacts_by_email(self, email: str) -> list[RemoteContact]: ...
+
+    def create_contact(self, contact: ContactDraft) -> RemoteContact: ...
+
+    def create_invoice(
+        self, draft: InvoiceDraft, *, contact_id: str, external: bool
+    ) -> RemoteInvoice: ...
+
+    def find_invoice(
+        self, reference: str, *, contact_id: str | None, external: bool
+    ) -> RemoteInvoice | None:
+        """The invoice with this reference, if one exists (adoption after an uncertain create)."""
+        ...
+
+    def get_invoice(self, invoice_id: str, *, external: bool) -> RemoteInvoice: ...
+
+    def send_invoice(self, invoice_id: str) -> RemoteInvoice:
+        """Finalise with delivery method Manual: Moneybird numbers it and e-mails nothing."""
+        ...
+
+    def register_payment(
+        self, invoice: RemoteInvoice, payment: PaymentDraft, *, external: bool
+    ) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentDraft:
+    payment_date: date
+    amount: Decimal
+    financial_account_id: str | None
+    transaction_id: str
+    amount_base: Decimal | None = None  # in the administration's currency, for foreign invoices
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionInfo:
+    """A shop and an administration connected by ccvbird (no secrets: those stay in the store)."""
+
+    id: int
+    name: str
+    shop_url: str
+    administration_id: str
+    profile: MappingProfile
+    start_date: date | None = None
+    paused_reason: str = ""
+    enabled: bool = True
+    last_sync_at: datetime | None = None
+    poll_cursor: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StateCounts:
+    counts: Mapping[SyncState, int] = field(default_factory=dict)
+
+
+class Store(Protocol):
+    """The state database. Every write commits before it returns: a record saved is a record
+    that survives a crash on the very next line."""
+
+    def connection(self, connection_id: int) -> ConnectionInfo: ...
+
+    def connections(self) -> list[ConnectionInfo]: ...
+
+    def record(self, connection_id: int, order_id: str) -> OrderRecord:
+        """The order's record, created (state waiting) when it is new."""
+        ...
+
+    def save(self, record: OrderRecord, event: str, message: str = "") -> None:
+        """Persist the record and append ``event`` to its log, in one transaction."""
+        ...
+
+    def records(
+        self, connection_id: int, *, states: Iterable[SyncState] | None = None
+    ) -> list[OrderRecord]: ...
+
+    def count_states(self, connection_id: int) -> dict[SyncState, int]: ...
+
+    def pause(self, connection_id: int, reason: str) -> None: ...
+
+    def resume(self, connection_id: int) -> None: ...
+
+    def mark_synced(self, connection_id: int, at: datetime, cursor: datetime | None) -> None: ...
+
+    # contacts by normalised e-mail
+    def contact_id_for(self, connection_id: int, email: str) -> str | None: ...
+
+    def remember_contact(self, connection_id: int, email: str, contact_id: str) -> None: ...
+
+    def contact_directory(self, connection_id: int) -> tuple[dict[str, int], datetime | None]:
+        """Known Moneybird contact versions and when the directory was last refreshed."""
+        ...
+
+    def update_contact_directory(
+        self,
+        connection_id: int,
+        contacts: list[RemoteContact],
+        removed: Iterable[str],
+        at: datetime,
+    ) -> None: ...
+
+
+class Queue(Protocol):
+    """Where work goes: triggers only enqueue, the workers decide."""
+
+    def enqueue_order(
+        self, connection_id: int, order_id: str, *, delay_seconds: float = 0
+    ) -> None: ...
+
+
+class TokenStore(Protocol):
+    """Keeps OAuth tokens (encrypted) for a connection; refreshes must be stored at once."""
+
+    def load(self, connection_id: int) -> Mapping[str, object] | None: ...
+
+    def save(self, connection_id: int, token: Mapping[str, object]) -> None: ...

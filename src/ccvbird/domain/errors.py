@@ -32,7 +32,7 @@ class CcvbirdError(Exception):
     """Base of every error ccvbird raises on purpose."""
 
 
-# -- transient --------------------------------------------------------------------------------
+# -- transient ------------------------------------------------------------------------------------
 
 
 class TransientError(CcvbirdError):
@@ -63,7 +63,7 @@ class RequestTimeout(NetworkError):
     """No answer in time. For a write, whether it happened is unknown."""
 
 
-# -- needs the user ---------------------------------------------------------------------------
+# -- needs the user -------------------------------------------------------------------------------
 
 
 class NeedsUserError(CcvbirdError):
@@ -82,7 +82,7 @@ class PermissionDenied(NeedsUserError):
     """The credentials are valid but may not do this (403, missing scope)."""
 
 
-# -- one order --------------------------------------------------------------------------------
+# -- one order ------------------------------------------------------------------------------------
 
 
 class OrderProblem(CcvbirdError):
@@ -109,7 +109,7 @@ class TotalsDoNotReconcile(OrderProblem):
     """The invoice total would differ from what the customer paid by more than the tolerance."""
 
 
-# -- configuration ----------------------------------------------------------------------------
+# -- configuration --------------------------------------------------------------------------------
 
 
 class ConfigError(CcvbirdError):
@@ -120,7 +120,7 @@ class ConfigError(CcvbirdError):
         self.problems = problems or [message]
 
 
-# -- other API refusals -----------------------------------------------------------------------
+# -- other API refusals ---------------------------------------------------------------------------
 
 
 class ApiError(CcvbirdError):

@@ -158,7 +158,7 @@ class _Mapper:
         self.problems: list[Problem] = []
         self._keys: dict[Decimal, TaxKey] = {}
 
-    # -- the run ----------------------------------------------------------------------------
+    # -- the run ----------------------------------------------------------------------------------
 
     def run(self, booking_date: date | None) -> MappingResult:
         order, profile = self.order, self.profile
@@ -197,7 +197,7 @@ class _Mapper:
             financial_account_id=profile.payment_account_for(order),
         )
 
-    # -- checks -------------------------------------------------------------------------------
+    # -- checks -----------------------------------------------------------------------------------
 
     def _check_order_level_facts(self) -> None:
         order = self.order
@@ -243,7 +243,7 @@ class _Mapper:
                 )
             )
 
-    # -- product rows ---------------------------------------------------------------------------
+    # -- product rows -----------------------------------------------------------------------------
 
     def _tax_key(self, percentage: Decimal) -> TaxKey:
         key = self._keys.get(percentage)
@@ -450,7 +450,7 @@ class _Mapper:
             "Check the order in CCV Shop; it is not booked until the amounts agree.",
         )
 
-    # -- helpers ---------------------------------------------------------------------------
+    # -- helpers ----------------------------------------------------------------------------------
 
     def _line(
         self,

@@ -162,3 +162,16 @@ class Order:
     transaction_id: str = ""
     language: str = ""
     reported: ReportedTotals = field(default_factory=ReportedTotals)
+
+
+@dataclass(frozen=True, slots=True)
+class OrderSummary:
+    """An order as a list page shows it, without its rows: enough for polling to see whether
+    anything changed since ccvbird last looked."""
+
+    order_id: str
+    number: str
+    created_at: datetime
+    status: int | None
+    paid: bool
+    is_completed: bool

@@ -81,7 +81,7 @@ class ApiTransport:
         self._sleep = sleep
         self._clock = clock
 
-    # -- hooks --------------------------------------------------------------------------------
+    # -- hooks ------------------------------------------------------------------------------------
 
     def budget_key(self, request: httpx.Request) -> str:
         """Which budget a request counts against (one per token, or per resource and method)."""
@@ -97,7 +97,7 @@ class ApiTransport:
             return ServiceUnavailable(f"{self.service} answered {response.status_code}")
         return CcvbirdError(f"{self.service} answered {response.status_code}")
 
-    # -- sending --------------------------------------------------------------------------------
+    # -- sending ----------------------------------------------------------------------------------
 
     def send(self, request: httpx.Request, *, idempotent: bool) -> httpx.Response:
         """Send ``request``, retrying what is safe to retry; return a 2xx/3xx response or raise.

@@ -141,7 +141,7 @@ class ShopGenerator:
     def api_root(self) -> str:
         return f"{self.settings.host}/api/rest/v1"
 
-    # -- customers ---------------------------------------------------------------------------------
+    # -- customers --------------------------------------------------------------------------------
 
     def _new_customer(
         self, country: str, *, business: bool = False, guest: bool = False
@@ -194,7 +194,7 @@ class ShopGenerator:
             return self._new_customer("NL", business=True)
         return self._new_customer("NL", guest=rng.random() < 0.25)
 
-    # -- rows --------------------------------------------------------------------------------------
+    # -- rows -------------------------------------------------------------------------------------
 
     def _row(
         self, product: Product, count: Decimal, tax: Decimal, gross: bool, order_id: int
@@ -287,7 +287,7 @@ class ShopGenerator:
             "parent": {"href": f"{root}/orders/{order_id}"},
         }
 
-    # -- orders ------------------------------------------------------------------------------------
+    # -- orders -----------------------------------------------------------------------------------
 
     def _scenario(self) -> str:
         roll = self.rng.random()

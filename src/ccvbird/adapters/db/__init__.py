@@ -1,0 +1,1 @@
+"""The state database: tables, migrations, the Store, the shared request budget."""

@@ -1,0 +1,483 @@
+"""The state database behind the ``Store`` port (SQLite by default, PostgreSQL by URL).
+
+Each method is one short transaction that is committed before it returns, so what the engine
+recorded survives a crash on the next line. Secrets are encrypted with the connection's
+:class:`SecretBox` before they reach a table and decrypted only when a client is built.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from ccvbird.adapters.db.tables import (
+    ConnectionRow,
+    ContactRow,
+    DirectoryContactRow,
+    DirectoryEmailRow,
+    OrderEventRow,
+    OrderRecordRow,
+    ProfileRow,
+    WebhookDeliveryRow,
+)
+from ccvbird.adapters.profile_toml import parse_profile
+from ccvbird.adapters.secrets import SecretBox
+from ccvbird.domain.errors import ConfigError
+from ccvbird.domain.sync import OrderRecord, RemoteContact, SyncState, normalise_email
+from ccvbird.ports import ConnectionInfo
+
+RECORD_FIELDS = (
+    "order_number", "reason", "reason_code", "attempts", "next_attempt_at", "order_created_at",
+    "ccv_status", "ccv_paid",
+    "contact_id", "contact_intent", "invoice_id", "invoice_intent", "invoice_number", "sent",
+    "send_intent", "payment_id", "payment_intent", "fingerprint", "booked_total",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionSecrets:
+    """Decrypted credentials of one connection; built into clients, never logged."""
+
+    ccv_public: str
+    ccv_secret: str
+    moneybird: dict[str, Any]
+
+    def __repr__(self) -> str:  # never show secrets, not even in a traceback
+        return f"ConnectionSecrets(ccv_public={self.ccv_public!r}, ccv_secret=***, moneybird=***)"
+
+
+@dataclass(frozen=True, slots=True)
+class EventView:
+    at: datetime
+    event: str
+    state: str
+    message: str
+
+
+class SqlStore:
+    """The ``Store`` port on SQLAlchemy, plus what the CLI and web app need to manage it."""
+
+    def __init__(
+        self, sessions: sessionmaker[Session], box: SecretBox, *, clock: Any = None
+    ) -> None:
+        self._sessions = sessions
+        self._box = box
+        self._now = clock.now if clock is not None else (lambda: datetime.now(UTC))
+
+    @contextmanager
+    def _session(self) -> Iterator[Session]:
+        with self._sessions() as session, session.begin():
+            yield session
+
+    # -- connections ------------------------------------------------------------------------------
+
+    def create_connection(
+        self,
+        *,
+        name: str,
+        shop_url: str,
+        ccv_public: str,
+        ccv_secret: str,
+        moneybird_url: str,
+        administration_id: str,
+        moneybird_credentials: dict[str, Any],
+        profile_toml: str,
+        start_date: date | None = None,
+    ) -> int:
+        parse_profile(profile_toml, source="profile")  # refuse an invalid profile up front
+        now = self._now()
+        with self._session() as session:
+            profile = ProfileRow(name=f"{name} profile", toml=profile_toml, updated_at=now)
+            session.add(profile)
+            session.flush()
+            row = ConnectionRow(
+                name=name,
+                shop_url=shop_url.rstrip("/"),
+                ccv_public=ccv_public,
+                ccv_secret=self._box.encrypt(ccv_secret),
+                moneybird_url=moneybird_url.rstrip("/"),
+                administration_id=administration_id,
+                moneybird_credentials=self._box.encrypt(json.dumps(moneybird_credentials)),
+                profile_id=profile.id,
+                start_date=start_date,
+                enabled=True,
+                paused_reason="",
+                webhook_token=secrets.token_urlsafe(24),
+                created_at=now,
+            )
+            session.add(row)
+            try:
+                session.flush()
+            except IntegrityError:
+                raise ConfigError(
+                    f"a connection for CCV key {ccv_public!r} exists already"
+                ) from None
+            return row.id
+
+    def connection(self, connection_id: int) -> ConnectionInfo:
+        with self._session() as session:
+            row = session.get(ConnectionRow, connection_id)
+            if row is None:
+                raise ConfigError(f"there is no connection {connection_id}")
+            return self._info(session, row)
+
+    def connections(self) -> list[ConnectionInfo]:
+        with self._session() as session:
+            rows = session.scalars(select(ConnectionRow).order_by(ConnectionRow.id)).all()
+            return [self._info(session, row) for row in rows]
+
+    def _info(self, session: Session, row: ConnectionRow) -> ConnectionInfo:
+        profile_row = session.get(ProfileRow, row.profile_id) if row.profile_id else None
+        profile = parse_profile(
+            profile_row.toml if profile_row else "", source=f"profile of {row.name}"
+        )
+        return ConnectionInfo(
+            id=row.id,
+            name=row.name,
+            shop_url=row.shop_url,
+            administration_id=row.administration_id,
+            profile=profile,
+            start_date=row.start_date,
+            paused_reason=row.paused_reason,
+            enabled=row.enabled,
+            last_sync_at=row.last_sync_at,
+            poll_cursor=row.poll_cursor,
+        )
+
+    def secrets(self, connection_id: int) -> ConnectionSecrets:
+        with self._session() as session:
+            row = session.get(ConnectionRow, connection_id)
+            if row is None:
+                raise ConfigError(f"there is no connection {connection_id}")
+            return ConnectionSecrets(
+                ccv_public=row.ccv_public,
+                ccv_secret=self._box.decrypt(row.ccv_secret),
+                moneybird=json.loads(self._box.decrypt(row.moneybird_credentials)),
+            )
+
+    def moneybird_url(self, connection_id: int) -> str:
+        with self._session() as session:
+            row = session.get(ConnectionRow, connection_id)
+            if row is None:
+                raise ConfigError(f"there is no connection {connection_id}")
+            return row.moneybird_url
+
+    def save_moneybird_credentials(self, connection_id: int, credentials: dict[str, Any]) -> None:
+        with self._session() as session:
+            session.execute(
+                update(ConnectionRow)
+                .where(ConnectionRow.id == connection_id)
+                .values(moneybird_credentials=self._box.encrypt(json.dumps(credentials)))
+            )
+
+    def profile_toml(self, connection_id: int) -> str:
+        with self._session() as session:
+            row = session.get(ConnectionRow, connection_id)
+            profile = session.get(ProfileRow, row.profile_id) if row and row.profile_id else None
+            return profile.toml if profile else ""
+
+    def set_profile(self, connection_id: int, toml: str) -> None:
+        parse_profile(toml, source="profile")
+        with self._session() as session:
+            row = session.get(ConnectionRow, connection_id)
+            if row is None or row.profile_id is None:
+                raise ConfigError(f"there is no connection {connection_id}")
+            session.execute(
+                update(ProfileRow)
+                .where(ProfileRow.id == row.profile_id)
+                .values(toml=toml, updated_at=self._now())
+            )
+
+    def webhook_token(self, connection_id: int) -> str:
+        with self._session() as session:
+            row = session.get(ConnectionRow, connection_id)
+            if row is None:
+                raise ConfigError(f"there is no connection {connection_id}")
+            return row.webhook_token
+
+    def connection_for_webhook_token(self, token: str) -> int | None:
+        with self._session() as session:
+            found = session.scalar(
+                select(ConnectionRow.id).where(ConnectionRow.webhook_token == token)
+            )
+            return int(found) if found is not None else None
+
+    def pause(self, connection_id: int, reason: str) -> None:
+        with self._session() as session:
+            session.execute(
+                update(ConnectionRow)
+                .where(ConnectionRow.id == connection_id)
+                .values(paused_reason=reason)
+            )
+
+    def resume(self, connection_id: int) -> None:
+        self.pause(connection_id, "")
+
+    def mark_synced(self, connection_id: int, at: datetime, cursor: datetime | None) -> None:
+        values: dict[str, Any] = {"last_sync_at": at}
+        if cursor is not None:
+            values["poll_cursor"] = cursor
+        with self._session() as session:
+            session.execute(
+                update(ConnectionRow).where(ConnectionRow.id == connection_id).values(**values)
+            )
+
+    def acquire_lease(self, connection_id: int, owner: str, until: datetime) -> bool:
+        """Claim the connection for ``owner`` until ``until``: one worker per connection."""
+        now = self._now()
+        with self._session() as session:
+            result = session.execute(
+                update(ConnectionRow)
+                .where(ConnectionRow.id == connection_id)
+                .where(
+                    (ConnectionRow.lease_until.is_(None))
+                    | (ConnectionRow.lease_until < now)
+                    | (ConnectionRow.lease_owner == owner)
+                )
+                .values(lease_owner=owner, lease_until=until)
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def release_lease(self, connection_id: int, owner: str) -> None:
+        with self._session() as session:
+            session.execute(
+                update(ConnectionRow)
+                .where(ConnectionRow.id == connection_id, ConnectionRow.lease_owner == owner)
+                .values(lease_owner=None, lease_until=None)
+            )
+
+    # -- order records ----------------------------------------------------------------------------
+
+    def record(self, connection_id: int, order_id: str) -> OrderRecord:
+        with self._session() as session:
+            row = self._record_row(session, connection_id, order_id)
+            if row is None:
+                row = OrderRecordRow(
+                    connection_id=connection_id,
+                    order_id=order_id,
+                    state=SyncState.WAITING.value,
+                    updated_at=self._now(),
+                )
+                session.add(row)
+                try:
+                    with session.begin_nested():
+                        session.flush()
+                except IntegrityError:  # another worker created it a moment ago
+                    row = self._record_row(session, connection_id, order_id)
+                    assert row is not None
+            return _to_record(row)
+
+    @staticmethod
+    def _record_row(session: Session, connection_id: int, order_id: str) -> OrderRecordRow | None:
+        return session.scalar(
+            select(OrderRecordRow).where(
+                OrderRecordRow.connection_id == connection_id, OrderRecordRow.order_id == order_id
+            )
+        )
+
+    def save(self, record: OrderRecord, event: str, message: str = "") -> None:
+        now = self._now()
+        with self._session() as session:
+            row = self._record_row(session, record.connection_id, record.order_id)
+            if row is None:
+                raise ConfigError(f"order {record.order_id} has no record")
+            for name in RECORD_FIELDS:
+                setattr(row, name, getattr(record, name))
+            row.state = record.state.value
+            row.updated_at = now
+            record.updated_at = now
+            session.add(
+                OrderEventRow(
+                    record_id=row.id, at=now, event=event, state=row.state, message=message
+                )
+            )
+
+    def records(
+        self,
+        connection_id: int,
+        *,
+        states: Iterable[SyncState] | None = None,
+        search: str = "",
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[OrderRecord]:
+        query = select(OrderRecordRow).where(OrderRecordRow.connection_id == connection_id)
+        if states is not None:
+            query = query.where(OrderRecordRow.state.in_([s.value for s in states]))
+        if search:
+            pattern = f"%{search}%"
+            query = query.where(
+                OrderRecordRow.order_number.ilike(pattern)
+                | OrderRecordRow.order_id.ilike(pattern)
+                | OrderRecordRow.invoice_number.ilike(pattern)
+            )
+        query = query.order_by(OrderRecordRow.order_created_at.desc(), OrderRecordRow.id.desc())
+        if limit is not None:
+            query = query.limit(limit).offset(offset)
+        with self._session() as session:
+            return [_to_record(row) for row in session.scalars(query)]
+
+    def count_states(self, connection_id: int) -> dict[SyncState, int]:
+        with self._session() as session:
+            rows = session.execute(
+                select(OrderRecordRow.state, func.count())
+                .where(OrderRecordRow.connection_id == connection_id)
+                .group_by(OrderRecordRow.state)
+            ).all()
+        return {SyncState(state): int(count) for state, count in rows}
+
+    def events(self, connection_id: int, order_id: str) -> list[EventView]:
+        with self._session() as session:
+            row = self._record_row(session, connection_id, order_id)
+            if row is None:
+                return []
+            events = session.scalars(
+                select(OrderEventRow)
+                .where(OrderEventRow.record_id == row.id)
+                .order_by(OrderEventRow.id)
+            )
+            return [EventView(e.at, e.event, e.state, e.message) for e in events]
+
+    # -- contacts ---------------------------------------------------------------------------------
+
+    def contact_id_for(self, connection_id: int, email: str) -> str | None:
+        key = normalise_email(email) if "@" in email else email
+        with self._session() as session:
+            mapped = session.scalar(
+                select(ContactRow.contact_id).where(
+                    ContactRow.connection_id == connection_id, ContactRow.email == key
+                )
+            )
+            if mapped is not None:
+                return mapped
+            candidates = session.execute(
+                select(DirectoryEmailRow.contact_id, DirectoryContactRow.archived)
+                .join(
+                    DirectoryContactRow,
+                    (DirectoryContactRow.connection_id == DirectoryEmailRow.connection_id)
+                    & (DirectoryContactRow.contact_id == DirectoryEmailRow.contact_id),
+                )
+                .where(
+                    DirectoryEmailRow.connection_id == connection_id, DirectoryEmailRow.email == key
+                )
+            ).all()
+        if not candidates:
+            return None
+        # Prefer an active contact, then the oldest (smallest id).
+        best = sorted(candidates, key=lambda c: (bool(c[1]), len(c[0]), c[0]))[0]
+        return str(best[0])
+
+    def remember_contact(self, connection_id: int, email: str, contact_id: str) -> None:
+        key = normalise_email(email) if "@" in email else email
+        with self._session() as session:
+            existing = session.get(ContactRow, (connection_id, key))
+            if existing is None:
+                session.add(
+                    ContactRow(connection_id=connection_id, email=key, contact_id=contact_id)
+                )
+
+    def contact_directory(self, connection_id: int) -> tuple[dict[str, int], datetime | None]:
+        with self._session() as session:
+            versions = {
+                row.contact_id: row.version
+                for row in session.scalars(
+                    select(DirectoryContactRow).where(
+                        DirectoryContactRow.connection_id == connection_id
+                    )
+                )
+            }
+            refreshed = session.scalar(
+                select(ConnectionRow.contacts_refreshed_at).where(ConnectionRow.id == connection_id)
+            )
+            return versions, refreshed
+
+    def update_contact_directory(
+        self,
+        connection_id: int,
+        contacts: list[RemoteContact],
+        removed: Iterable[str],
+        at: datetime,
+    ) -> None:
+        gone = [*removed, *(c.id for c in contacts)]
+        with self._session() as session:
+            for chunk in _chunks(gone, 500):
+                session.execute(
+                    delete(DirectoryEmailRow).where(
+                        DirectoryEmailRow.connection_id == connection_id,
+                        DirectoryEmailRow.contact_id.in_(chunk),
+                    )
+                )
+                session.execute(
+                    delete(DirectoryContactRow).where(
+                        DirectoryContactRow.connection_id == connection_id,
+                        DirectoryContactRow.contact_id.in_(chunk),
+                    )
+                )
+            for contact in contacts:
+                session.add(
+                    DirectoryContactRow(
+                        connection_id=connection_id,
+                        contact_id=contact.id,
+                        version=contact.version,
+                        archived=contact.archived,
+                    )
+                )
+                for email in {normalise_email(e) for e in contact.emails if e.strip()}:
+                    session.add(
+                        DirectoryEmailRow(
+                            connection_id=connection_id, email=email, contact_id=contact.id
+                        )
+                    )
+            session.execute(
+                update(ConnectionRow)
+                .where(ConnectionRow.id == connection_id)
+                .values(contacts_refreshed_at=at)
+            )
+
+    # -- webhook deliveries -----------------------------------------------------------------------
+
+    def record_delivery(
+        self, connection_id: int, source: str, key: str, event: str, order_id: str | None
+    ) -> bool:
+        """Record a webhook delivery; False when this delivery was seen before (a duplicate)."""
+        with self._session() as session:
+            session.add(
+                WebhookDeliveryRow(
+                    connection_id=connection_id,
+                    source=source,
+                    delivery_key=key,
+                    event=event,
+                    order_id=order_id,
+                    received_at=self._now(),
+                )
+            )
+            try:
+                with session.begin_nested():
+                    session.flush()
+            except IntegrityError:
+                return False
+            return True
+
+
+def _to_record(row: OrderRecordRow) -> OrderRecord:
+    record = OrderRecord(
+        connection_id=row.connection_id, order_id=row.order_id, state=SyncState(row.state)
+    )
+    for name in RECORD_FIELDS:
+        setattr(record, name, getattr(row, name))
+    record.updated_at = row.updated_at
+    return record
+
+
+def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

@@ -1,0 +1,202 @@
+"""The state database's tables (SQLAlchemy 2). Alembic migrations in ``migrations/`` create them.
+
+Every "one X per Y" promise has a unique constraint behind it, so even two workers racing on the
+same order cannot record two invoices for it:
+
+* one record per order and connection — ``uq_order_records_connection_id_order_id``;
+* one order per Moneybird invoice — ``uq_order_records_connection_id_invoice_id``;
+* one contact per normalised e-mail and connection — the primary key of ``contacts``;
+* one processing of a webhook delivery — ``uq_webhook_deliveries_source_delivery_key``;
+* one connection per CCV API key, one per webhook token.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out, on SQLite and PostgreSQL alike."""
+
+    impl = DateTime(timezone=False)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class ProfileRow(Base):
+    __tablename__ = "profiles"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    toml: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class ConnectionRow(Base):
+    __tablename__ = "connections"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    shop_url: Mapped[str] = mapped_column(String(500))
+    ccv_public: Mapped[str] = mapped_column(String(500), unique=True)
+    ccv_secret: Mapped[str] = mapped_column(Text)  # encrypted
+    moneybird_url: Mapped[str] = mapped_column(String(500))
+    administration_id: Mapped[str] = mapped_column(String(40))
+    moneybird_credentials: Mapped[str] = mapped_column(Text)  # encrypted JSON
+    profile_id: Mapped[int | None] = mapped_column(ForeignKey("profiles.id"))
+    start_date: Mapped[date | None] = mapped_column(Date)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    paused_reason: Mapped[str] = mapped_column(Text, default="")
+    webhook_token: Mapped[str] = mapped_column(String(100), unique=True)
+    last_sync_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    poll_cursor: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    contacts_refreshed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    lease_owner: Mapped[str | None] = mapped_column(String(200))
+    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class OrderRecordRow(Base):
+    __tablename__ = "order_records"
+    __table_args__ = (
+        UniqueConstraint("connection_id", "order_id"),
+        UniqueConstraint("connection_id", "invoice_id"),
+        Index("ix_order_records_state", "connection_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id"))
+    order_id: Mapped[str] = mapped_column(String(40))
+    order_number: Mapped[str] = mapped_column(String(100), default="")
+    state: Mapped[str] = mapped_column(String(30))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    reason_code: Mapped[str] = mapped_column(String(60), default="")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    order_created_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    ccv_status: Mapped[int | None] = mapped_column(Integer)
+    ccv_paid: Mapped[bool] = mapped_column(Boolean, default=False)
+    contact_id: Mapped[str | None] = mapped_column(String(40))
+    contact_intent: Mapped[bool] = mapped_column(Boolean, default=False)
+    invoice_id: Mapped[str | None] = mapped_column(String(40))
+    invoice_intent: Mapped[bool] = mapped_column(Boolean, default=False)
+    invoice_number: Mapped[str | None] = mapped_column(String(100))
+    sent: Mapped[bool] = mapped_column(Boolean, default=False)
+    send_intent: Mapped[bool] = mapped_column(Boolean, default=False)
+    payment_id: Mapped[str | None] = mapped_column(String(40))
+    payment_intent: Mapped[bool] = mapped_column(Boolean, default=False)
+    fingerprint: Mapped[str | None] = mapped_column(String(64))
+    booked_total: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class OrderEventRow(Base):
+    __tablename__ = "order_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("order_records.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    event: Mapped[str] = mapped_column(String(60))
+    state: Mapped[str] = mapped_column(String(30))
+    message: Mapped[str] = mapped_column(Text, default="")
+
+
+class ContactRow(Base):
+    """Our e-mail → Moneybird contact map (the contacts ccvbird created or matched)."""
+
+    __tablename__ = "contacts"
+
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id"), primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), primary_key=True)
+    contact_id: Mapped[str] = mapped_column(String(40))
+
+
+class DirectoryContactRow(Base):
+    """Moneybird's contacts as last read through the synchronization endpoints."""
+
+    __tablename__ = "directory_contacts"
+
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id"), primary_key=True)
+    contact_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class DirectoryEmailRow(Base):
+    __tablename__ = "directory_emails"
+
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id"), primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), primary_key=True)
+    contact_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+
+
+class WebhookDeliveryRow(Base):
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (UniqueConstraint("source", "delivery_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id"))
+    source: Mapped[str] = mapped_column(String(20))
+    delivery_key: Mapped[str] = mapped_column(String(200))
+    event: Mapped[str] = mapped_column(String(100))
+    order_id: Mapped[str | None] = mapped_column(String(40))
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class BudgetSlotRow(Base):
+    """One sent (or scheduled) request of a shared request budget (Moneybird: per token)."""
+
+    __tablename__ = "budget_slots"
+    __table_args__ = (Index("ix_budget_slots_key_at", "budget_key", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    budget_key: Mapped[str] = mapped_column(String(200))
+    at: Mapped[float] = mapped_column(Float)
+
+
+class BudgetRow(Base):
+    """A lock row per budget key (serialises reservations) and its "blocked until" moment."""
+
+    __tablename__ = "budgets"
+
+    budget_key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    blocked_until: Mapped[float] = mapped_column(Float, default=0.0)

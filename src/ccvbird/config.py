@@ -1,0 +1,64 @@
+"""Process settings, read once by bootstrap (never at import time).
+
+Every setting has a default that works on a fresh machine: one SQLite file in the data directory
+for the state, one for the task queue, a generated encryption key beside them. Environment
+variables (``CCVBIRD_*``) or command-line options override them; PostgreSQL and Redis are one
+URL away when several workers or machines share the work.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from platformdirs import user_data_dir
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_data_dir() -> Path:
+    return Path(user_data_dir("ccvbird", appauthor=False))
+
+
+class Settings(BaseSettings):
+    """ccvbird's settings. Environment variables are the names in capitals with ``CCVBIRD_``."""
+
+    model_config = SettingsConfigDict(env_prefix="CCVBIRD_", extra="ignore")
+
+    data_dir: Path = Field(default_factory=default_data_dir)
+    #: SQLAlchemy URL of the state database; default: ``<data_dir>/ccvbird.sqlite3``.
+    database_url: str | None = None
+    #: Task queue: empty for SQLite in the data directory, or ``redis://host:port/db``.
+    queue_url: str | None = None
+    #: Fernet key (urlsafe base64, 32 bytes) for secrets at rest; default: a generated key file.
+    secret_key: SecretStr | None = None
+    #: Moneybird allows 150 requests per 5 minutes per token.
+    moneybird_requests: int = 150
+    moneybird_window_seconds: float = 300.0
+    #: Polling: every N minutes, re-reading orders created in the last N days.
+    poll_minutes: float = 5.0
+    lookback_days: int = 30
+    #: Trust the local e-mail → contact map for this long before re-reading Moneybird's contacts.
+    contact_refresh_minutes: float = 10.0
+    #: Transient failures of one order are retried this many times before it needs attention.
+    max_attempts: int = 8
+    #: Workers (threads) of `ccvbird run` / `ccvbird worker`.
+    workers: int = 2
+    #: The public address of this ccvbird (for webhooks), e.g. https://ccvbird.example.nl
+    public_url: str = "http://127.0.0.1:8700"
+
+    @field_validator("data_dir")
+    @classmethod
+    def _expand(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'ccvbird.sqlite3'}"
+
+    @property
+    def queue_path(self) -> Path:
+        return self.data_dir / "queue.sqlite3"
+
+    @property
+    def key_file(self) -> Path:
+        return self.data_dir / "secret.key"

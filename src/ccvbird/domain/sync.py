@@ -1,0 +1,131 @@
+"""What ccvbird knows about each order, and which booking step comes next.
+
+One :class:`OrderRecord` per CCV order and connection. Every order the shop has is in exactly one
+visible state:
+
+* ``waiting``          known, not due yet (not paid, status not reached) — with why;
+* ``booking``          due; some booking steps are done, the rest follow (retries included);
+* ``booked``           invoice created, finalised and paid in Moneybird;
+* ``skipped``          never booked, with why (cancelled, before the start date);
+* ``needs_attention``  a person must decide (unmapped VAT rate, totals that do not add up,
+                       repeated failures) — with why and what to do;
+* ``changed``          booked, but the order changed in CCV afterwards; never edited in
+                       Moneybird, shown with what changed.
+
+The booking steps run in a fixed order and each one is recorded before and after its API call,
+so a crash anywhere leaves a record that says exactly what to do next — including "look the
+invoice up by its reference before creating it again".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+
+class SyncState(StrEnum):
+    WAITING = "waiting"
+    BOOKING = "booking"
+    BOOKED = "booked"
+    SKIPPED = "skipped"
+    NEEDS_ATTENTION = "needs_attention"
+    CHANGED = "changed"
+
+
+#: States in which the order has an invoice in Moneybird that must never be created again.
+HAS_INVOICE = frozenset({SyncState.BOOKED, SyncState.CHANGED})
+
+
+class Step(StrEnum):
+    CONTACT = "contact"
+    INVOICE = "invoice"
+    SEND = "send"
+    PAYMENT = "payment"
+    DONE = "done"
+
+
+@dataclass
+class OrderRecord:
+    """The sync record of one order (mutable: the engine updates it step by step)."""
+
+    connection_id: int
+    order_id: str
+    order_number: str = ""
+    state: SyncState = SyncState.WAITING
+    reason: str = ""
+    reason_code: str = ""
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    order_created_at: datetime | None = None
+    #: CCV's status and paid flag when ccvbird last read the order (polling compares them).
+    ccv_status: int | None = None
+    ccv_paid: bool = False
+    contact_id: str | None = None
+    contact_intent: bool = False
+    invoice_id: str | None = None
+    invoice_intent: bool = False
+    invoice_number: str | None = None
+    sent: bool = False
+    send_intent: bool = False
+    payment_id: str | None = None
+    payment_intent: bool = False
+    fingerprint: str | None = None
+    booked_total: Decimal | None = None
+    updated_at: datetime | None = None
+
+    @property
+    def next_step(self) -> Step:
+        if self.contact_id is None and self.invoice_id is None:
+            return Step.CONTACT
+        if self.invoice_id is None:
+            return Step.INVOICE
+        if not self.sent:
+            return Step.SEND
+        if self.payment_id is None:
+            return Step.PAYMENT
+        return Step.DONE
+
+    @property
+    def has_invoice(self) -> bool:
+        """True once an invoice exists (or may exist) in Moneybird for this order."""
+        return self.invoice_id is not None or self.invoice_intent
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteContact:
+    """A Moneybird contact as far as matching by e-mail needs it."""
+
+    id: str
+    emails: tuple[str, ...]
+    archived: bool = False
+    version: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteInvoice:
+    """A Moneybird (external) sales invoice as far as booking needs it."""
+
+    id: str
+    reference: str
+    state: str
+    total_incl_vat: Decimal
+    total_unpaid: Decimal
+    invoice_number: str | None = None
+    contact_id: str | None = None
+    payment_ids: tuple[str, ...] = ()
+    #: What is unpaid in the administration's currency (differs for foreign-currency invoices).
+    total_unpaid_base: Decimal | None = None
+
+    @property
+    def is_draft(self) -> bool:
+        return self.state == "draft"
+
+    @property
+    def is_paid(self) -> bool:
+        return self.state == "paid" or (not self.is_draft and self.total_unpaid <= 0)
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()

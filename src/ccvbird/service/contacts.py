@@ -1,0 +1,78 @@
+"""One Moneybird contact per customer e-mail, found before it is ever created.
+
+Moneybird does not make e-mail addresses unique, so ccvbird does: a local map from normalised
+e-mail to contact id answers repeat customers without a request. For a new customer the local
+*directory* of Moneybird's contacts (kept current through Moneybird's synchronization endpoints:
+one request lists every contact's version, changed ones are fetched 100 per request) says
+whether the administration already has them — so a new customer costs one create, not a search
+plus a create. The directory is refreshed when it is older than ``refresh_after``.
+
+After an uncertain create (a timeout: did it happen?) the contact is searched by e-mail and
+adopted instead of created twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from ccvbird.domain.invoice import ContactDraft
+from ccvbird.domain.sync import OrderRecord, RemoteContact, normalise_email
+from ccvbird.ports import Books, Clock, Store
+
+#: The key of the collective contact for guests who left no e-mail address.
+GUEST_KEY = "__guests__"
+
+
+@dataclass
+class ContactResolver:
+    store: Store
+    books: Books
+    clock: Clock
+    refresh_after: timedelta = timedelta(minutes=10)
+
+    def resolve(self, record: OrderRecord, contact: ContactDraft) -> str:
+        """The Moneybird contact id for this order's customer, creating the contact if needed."""
+        connection = record.connection_id
+        key = normalise_email(contact.email) if contact.email else GUEST_KEY
+        known = self.store.contact_id_for(connection, key)
+        if known is not None:
+            return known
+        if record.contact_intent:
+            adopted = self._search(contact.email) if contact.email else None
+            if adopted is not None:
+                self.store.remember_contact(connection, key, adopted.id)
+                return adopted.id
+        elif contact.email:
+            self.refresh(connection)
+            known = self.store.contact_id_for(connection, key)
+            if known is not None:
+                return known
+        record.contact_intent = True
+        self.store.save(record, "contact.create", "creating the customer's contact in Moneybird")
+        draft = contact if contact.email else _guest_contact()
+        created = self.books.create_contact(draft)
+        self.store.remember_contact(connection, key, created.id)
+        return created.id
+
+    def refresh(self, connection_id: int, *, force: bool = False) -> None:
+        """Bring the local directory of Moneybird contacts up to date, if it is stale."""
+        versions, refreshed_at = self.store.contact_directory(connection_id)
+        now = self.clock.now()
+        if not force and refreshed_at is not None and now - refreshed_at < self.refresh_after:
+            return
+        remote = self.books.contact_versions()
+        changed = [cid for cid, version in remote.items() if versions.get(cid) != version]
+        removed = [cid for cid in versions if cid not in remote]
+        contacts = self.books.contacts(changed) if changed else []
+        self.store.update_contact_directory(connection_id, contacts, removed, now)
+
+    def _search(self, email: str) -> RemoteContact | None:
+        matches = self.books.find_contacts_by_email(email)
+        active = [c for c in matches if not c.archived]
+        chosen = sorted(active or matches, key=lambda c: (len(c.id), c.id))
+        return chosen[0] if chosen else None
+
+
+def _guest_contact() -> ContactDraft:
+    return ContactDraft(email="", company_name="Webshopklanten zonder e-mailadres")

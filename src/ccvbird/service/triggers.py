@@ -1,0 +1,116 @@
+"""What puts an order on the queue: polling, the history import, retries.
+
+Triggers decide nothing about an order; they only say "order X of connection C may need work".
+The engine re-reads the order and decides (``service/sync.py``), so a duplicate or out-of-order
+trigger is harmless.
+
+CCV has no "modified since" filter and no payment date, so polling re-reads a window of orders by
+creation date: everything created since the last poll (minus an overlap), plus — to catch status
+and payment changes of older orders — the recent orders that are not booked or skipped yet, up to
+the lookback (default 30 days).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from ccvbird.domain.order import Order
+from ccvbird.domain.sync import OrderRecord, SyncState
+from ccvbird.ports import Clock, Queue, Shop, Store
+
+#: States that polling no longer needs to look at (a changed order is seen through webhooks).
+SETTLED = frozenset({SyncState.BOOKED, SyncState.SKIPPED, SyncState.CHANGED})
+
+
+@dataclass(frozen=True, slots=True)
+class PollReport:
+    seen: int
+    enqueued: int
+    window_start: datetime
+
+
+def poll(
+    connection_id: int,
+    *,
+    store: Store,
+    shop: Shop,
+    queue: Queue,
+    clock: Clock,
+    lookback: timedelta = timedelta(days=30),
+    overlap: timedelta = timedelta(minutes=10),
+) -> PollReport:
+    """Enqueue every order of the lookback window that is new or changed, or whose retry is due.
+
+    Reads list pages only (no rows): an order is enqueued when ccvbird has not seen it yet, or its
+    status or paid flag differs from what ccvbird saw last, and it is not settled.
+    """
+    connection = store.connection(connection_id)
+    now = clock.now()
+    window_start = now - lookback
+    if connection.start_date is not None:
+        window_start = max(window_start, _midnight(connection.start_date))
+    known = {
+        r.order_id: r
+        for r in store.records(connection_id)
+        if r.order_created_at is None or r.order_created_at >= window_start - overlap
+    }
+    seen = enqueued = 0
+    for summary in shop.list_orders(created_from=window_start - overlap):
+        seen += 1
+        record = known.get(summary.order_id)
+        if record is not None and (
+            record.state in SETTLED
+            or (
+                record.ccv_status == summary.status
+                and record.ccv_paid == summary.paid
+                and not _due(record, now)
+            )
+        ):
+            continue
+        queue.enqueue_order(connection_id, summary.order_id)
+        enqueued += 1
+    store.mark_synced(connection_id, now, now)
+    return PollReport(seen=seen, enqueued=enqueued, window_start=window_start)
+
+
+def _due(record: OrderRecord, now: datetime) -> bool:
+    """A booking that was interrupted or is waiting for its retry time."""
+    if record.state is not SyncState.BOOKING:
+        return False
+    return record.next_attempt_at is None or record.next_attempt_at <= now
+
+
+def history(
+    connection_id: int,
+    *,
+    since: date,
+    shop: Shop,
+    store: Store,
+    until: datetime | None = None,
+) -> Iterator[Order]:
+    """The orders created since ``since`` that are not settled yet, oldest first, with rows.
+
+    A generator: the import streams orders, so memory stays flat however long the history is,
+    and hands each order to the engine as read (no second read per order).
+    """
+    settled = {r.order_id for r in store.records(connection_id, states=SETTLED)}
+    for order in shop.iter_orders(created_from=_midnight(since), created_until=until):
+        if order.order_id not in settled:
+            yield order
+
+
+def retry_failed(connection_id: int, *, store: Store, enqueue: Callable[[str], None]) -> int:
+    """Put every order that needs attention back on the queue; returns how many."""
+    records = store.records(connection_id, states=[SyncState.NEEDS_ATTENTION])
+    for record in records:
+        record.attempts = 0
+        record.next_attempt_at = None
+        store.save(record, "retry.requested", "retry requested")
+        enqueue(record.order_id)
+    return len(records)
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)

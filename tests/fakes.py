@@ -1,0 +1,245 @@
+"""In-memory Shop and Books for engine tests, with fault injection at every call.
+
+They keep what the engine must never get wrong countable: how many invoices, payments and
+contacts exist. A :class:`Faults` plan makes chosen calls fail *before* or *after* they take
+effect (after = "lost response": the write happened, the caller sees an error), or crashes the
+caller with :class:`Crash` (a BaseException, like a killed worker: nothing catches it).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from ccvbird.adapters.ccvshop.wire import parse_order
+from ccvbird.domain.errors import NotFound, RequestTimeout, ServiceUnavailable
+from ccvbird.domain.invoice import ContactDraft, InvoiceDraft, compute_totals
+from ccvbird.domain.order import Order, OrderSummary
+from ccvbird.domain.sync import RemoteContact, RemoteInvoice, normalise_email
+from ccvbird.ports import PaymentDraft
+
+
+class Crash(BaseException):
+    """The process dies here (not an Exception: the engine cannot catch it)."""
+
+
+@dataclass
+class Faults:
+    """Which calls fail: ``{call_number: kind}`` with kind ``before``, ``after`` (lost response),
+    ``crash_before``, ``crash_after`` or ``5xx``. Calls are counted over the fake's lifetime."""
+
+    plan: dict[int, str] = field(default_factory=dict)
+    calls: int = 0
+    log: list[str] = field(default_factory=list)
+
+    def around(self, name: str, action: Any) -> Any:
+        self.calls += 1
+        self.log.append(name)
+        kind = self.plan.pop(self.calls, None)
+        if kind == "crash_before":
+            raise Crash(name)
+        if kind == "before":
+            raise RequestTimeout(f"{name}: timed out before sending")
+        if kind == "5xx":
+            raise ServiceUnavailable(f"{name}: 503")
+        result = action()
+        if kind == "after":
+            raise RequestTimeout(f"{name}: the answer was lost")
+        if kind == "crash_after":
+            raise Crash(name)
+        return result
+
+
+class FakeShop:
+    def __init__(self, documents: Iterable[dict[str, Any]] = ()) -> None:
+        self.documents: dict[str, dict[str, Any]] = {}
+        self.reads = 0
+        for document in documents:
+            self.put(document)
+
+    def put(self, document: dict[str, Any]) -> Order:
+        order = parse_order(document["order"], document["orderrows"])
+        self.documents[order.order_id] = document
+        return order
+
+    def get_order(self, order_id: str) -> Order:
+        self.reads += 1
+        document = self.documents.get(order_id)
+        if document is None:
+            raise NotFound(f"order {order_id} not found", status=404)
+        return parse_order(document["order"], document["orderrows"])
+
+    def _window(self, created_from: datetime, created_until: datetime | None) -> list[Order]:
+        orders = [parse_order(d["order"], d["orderrows"]) for d in self.documents.values()]
+        until = created_until or datetime.max.replace(tzinfo=UTC)
+        chosen = [o for o in orders if o.is_completed and created_from <= o.created_at < until]
+        return sorted(chosen, key=lambda o: (o.created_at, o.order_id))
+
+    def iter_orders(
+        self, *, created_from: datetime, created_until: datetime | None = None
+    ) -> Iterator[Order]:
+        yield from self._window(created_from, created_until)
+
+    def list_orders(
+        self, *, created_from: datetime, created_until: datetime | None = None
+    ) -> Iterator[OrderSummary]:
+        for o in self._window(created_from, created_until):
+            yield OrderSummary(o.order_id, o.number, o.created_at, o.status, o.paid, o.is_completed)
+
+
+@dataclass
+class _Invoice:
+    id: str
+    reference: str
+    contact_id: str
+    total: Decimal
+    external: bool
+    state: str = "draft"
+    number: str | None = None
+    payments: list[tuple[str, Decimal]] = field(default_factory=list)
+
+    def remote(self) -> RemoteInvoice:
+        paid = sum((p for _, p in self.payments), Decimal(0))
+        return RemoteInvoice(
+            id=self.id,
+            reference=self.reference,
+            state=self.state,
+            total_incl_vat=self.total,
+            total_unpaid=self.total - paid,
+            invoice_number=self.number,
+            contact_id=self.contact_id,
+            payment_ids=tuple(pid for pid, _ in self.payments),
+        )
+
+
+class FakeBooks:
+    """A Moneybird administration in memory: draft → open (numbered) → paid."""
+
+    def __init__(self, faults: Faults | None = None) -> None:
+        self.faults = faults or Faults()
+        self.contacts_by_id: dict[str, RemoteContact] = {}
+        self.invoices: dict[str, _Invoice] = {}
+        self.requests = 0
+        self._ids = itertools.count(480_000_000_000_000_001)
+        self._numbers = itertools.count(1)
+
+    def _id(self) -> str:
+        return str(next(self._ids))
+
+    def _call(self, name: str, action: Any) -> Any:
+        self.requests += 1
+        return self.faults.around(name, action)
+
+    # contacts
+    def contact_versions(self) -> Mapping[str, int]:
+        return self._call(
+            "contact_versions", lambda: {c.id: c.version for c in self.contacts_by_id.values()}
+        )
+
+    def contacts(self, ids: Iterable[str]) -> list[RemoteContact]:
+        wanted = list(ids)
+        return self._call(
+            "contacts", lambda: [self.contacts_by_id[i] for i in wanted if i in self.contacts_by_id]
+        )
+
+    def find_contacts_by_email(self, email: str) -> list[RemoteContact]:
+        key = normalise_email(email)
+        return self._call(
+            "find_contacts", lambda: [c for c in self.contacts_by_id.values() if key in c.emails]
+        )
+
+    def create_contact(self, contact: ContactDraft) -> RemoteContact:
+        def create() -> RemoteContact:
+            created = RemoteContact(
+                self._id(), (normalise_email(contact.email),) if contact.email else (), False, 1
+            )
+            self.contacts_by_id[created.id] = created
+            return created
+
+        return self._call("create_contact", create)
+
+    def add_existing_contact(self, email: str, *, archived: bool = False) -> str:
+        contact = RemoteContact(self._id(), (normalise_email(email),), archived, 1)
+        self.contacts_by_id[contact.id] = contact
+        return contact.id
+
+    # invoices
+    def create_invoice(
+        self, draft: InvoiceDraft, *, contact_id: str, external: bool
+    ) -> RemoteInvoice:
+        def create() -> RemoteInvoice:
+            total = compute_totals(
+                draft.lines, prices_include_vat=draft.prices_include_vat
+            ).incl_vat
+            invoice = _Invoice(self._id(), draft.reference, contact_id, total, external)
+            if external:
+                invoice.state = "open"
+            self.invoices[invoice.id] = invoice
+            return invoice.remote()
+
+        return self._call("create_invoice", create)
+
+    def find_invoice(
+        self, reference: str, *, contact_id: str | None, external: bool
+    ) -> RemoteInvoice | None:
+        def find() -> RemoteInvoice | None:
+            for invoice in self.invoices.values():
+                if invoice.reference == reference and invoice.external == external:
+                    return invoice.remote()
+            return None
+
+        return self._call("find_invoice", find)
+
+    def get_invoice(self, invoice_id: str, *, external: bool) -> RemoteInvoice:
+        return self._call("get_invoice", lambda: self.invoices[invoice_id].remote())
+
+    def send_invoice(self, invoice_id: str) -> RemoteInvoice:
+        def send() -> RemoteInvoice:
+            invoice = self.invoices[invoice_id]
+            if invoice.state == "draft":
+                invoice.state = "open"
+                invoice.number = f"2026-{next(self._numbers):04d}"
+            return invoice.remote()
+
+        return self._call("send_invoice", send)
+
+    def register_payment(
+        self, invoice: RemoteInvoice, payment: PaymentDraft, *, external: bool
+    ) -> str:
+        def pay() -> str:
+            stored = self.invoices[invoice.id]
+            if stored.state == "draft":
+                raise AssertionError("Moneybird refuses a payment on a draft")
+            payment_id = self._id()
+            stored.payments.append((payment_id, payment.amount))
+            if stored.remote().total_unpaid <= 0:
+                stored.state = "paid"
+            return payment_id
+
+        return self._call("register_payment", pay)
+
+    # what tests count
+    def invoices_for(self, reference: str) -> list[_Invoice]:
+        return [i for i in self.invoices.values() if i.reference == reference]
+
+    def summary(self) -> dict[str, int]:
+        return {
+            "invoices": len(self.invoices),
+            "payments": sum(len(i.payments) for i in self.invoices.values()),
+            "contacts": len(self.contacts_by_id),
+        }
+
+
+class FixedClock:
+    def __init__(self, now: datetime | None = None) -> None:
+        self.current = now or datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self.current
+
+    def today(self) -> Any:
+        return self.current.date()
