@@ -4,14 +4,14 @@ Moneybird fakes that fail on command: exactly once, to the cent, nothing silent.
 from __future__ import annotations
 
 import copy
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from ccvbird.adapters.db.store import SqlStore
-from ccvbird.domain.errors import AuthenticationFailed
+from ccvbird.domain.errors import AuthenticationFailed, RequestTimeout
 from ccvbird.domain.sync import SyncState
 from ccvbird.sandbox.ccvshop.generator import ShopSettings, generate_orders
 from ccvbird.service.sync import Outcome, SyncEngine, Trigger
@@ -19,11 +19,17 @@ from tests.builders import example_profile_text, order_document, row
 from tests.fakes import Crash, FakeBooks, FakeShop, Faults, FixedClock
 
 
-def connect(store: SqlStore, *, start_date: date | None = None, profile: str | None = None) -> int:
+def connect(
+    store: SqlStore,
+    *,
+    start_date: date | None = None,
+    profile: str | None = None,
+    ccv_public: str = "sandbox-public",
+) -> int:
     return store.create_connection(
-        name="Voorbeeldshop",
+        name=f"Voorbeeldshop {ccv_public}",
         shop_url="https://sandbox.ccvshop.test",
-        ccv_public="sandbox-public",
+        ccv_public=ccv_public,
         ccv_secret="sandbox-secret",
         moneybird_url="https://moneybird.test/api/v2",
         administration_id="470000000000000001",
@@ -130,11 +136,7 @@ def test_a_failure_at_any_step_boundary_still_books_exactly_once(
     total_calls = clean.faults.calls
     assert total_calls >= 5
     for k in range(1, total_calls + 1):
-        connection = store.create_connection(
-            name=f"shop {kind} {k}", shop_url="https://x.test", ccv_public=f"pub-{kind}-{k}", ccv_secret="s",
-            moneybird_url="https://mb.test", administration_id="1", moneybird_credentials={"type": "token", "token": "t"},
-            profile_toml=example_profile_text(),
-        )  # fmt: skip
+        connection = connect(store, ccv_public=f"pub-{kind}-{k}")
         books = FakeBooks(Faults({k: kind}))
         shop = FakeShop([paid_order("1001")])
         for _attempt in range(5):
@@ -163,9 +165,7 @@ def test_a_lost_response_on_every_create_is_adopted_not_repeated(store: SqlStore
     def lose_every_first_write(name: str, action: Any) -> Any:
         if name in lossy and name not in seen_once:
             seen_once.add(name)
-            result = action()
-            from ccvbird.domain.errors import RequestTimeout
-
+            action()
             raise RequestTimeout(f"{name}: answer lost")
         return original(name, action)
 
@@ -352,7 +352,3 @@ def test_secrets_are_encrypted_at_rest(store: SqlStore, sessions: Any) -> None:
     assert "sandbox-token" not in raw[1]
     assert store.secrets(connection).ccv_secret == "sandbox-secret"
     assert "sandbox-secret" not in repr(store.secrets(connection))
-
-
-def _aware(day: str) -> datetime:
-    return datetime.fromisoformat(day).replace(tzinfo=UTC)
