@@ -81,8 +81,9 @@ def faults() -> FaultPlan:
 
 
 @pytest.fixture
-def config() -> SandboxConfig:
-    return SandboxConfig()
+def config(request: pytest.FixtureRequest) -> SandboxConfig:
+    """The sandbox's settings; parametrize indirectly to change them."""
+    return getattr(request, "param", None) or SandboxConfig()
 
 
 @pytest.fixture

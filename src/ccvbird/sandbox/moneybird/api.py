@@ -345,17 +345,17 @@ async def attach_to_external_invoice(
 ) -> Response:
     books = books_for(request, administration_id, INVOICE_SCOPES)
     invoice = books.external_invoice(invoice_id)
-    form = await request.form()
-    upload = form.get("file")
-    if upload is None or isinstance(upload, str):
-        raise bad_request("File is required", {"file": "required"})
-    content = await upload.read()
-    books.attach(
-        invoice,
-        upload.filename or "attachment",
-        upload.content_type or "application/octet-stream",
-        content,
-    )
+    async with request.form() as form:
+        upload = form.get("file")
+        if upload is None or isinstance(upload, str):
+            raise bad_request("File is required", {"file": "required"})
+        content = await upload.read()
+        books.attach(
+            invoice,
+            upload.filename or "attachment",
+            upload.content_type or "application/octet-stream",
+            content,
+        )
     # The spec's "status_code" response: the status as a JSON integer.
     return ok(200)
 
