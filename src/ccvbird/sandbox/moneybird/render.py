@@ -466,12 +466,12 @@ class Renderer:
                 "font_family": "Helvetica",
                 "print_on_stationery": False,
                 "custom_css": None,
-                "invoice_sender_address": [],
-                "invoice_metadata_left": [],
-                "invoice_metadata_right": [],
-                "estimate_sender_address": [],
-                "estimate_metadata_left": [],
-                "estimate_metadata_right": [],
+                "invoice_sender_address": _SENDER_ADDRESS,
+                "invoice_metadata_left": [{"field": "reference"}],
+                "invoice_metadata_right": [{"field": "invoice_date"}, {"field": "due_date"}],
+                "estimate_sender_address": _SENDER_ADDRESS,
+                "estimate_metadata_left": [{"field": "reference"}],
+                "estimate_metadata_right": [{"field": "estimate_date"}, {"field": "due_date"}],
                 "created_at": timestamp(s.created_at),
                 "updated_at": timestamp(s.created_at),
             }
@@ -542,6 +542,19 @@ class Renderer:
         if with_secret:
             body["secret"] = webhook.secrets[0]
         return body
+
+
+_SENDER_ADDRESS: list[Json] = [
+    {"field": "company_name", "bold": True},
+    {"field": "address"},
+    {"field": "newline"},
+    {"field": "email"},
+    {"field": "phone"},
+    {"field": "newline"},
+    {"field": "chamber_of_commerce", "label": True},
+    {"field": "tax_number", "label": True},
+    {"field": "bank_account_number", "label": True},
+]
 
 
 def _tax_report_box(rate_name: str) -> str:
