@@ -40,7 +40,15 @@ def _details(lines: list[tuple[str, int, Decimal]]) -> list[Detail]:
 
 def _domain(lines: list[tuple[str, int, Decimal]]) -> list[InvoiceLine]:
     return [
-        InvoiceLine(LineKind.PRODUCT, "x", D(qty), price, TaxKey(VatTreatment.DOMESTIC, RATES[rate]), rate, None)
+        InvoiceLine(
+            LineKind.PRODUCT,
+            "x",
+            D(qty),
+            price,
+            TaxKey(VatTreatment.DOMESTIC, RATES[rate]),
+            rate,
+            None,
+        )
         for rate, qty, price in lines
     ]
 

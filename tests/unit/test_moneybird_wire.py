@@ -17,7 +17,8 @@ D = Decimal
 def test_ids_stay_exact_strings_even_from_integers() -> None:
     contact = wire.Contact.model_validate({"id": 496081523137578258, "administration_id": 123})
 
-    assert contact.id == "496081523137578258" and contact.administration_id == "123"
+    assert contact.id == "496081523137578258"
+    assert contact.administration_id == "123"
 
 
 def test_float_money_and_float_ids_are_refused() -> None:
@@ -42,7 +43,8 @@ def test_empty_string_and_null_mean_the_same() -> None:
     )
 
     assert empty == null
-    assert empty.firstname == "" and empty.invoice_workflow_id is None
+    assert empty.firstname == ""
+    assert empty.invoice_workflow_id is None
 
 
 def test_quantity_comes_from_amount_decimal_never_from_amount() -> None:
@@ -51,7 +53,9 @@ def test_quantity_comes_from_amount_decimal_never_from_amount() -> None:
     )
     plain = wire.Detail.model_validate({"amount": None, "amount_decimal": "0.5", "price": "2"})
 
-    assert detail.quantity == D(-1) and detail.price == D(300) and detail.tax_rate_id == "5"
+    assert detail.quantity == D(-1)
+    assert detail.price == D(300)
+    assert detail.tax_rate_id == "5"
     assert plain.quantity == D("0.5")
 
 
@@ -69,10 +73,14 @@ def test_tax_rate_null_percentage_and_activity() -> None:
     rate = wire.TaxRate.model_validate(
         {"id": "1", "percentage": None, "tax_rate_type": "sales_invoice", "active": None}
     )
-    purchase = wire.TaxRate.model_validate({"id": "2", "percentage": "21.0", "tax_rate_type": "purchase_invoice"})
+    purchase = wire.TaxRate.model_validate(
+        {"id": "2", "percentage": "21.0", "tax_rate_type": "purchase_invoice"}
+    )
 
-    assert rate.percentage is None and rate.for_sales_invoices
-    assert purchase.percentage == D(21) and not purchase.for_sales_invoices
+    assert rate.percentage is None
+    assert rate.for_sales_invoices
+    assert purchase.percentage == D(21)
+    assert not purchase.for_sales_invoices
 
 
 @pytest.mark.parametrize(

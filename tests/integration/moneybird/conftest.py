@@ -96,7 +96,7 @@ def sandbox(
 @pytest.fixture
 def transport(sandbox: MoneybirdSandbox, spec: MoneybirdSpec) -> Iterator[ValidatingTransport]:
     validating = ValidatingTransport(SandboxTransport(sandbox), spec)
-    yield validating
+    return validating
 
 
 ClientFactory = Callable[..., MoneybirdClient]

@@ -193,7 +193,9 @@ class MoneybirdSpec:
         content = declared.get("content")
         if not content:
             if response.content:
-                raise SpecViolation(f"{where}: the spec says no body, got {response.content[:80]!r}")
+                raise SpecViolation(
+                    f"{where}: the spec says no body, got {response.content[:80]!r}"
+                )
             return
         content_type = response.headers.get("content-type", "")
         if status == 429 and content_type.startswith("text/html"):

@@ -18,7 +18,9 @@ def test_created_contact_comes_back_with_string_ids_and_its_address(
 
     fetched = client.get_contact(created.id)
 
-    assert fetched.id == created.id and created.id.isdigit() and len(created.id) == 18
+    assert fetched.id == created.id
+    assert created.id.isdigit()
+    assert len(created.id) == 18
     assert fetched.customer_id == "101"
     assert fetched.company_name == "Jansen Koffie B.V."
     assert fetched.send_invoices_to_email == "jan@voorbeeld.example"
@@ -97,7 +99,9 @@ def test_search_results_beyond_one_page_are_all_read(
 ) -> None:
     books = sandbox.books()
     for n in range(130):
-        books.create_contact({"firstname": f"Klant {n}", "send_invoices_to_email": "team@shop.example"})
+        books.create_contact(
+            {"firstname": f"Klant {n}", "send_invoices_to_email": "team@shop.example"}
+        )
 
     found = client.find_contacts_by_email("team@shop.example")
 
@@ -140,5 +144,6 @@ def test_empty_strings_and_nulls_read_the_same(
     as_empty = client.get_contact(created.id)
 
     assert created.firstname == as_empty.firstname == ""
-    assert created.invoice_workflow_id is None and as_empty.invoice_workflow_id is None
+    assert created.invoice_workflow_id is None
+    assert as_empty.invoice_workflow_id is None
     assert created.model_dump() == as_empty.model_dump()

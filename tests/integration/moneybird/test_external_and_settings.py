@@ -19,10 +19,15 @@ def test_external_invoice_is_paid_and_keeps_its_attachment(
     client: MoneybirdClient, sandbox: MoneybirdSandbox
 ) -> None:
     contact = client.create_contact(customer())
-    invoice = client.create_external_sales_invoice(webshop_invoice("F2026-0042"), contact_id=contact.id)
+    invoice = client.create_external_sales_invoice(
+        webshop_invoice("F2026-0042"), contact_id=contact.id
+    )
 
     client.add_external_attachment(
-        invoice.id, filename="F2026-0042.pdf", content=b"%PDF-1.4 ...", content_type="application/pdf"
+        invoice.id,
+        filename="F2026-0042.pdf",
+        content=b"%PDF-1.4 ...",
+        content_type="application/pdf",
     )
     payment = client.create_external_payment(
         invoice.id,
@@ -33,10 +38,12 @@ def test_external_invoice_is_paid_and_keeps_its_attachment(
     )
     after = client.get_external_sales_invoice(invoice.id)
 
-    assert invoice.state == "open" and invoice.reference == "F2026-0042"
+    assert invoice.state == "open"
+    assert invoice.reference == "F2026-0042"
     assert invoice.total_price_incl_tax == D("145.85")
     assert payment.invoice_type == "ExternalSalesInvoice"
-    assert after.state == "paid" and after.total_unpaid == 0
+    assert after.state == "paid"
+    assert after.total_unpaid == 0
     stored = sandbox.books().external_invoices[invoice.id].attachments
     assert [(a.filename, a.content) for a in stored] == [("F2026-0042.pdf", b"%PDF-1.4 ...")]
 
@@ -50,9 +57,11 @@ def test_external_invoice_needs_a_reference(client: MoneybirdClient) -> None:
 def test_sales_tax_rates_leave_out_purchase_and_inactive_rates(client: MoneybirdClient) -> None:
     rates = {r.id: r for r in client.sales_tax_rates()}
 
-    assert mb.TAX_RATE_PURCHASE_21 not in rates and mb.TAX_RATE_INACTIVE_6 not in rates
+    assert mb.TAX_RATE_PURCHASE_21 not in rates
+    assert mb.TAX_RATE_INACTIVE_6 not in rates
     assert {mb.TAX_RATE_21, mb.TAX_RATE_9, mb.TAX_RATE_0, mb.TAX_RATE_NO_VAT} <= set(rates)
-    assert rates[mb.TAX_RATE_21].percentage == D(21) and rates[mb.TAX_RATE_21].country is None
+    assert rates[mb.TAX_RATE_21].percentage == D(21)
+    assert rates[mb.TAX_RATE_21].country is None
     assert rates[mb.TAX_RATE_NO_VAT].percentage is None
     assert rates[mb.TAX_RATE_OSS_FR_5_5].percentage == D("5.5")
     assert rates[mb.TAX_RATE_OSS_DE_19].country == "DE"
@@ -87,7 +96,8 @@ def test_settings_lists_carry_the_sandbox_ids(client: MoneybirdClient) -> None:
 
     assert ledgers[mb.LEDGER_REVENUE].name == "Omzet"
     revenue = [a for a in ledgers.values() if "sales_invoice" in a.allowed_document_types]
-    assert len(revenue) == 6 and len(ledgers) > 6
+    assert len(revenue) == 6
+    assert len(ledgers) > 6
     assert workflows[mb.WORKFLOW_WEBSHOP_PAID].prices_are_incl_tax is True
     assert workflows[mb.WORKFLOW_STANDARD].default is True
     assert workflows[mb.WORKFLOW_ESTIMATES].type == "EstimateWorkflow"

@@ -17,7 +17,9 @@ SMALL_BUDGET = SandboxConfig(rate_limit=3, rate_window=60)
 SMALL_BUDGET_HTML = SandboxConfig(rate_limit=3, rate_window=60, html_429=True)
 
 
-@pytest.mark.parametrize("config", [SMALL_BUDGET, SMALL_BUDGET_HTML], indirect=True, ids=["json", "html"])
+@pytest.mark.parametrize(
+    "config", [SMALL_BUDGET, SMALL_BUDGET_HTML], indirect=True, ids=["json", "html"]
+)
 def test_a_429_waits_until_the_epoch_in_retry_after(
     make_client: ClientFactory, sandbox: MoneybirdSandbox, clock: FakeClock
 ) -> None:
@@ -92,7 +94,8 @@ def test_a_lost_response_leaves_the_invoice_to_be_found_by_reference(
     adopted = client.find_sales_invoice_by_reference("CCV-77")
 
     assert len(sandbox.invoices()) == 1
-    assert adopted is not None and adopted.id == sandbox.invoices()[0].id
+    assert adopted is not None
+    assert adopted.id == sandbox.invoices()[0].id
 
 
 def test_a_lost_payment_response_is_not_paid_twice(
@@ -109,7 +112,8 @@ def test_a_lost_payment_response_is_not_paid_twice(
         )
     after = client.get_sales_invoice(invoice.id)
 
-    assert after.state == "paid" and len(after.payments) == 1
+    assert after.state == "paid"
+    assert len(after.payments) == 1
 
 
 def test_random_faults_replay_from_the_seed(clock: FakeClock) -> None:

@@ -29,14 +29,20 @@ APP = OAuthApp(mb.OAUTH_CLIENT_ID, mb.OAUTH_CLIENT_SECRET, CALLBACK, IN_PROCESS_
 EXPIRING = SandboxConfig(access_token_ttl=3600)
 
 
-def click_through(transport: httpx.BaseTransport, url: str, *, password: str = mb.USER_PASSWORD,
-                  decision: str = "approve") -> httpx.Response:
+def click_through(
+    transport: httpx.BaseTransport,
+    url: str,
+    *,
+    password: str = mb.USER_PASSWORD,
+    decision: str = "approve",
+) -> httpx.Response:
     """What a person does in the browser: open the page, sign in, pick the administration."""
     browser = httpx.Client(transport=transport)
     page = browser.get(url)
     assert page.status_code == 200
     fields = dict(re.findall(r"<input type='hidden' name='(\w+)' value='([^']*)'>", page.text))
-    assert "sales_invoices" in page.text and "settings" in page.text
+    assert "sales_invoices" in page.text
+    assert "settings" in page.text
     return browser.post(
         "http://moneybird.sandbox/oauth/authorize",
         data={
@@ -79,7 +85,8 @@ def test_code_exchange_gives_a_working_token(
     client = make_client(auth=OAuthRefresh(endpoint, store, clock=clock))
 
     assert [a.name for a in client.administrations()] == [mb.ADMINISTRATION_NAME]
-    assert store.token is not None and store.token.scope == "sales_invoices settings"
+    assert store.token is not None
+    assert store.token.scope == "sales_invoices settings"
     assert store.token.expires_at is None  # no expires_in, as in Moneybird's recorded answer
 
 
@@ -92,7 +99,8 @@ def test_expired_token_is_refreshed_first_and_the_rotated_refresh_token_stored(
 ) -> None:
     store, endpoint = connect_oauth(transport, clock)
     first = store.token
-    assert first is not None and first.expires_at == pytest.approx(clock() + 3600)
+    assert first is not None
+    assert first.expires_at == pytest.approx(clock() + 3600)
     client = make_client(auth=OAuthRefresh(endpoint, store, clock=clock))
     client.workflows()
 
@@ -101,7 +109,8 @@ def test_expired_token_is_refreshed_first_and_the_rotated_refresh_token_stored(
 
     assert len(store.saved) == 2
     second = store.token
-    assert second is not None and second.refresh_token != first.refresh_token
+    assert second is not None
+    assert second.refresh_token != first.refresh_token
     assert [s for _, _, s in sandbox.api_requests()] == [200, 200]  # no 401 on the way
     with pytest.raises(AuthenticationFailed, match="refresh"):
         endpoint.refresh(first.refresh_token or "")  # the old refresh token is spent
@@ -138,13 +147,15 @@ def test_a_refused_refresh_is_an_authentication_failure_without_a_loop(
         client.workflows()
 
     token_calls = [r for r in sandbox.requests if r[1] == "/oauth/token"]
-    assert len(token_calls) == 1 and store.saved == []
+    assert len(token_calls) == 1
+    assert store.saved == []
 
 
 def test_wrong_password_gives_no_code(transport: ValidatingTransport) -> None:
     answer = click_through(transport, authorization_url(APP, state="s"), password="wrong")
 
-    assert answer.status_code == 401 and "onjuist" in answer.text
+    assert answer.status_code == 401
+    assert "onjuist" in answer.text
 
 
 def test_refusing_access_and_a_forged_state_are_refused(transport: ValidatingTransport) -> None:

@@ -101,8 +101,8 @@ def _settled_credit(w: World) -> httpx.Response:
 
 
 SCENARIOS: dict[str, Scenario] = {
-    "get_administrations__200__ReturnAListOfAdministrationsThatUserHasAccessTo": lambda w: w.http.get(
-        "/administrations.json"
+    "get_administrations__200__ReturnAListOfAdministrationsThatUserHasAccessTo": lambda w: (
+        w.http.get("/administrations.json")
     ),
     "post_contacts__201__CreateANewContact": lambda w: w.post(
         "contacts", {"contact": {"company_name": "Foobar Holding B.V.", "firstname": "Jan"}}
@@ -130,18 +130,20 @@ SCENARIOS: dict[str, Scenario] = {
         w.invoice(),
         w.get("sales_invoices"),
     )[1],
-    "get_sales_invoices_find_by_reference_reference__200__ReturnsInvoiceByGivenReference": lambda w: (
-        w.invoice("1337"),
-        w.get("sales_invoices/find_by_reference/1337"),
-    )[1],
+    "get_sales_invoices_find_by_reference_reference__200__ReturnsInvoiceByGivenReference": lambda w: (  # noqa: E501
+        (
+            w.invoice("1337"),
+            w.get("sales_invoices/find_by_reference/1337"),
+        )[1]
+    ),
     "patch_sales_invoices_id_send_invoice__200__SendsAnInvoice": lambda w: w.send(w.invoice()),
     "post_sales_invoices_sales_invoice_id_payments__201__CreateAPayment": lambda w: (
         lambda i: (w.send(i), w.pay(i))[1]
     )(w.invoice()),
-    "patch_sales_invoices_id_duplicate_creditinvoice__200__CreatesACreditInvoiceForASalesInvoice": lambda w: w.get(
-        f"sales_invoices/{w.credit()}"
+    "patch_sales_invoices_id_duplicate_creditinvoice__200__CreatesACreditInvoiceForASalesInvoice": lambda w: (  # noqa: E501
+        w.get(f"sales_invoices/{w.credit()}")
     ),
-    "patch_sales_invoices_id_register_payment_creditinvoice__200__RegistersPaymentsForACreditInvoice": _settled_credit,
+    "patch_sales_invoices_id_register_payment_creditinvoice__200__RegistersPaymentsForACreditInvoice": _settled_credit,  # noqa: E501
     "get_sales_invoices_synchronization__200__RetrievesTheIdSForSynchronization": lambda w: (
         w.invoice(),
         w.get("sales_invoices/synchronization"),
@@ -179,21 +181,25 @@ SCENARIOS: dict[str, Scenario] = {
     "get_contacts__400__ReturnsAnErrorWhenTooManyContactsAreRequested": lambda w: w.get(
         "contacts", per_page="101"
     ),
-    "post_contacts_synchronization__400__ReturnsA400StatusWhenIdsAreNotProvided": lambda w: w.raw.post(
-        f"/{A}/contacts/synchronization.json", json={}
+    "post_contacts_synchronization__400__ReturnsA400StatusWhenIdsAreNotProvided": lambda w: (
+        w.raw.post(f"/{A}/contacts/synchronization.json", json={})
     ),
     "get_sales_invoices_id__404__Returns404WhenInvoiceDoesNotExist": lambda w: w.get(
         "sales_invoices/1"
     ),
-    "get_sales_invoices_find_by_reference_reference__404__Returns404WhenTheGivenReferenceDoesNotExist": lambda w: w.get(
-        "sales_invoices/find_by_reference/1337"
+    "get_sales_invoices_find_by_reference_reference__404__Returns404WhenTheGivenReferenceDoesNotExist": lambda w: (  # noqa: E501
+        w.get("sales_invoices/find_by_reference/1337")
     ),
-    "get_sales_invoices_synchronization__400__ReturnsA400WhenTheFilterHasAnInvalidValue": lambda w: w.get(
-        "sales_invoices/synchronization", filter="state:foo"
+    "get_sales_invoices_synchronization__400__ReturnsA400WhenTheFilterHasAnInvalidValue": lambda w: (  # noqa: E501
+        w.get("sales_invoices/synchronization", filter="state:foo")
     ),
-    "patch_sales_invoices_id_send_invoice__400__ReturnsErrorWhenSendingInvalidInvoiceWithoutDetails": lambda w: w.send(
-        str(
-            w.post("sales_invoices", {"sales_invoice": {"contact_id": w.contact_id}}).json()["id"]
+    "patch_sales_invoices_id_send_invoice__400__ReturnsErrorWhenSendingInvalidInvoiceWithoutDetails": lambda w: (  # noqa: E501
+        w.send(
+            str(
+                w.post("sales_invoices", {"sales_invoice": {"contact_id": w.contact_id}}).json()[
+                    "id"
+                ]
+            )
         )
     ),
     "post_webhooks__400__ReturnsAnErrorWhenEventsIsProvided": lambda w: w.raw.post(

@@ -30,8 +30,10 @@ def test_a_created_invoice_is_a_draft_whose_totals_match_the_prediction(
     invoice = client.create_sales_invoice(draft, contact_id=contact_id)
 
     predicted = draft.totals()
-    assert invoice.state == "draft" and invoice.is_draft
-    assert invoice.draft_id == 1 and invoice.invoice_number == ""
+    assert invoice.state == "draft"
+    assert invoice.is_draft
+    assert invoice.draft_id == 1
+    assert invoice.invoice_number == ""
     assert invoice.total_price_incl_tax == predicted.incl_vat == D("145.85")
     assert invoice.total_price_excl_tax == predicted.excl_vat
     by_rate = {t.tax_rate_id: t.tax_amount for t in invoice.tax_totals}
@@ -66,8 +68,10 @@ def test_sending_manually_opens_the_invoice_and_numbers_it(
 
     assert (sent_second.state, sent_second.invoice_number) == ("open", "2026-0001")
     assert (sent_first.state, sent_first.invoice_number) == ("open", "2026-0002")
-    assert again.invoice_number == "2026-0002" and again.state == "open"
-    assert sent_first.draft_id is None and sent_first.invoice_date == date(2026, 3, 1)
+    assert again.invoice_number == "2026-0002"
+    assert again.state == "open"
+    assert sent_first.draft_id is None
+    assert sent_first.invoice_date == date(2026, 3, 1)
 
 
 def test_a_draft_refuses_a_payment(client: MoneybirdClient, contact_id: str) -> None:
@@ -96,12 +100,16 @@ def test_paying_the_total_makes_the_invoice_paid(client: MoneybirdClient, contac
     )
     paid = client.get_sales_invoice(invoice.id)
 
-    assert halfway.state == "open" and halfway.total_unpaid == D("45.85")
-    assert part.price == D("100.00") and rest.price == D("45.85")
+    assert halfway.state == "open"
+    assert halfway.total_unpaid == D("45.85")
+    assert part.price == D("100.00")
+    assert rest.price == D("45.85")
     assert rest.financial_account_id == mb.FINANCIAL_ACCOUNT_MOLLIE
     assert rest.transaction_identifier == "tr_WDqYK6vllg"
-    assert paid.state == "paid" and paid.is_paid
-    assert paid.total_unpaid == 0 and paid.paid_at == date(2026, 3, 3)
+    assert paid.state == "paid"
+    assert paid.is_paid
+    assert paid.total_unpaid == 0
+    assert paid.paid_at == date(2026, 3, 3)
 
 
 def test_foreign_currency_payment_needs_price_base(
@@ -132,7 +140,9 @@ def test_find_by_reference_encodes_the_reference(client: MoneybirdClient, contac
 
     found = client.find_sales_invoice_by_reference(reference)
 
-    assert found is not None and found.id == invoice.id and found.reference == reference
+    assert found is not None
+    assert found.id == invoice.id
+    assert found.reference == reference
     assert client.find_sales_invoice_by_reference("CCV 2026/0043") is None
 
 
@@ -166,12 +176,14 @@ def test_credit_invoice_for_a_paid_invoice_settles_against_it(
     sent = client.send_sales_invoice(credit.id)
     settled = client.settle_credit_invoice(credit.id)
 
-    assert credit.state == "draft" and credit.original_sales_invoice_id == original.id
+    assert credit.state == "draft"
+    assert credit.original_sales_invoice_id == original.id
     assert credit.total_price_incl_tax == D("-145.85")
     assert credit.details[0].description == "**Creditfactuur voor factuur 2026-0001**"
     assert [d.quantity for d in credit.details[1:]] == [D(-2), D(-1), D(-1)]
     assert sent.invoice_number == "2026-0002"
-    assert settled.state == "paid" and settled.total_unpaid == 0
+    assert settled.state == "paid"
+    assert settled.total_unpaid == 0
     assert client.get_sales_invoice(original.id).state == "paid"
 
 

@@ -25,7 +25,8 @@ URL = "https://ccvbird.example/hooks/moneybird"
 @pytest.fixture
 def receiver(client: MoneybirdClient) -> WebhookReceiver:
     hook = client.register_webhook(URL, ["contact_created", "sales_invoice_state_changed_to_paid"])
-    assert hook.secret and hook.token
+    assert hook.secret
+    assert hook.token
     return WebhookReceiver(WebhookCredentials(hook.token, (hook.secret,)), MemorySeenKeys())
 
 
@@ -36,7 +37,8 @@ def test_registration_returns_the_secret_only_once(client: MoneybirdClient) -> N
 
     assert len(hook.secret) == 64
     assert [(h.id, h.secret, h.token) for h in listed] == [(hook.id, "", hook.token)]
-    assert client.delete_webhook(hook.id) is True and client.webhooks() == []
+    assert client.delete_webhook(hook.id) is True
+    assert client.webhooks() == []
 
 
 def test_the_sandbox_refuses_the_removed_events_key(sandbox: MoneybirdSandbox) -> None:
@@ -54,13 +56,15 @@ def test_a_genuine_push_is_accepted_once(
 ) -> None:
     contact = client.create_contact(customer())
 
-    (url, body, headers), = inbox.pushes
+    ((url, body, headers),) = inbox.pushes
     event = receiver.accept(headers, body, now=clock())
     repeat = receiver.accept(headers, body, now=clock())
 
     assert url == URL
-    assert event is not None and event.action == "contact_created"
-    assert event.entity_id == contact.id and event.entity["id"] == contact.id
+    assert event is not None
+    assert event.action == "contact_created"
+    assert event.entity_id == contact.id
+    assert event.entity["id"] == contact.id
     assert repeat is None
 
 
@@ -82,7 +86,7 @@ def test_forged_pushes_are_rejected(
     client: MoneybirdClient, receiver: WebhookReceiver, inbox: Inbox, clock: FakeClock
 ) -> None:
     client.create_contact(customer())
-    (_, body, headers), = inbox.pushes
+    ((_, body, headers),) = inbox.pushes
     tampered = body.replace(b"Jansen", b"Janssen")
     other_token = WebhookReceiver(
         WebhookCredentials("someone-else", receiver.credentials.secrets), MemorySeenKeys()
@@ -133,7 +137,7 @@ def test_during_secret_rotation_both_secrets_verify(
     new_secret = sandbox.rotate_webhook_secret(hook.id)
     client.create_contact(customer())
 
-    (_, body, headers), = inbox.pushes
+    ((_, body, headers),) = inbox.pushes
 
     assert headers["Moneybird-Signature"].count("v1=") == 2
     for secret in (hook.secret, new_secret):

@@ -198,9 +198,7 @@ class MoneybirdClient:
         result: list[M] = []
         for start in range(0, len(wanted), SYNC_BATCH):
             batch = wanted[start : start + SYNC_BATCH]
-            data = self.api.call(
-                "POST", self._path(resource), idempotent=True, json={"ids": batch}
-            )
+            data = self.api.call("POST", self._path(resource), idempotent=True, json={"ids": batch})
             result.extend(parse_list(model, data))
         return result
 
@@ -295,7 +293,7 @@ class MoneybirdClient:
             return False
         return True
 
-    def sales_invoice_versions(self, filter: str | None = None) -> dict[str, int]:  # noqa: A002
+    def sales_invoice_versions(self, filter: str | None = None) -> dict[str, int]:
         params = {"filter": filter} if filter else None
         data = self.api.call(
             "GET", self._path("sales_invoices/synchronization"), idempotent=True, params=params
@@ -386,7 +384,9 @@ class MoneybirdClient:
         return [r for r in self.tax_rates(refresh=refresh) if r.for_sales_invoices]
 
     def ledger_accounts(self, *, refresh: bool = False) -> list[wire.LedgerAccount]:
-        return self._cached("ledger_accounts", self._getter("ledger_accounts"), wire.LedgerAccount, refresh)
+        return self._cached(
+            "ledger_accounts", self._getter("ledger_accounts"), wire.LedgerAccount, refresh
+        )
 
     def workflows(self, *, refresh: bool = False) -> list[wire.Workflow]:
         return self._cached("workflows", self._getter("workflows"), wire.Workflow, refresh)
@@ -412,7 +412,9 @@ class MoneybirdClient:
         return self._cached("identities", fetch, wire.Identity, refresh)
 
     def custom_fields(self, *, refresh: bool = False) -> list[wire.CustomField]:
-        return self._cached("custom_fields", self._getter("custom_fields"), wire.CustomField, refresh)
+        return self._cached(
+            "custom_fields", self._getter("custom_fields"), wire.CustomField, refresh
+        )
 
     def _getter(self, resource: str) -> Any:
         return lambda: self.api.call("GET", self._path(resource), idempotent=True)
@@ -420,7 +422,7 @@ class MoneybirdClient:
     # -- webhooks ---------------------------------------------------------------------------
 
     def register_webhook(self, url: str, enabled_events: Sequence[str]) -> wire.Webhook:
-        """Subscribe ``url``; the returned ``secret`` and ``token`` are shown only now: keep them."""
+        """Subscribe ``url``; keep the returned ``secret`` and ``token``, they are shown once."""
         body = {"url": url, "enabled_events": list(enabled_events)}
         data = self.api.call("POST", self._path("webhooks"), idempotent=False, json=body)
         return parse(wire.Webhook, data)

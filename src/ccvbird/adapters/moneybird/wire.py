@@ -30,7 +30,7 @@ def loads(data: bytes | str) -> Any:
 
 
 def _id(value: Any) -> Any:
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, (bool, float)):
         raise ValueError("an id must be a string or an integer")
     if isinstance(value, int):
         return str(value)
@@ -48,7 +48,7 @@ def _text(value: Any) -> Any:
 
 
 def _money(value: Any) -> Any:
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, (bool, float)):
         raise ValueError("money must be a decimal string, not a float")
     if isinstance(value, str):
         try:

@@ -1,4 +1,4 @@
-"""A faithful fake Moneybird (REST API v2, OAuth2, webhooks) for tests, demos and ``ccvbird sandbox``.
+"""A faithful fake Moneybird (REST API v2, OAuth2, webhooks) for tests, demos, ``ccvbird sandbox``.
 
 * :class:`MoneybirdSandbox` — the state (administration "Voorbeeld B.V.", tokens, records);
 * :class:`SandboxTransport` — in-process httpx transport with fault injection (:class:`FaultPlan`);

@@ -99,7 +99,9 @@ def ok(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> J
     return JSONResponse(body, status_code=status, headers=headers)
 
 
-def page_of(request: Request, items: list[Any], default_per_page: int = 50) -> tuple[list[Any], dict[str, str]]:
+def page_of(
+    request: Request, items: list[Any], default_per_page: int = 50
+) -> tuple[list[Any], dict[str, str]]:
     """Moneybird paging: ``page`` from 1, ``per_page`` 1..100, ``Link`` rel next/prev."""
     query = request.query_params
     per_page_text = query.get("per_page", str(default_per_page))
@@ -389,9 +391,9 @@ def _tax_rate_matches(rate: dict[str, Any], filters: dict[str, str]) -> bool:
             pct = rate["percentage"]
             if pct is None or Decimal(pct) != Decimal(value):
                 return False
-        if key == "tax_rate_type" and rate["tax_rate_type"] not in value.split("|"):
-            if value != "all":
-                return False
+        types = value.split("|")
+        if key == "tax_rate_type" and value != "all" and rate["tax_rate_type"] not in types:
+            return False
         if key == "country" and (rate["country"] or "").upper() != value.upper():
             return False
         if key in {"show_tax", "active"} and str(rate[key]).lower() != value.lower():

@@ -52,9 +52,7 @@ class _FormatSuffix:
         await self.app(scope, receive, send)
 
 
-def create_app(
-    sandbox: MoneybirdSandbox, *, delivery_interval: float | None = None
-) -> ASGIApp:
+def create_app(sandbox: MoneybirdSandbox, *, delivery_interval: float | None = None) -> ASGIApp:
     """The ASGI application serving ``sandbox``.
 
     With ``delivery_interval`` (the real-server mode) due webhook pushes are delivered from a

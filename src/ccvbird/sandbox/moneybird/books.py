@@ -96,8 +96,13 @@ MANUAL_PAYMENT_ACTIONS = frozenset(
 )  # fmt: skip
 SENDING_FIELDS = frozenset(
     {
-        "delivery_method", "sending_scheduled", "deliver_ubl", "mergeable", "email_address",
-        "email_message", "invoice_date",
+        "delivery_method",
+        "sending_scheduled",
+        "deliver_ubl",
+        "mergeable",
+        "email_address",
+        "email_message",
+        "invoice_date",
     }
 )
 #: Fixed exchange rates to the administration currency (EUR); USD as in Moneybird's example.
@@ -301,9 +306,7 @@ class Books:
             raise invalid_field("workflow_id", "invalid", "is not an invoice workflow")
         style_id = v.optional_identifier(data.get("document_style_id"), "document_style_id")
         style = (
-            self.setup.document_style(style_id)
-            if style_id
-            else self.setup.default_document_style()
+            self.setup.document_style(style_id) if style_id else self.setup.default_document_style()
         )
         if style is None:
             raise not_found("Record not found for model name: DocumentStyle", "document_style_id")
@@ -334,8 +337,7 @@ class Books:
             updated_at=now,
             version=self.version(),
             language=workflow.language,
-            payment_conditions=v.text(data.get("payment_conditions"), "payment_conditions")
-            or None,
+            payment_conditions=v.text(data.get("payment_conditions"), "payment_conditions") or None,
         )
         if data.get("invoice_date"):
             invoice.invoice_date = v.day(data["invoice_date"], "invoice_date")
@@ -427,7 +429,9 @@ class Books:
         if method not in {"Email", "Peppol", "Manual", "Simplerinvoicing"}:
             raise invalid_field("delivery_method", "inclusion", "is not included in the list")
         if not invoice.details:
-            raise bad_request("details cannot be empty", {"sales_invoice": "details_cannot_be_empty"})
+            raise bad_request(
+                "details cannot be empty", {"sales_invoice": "details_cannot_be_empty"}
+            )
         contact = self.contacts[invoice.contact_id]
         address = v.text(sending.get("email_address"), "email_address")
         if method != "Manual" and not (address or contact.text("send_invoices_to_email")):
@@ -447,7 +451,10 @@ class Books:
             self.on_event("sales_invoice_send_manually", "SalesInvoice", invoice)
         else:
             invoice.events.append(
-                self._event("sales_invoice_send_email", email_address=address or contact.text("send_invoices_to_email"))
+                self._event(
+                    "sales_invoice_send_email",
+                    email_address=address or contact.text("send_invoices_to_email"),
+                )
             )
             self.on_event("sales_invoice_send_email", "SalesInvoice", invoice)
         self._touch(invoice)
@@ -485,14 +492,18 @@ class Books:
         try:
             payment_date = v.day(data.get("payment_date"), "payment_date")
         except MoneybirdProblem:
-            errors["payment_date"] = [("blank", "can't be blank"), ("invalid", "is not a valid date")]
+            errors["payment_date"] = [
+                ("blank", "can't be blank"),
+                ("invalid", "is not a valid date"),
+            ]
         try:
             price = v.money(data.get("price"), "price")
         except MoneybirdProblem:
             errors["price"] = [("blank", "can't be blank"), ("not_a_number", "is not a number")]
         if errors:
             raise invalid(errors)
-        assert payment_date is not None and price is not None
+        assert payment_date is not None
+        assert price is not None
         if isinstance(invoice, SalesInvoice) and invoice.state == "draft":
             raise invalid_field(
                 "sales_invoice", "draft", "is a draft; send it before registering a payment"
@@ -526,7 +537,9 @@ class Books:
         identifier = data.get("transaction_identifier")
         payment = Payment(
             id=self.ids(),
-            invoice_type="SalesInvoice" if isinstance(invoice, SalesInvoice) else "ExternalSalesInvoice",
+            invoice_type="SalesInvoice"
+            if isinstance(invoice, SalesInvoice)
+            else "ExternalSalesInvoice",
             invoice_id=invoice.id,
             price=cents(price),
             price_base=price_base,
@@ -630,7 +643,9 @@ class Books:
             for index, d in enumerate(original.details)
         ]
         credit.events.append(
-            self._event("credit_invoice_created_from_original", original_invoice=original.invoice_number)
+            self._event(
+                "credit_invoice_created_from_original", original_invoice=original.invoice_number
+            )
         )
         self.sales_invoices[credit.id] = credit
         self.on_event("credit_invoice_created_from_original", "SalesInvoice", credit)
@@ -640,7 +655,9 @@ class Books:
         """``register_payment_creditinvoice``: book the credit against its original."""
         credit = self.sales_invoice(credit_id)
         if credit.original_sales_invoice_id is None:
-            raise bad_request("Sales invoice is not a credit invoice", {"id": "not_a_credit_invoice"})
+            raise bad_request(
+                "Sales invoice is not a credit invoice", {"id": "not_a_credit_invoice"}
+            )
         if credit.state == "draft":
             raise bad_request("Credit invoice is a draft", {"id": "is_draft"})
         original = self.sales_invoice(credit.original_sales_invoice_id)
@@ -689,9 +706,13 @@ class Books:
                 day_ = invoice.invoice_date or self.today()
                 if not period[0] <= day_ <= period[1]:
                     continue
-            if "created_after" in filters and invoice.created_at <= _instant(filters, "created_after"):
+            if "created_after" in filters and invoice.created_at <= _instant(
+                filters, "created_after"
+            ):
                 continue
-            if "updated_after" in filters and invoice.updated_at <= _instant(filters, "updated_after"):
+            if "updated_after" in filters and invoice.updated_at <= _instant(
+                filters, "updated_after"
+            ):
                 continue
             result.append(invoice)
         return result

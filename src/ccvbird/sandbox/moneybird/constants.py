@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Final
 
 DEFAULT_PORT: Final = 8702
-DEMO_TOKEN: Final = "sandbox-token"
+DEMO_TOKEN: Final = "sandbox-token"  # noqa: S105 - the documented demo token
 
 # -- the administration -----------------------------------------------------------------------
 ADMINISTRATION_ID: Final = "470000000000000001"

@@ -70,7 +70,7 @@ class FaultPlan:
         path: str | None = None,
         times: int = 1,
     ) -> FaultPlan:
-        """Fail the next ``times`` requests whose method matches and whose path contains ``path``."""
+        """Fail the next ``times`` requests with this method whose path contains ``path``."""
         with self._lock:
             self._script.append(_Scripted(fault, method and method.upper(), path, times))
         return self

@@ -148,7 +148,7 @@ def token_body(sandbox: MoneybirdSandbox, grant: Grant, refresh_token: str) -> d
         "created_at": int(sandbox.clock()),
     }
     if grant.expires_at is not None:
-        body["expires_in"] = int(round(grant.expires_at - sandbox.clock()))
+        body["expires_in"] = round(grant.expires_at - sandbox.clock())
     return body
 
 
@@ -161,9 +161,7 @@ async def token(request: Request) -> Response:
         return _token_error("invalid_client", "Client authentication failed.", 401)
     grant_type = form.get("grant_type", "")
     if grant_type == "authorization_code":
-        grant = sandbox.redeem_code(
-            form.get("code", ""), client_id, form.get("redirect_uri", "")
-        )
+        grant = sandbox.redeem_code(form.get("code", ""), client_id, form.get("redirect_uri", ""))
         if grant is None:
             return _token_error("invalid_grant", "The authorization code is invalid or used.")
         return JSONResponse(token_body(sandbox, grant, sandbox.refresh_token_of(grant)))

@@ -31,7 +31,9 @@ def unauthorized(message: str) -> MoneybirdProblem:
 
 
 def plan_limit(message: str) -> MoneybirdProblem:
-    return MoneybirdProblem(402, {"error": message, "symbolic": {"administration": "limit_reached"}})
+    return MoneybirdProblem(
+        402, {"error": message, "symbolic": {"administration": "limit_reached"}}
+    )
 
 
 def forbidden(message: str) -> MoneybirdProblem:
@@ -48,7 +50,9 @@ def invalid(errors: dict[str, list[tuple[str, str]]]) -> MoneybirdProblem:
         422,
         {
             "error": {name: [message for _, message in items] for name, items in errors.items()},
-            "details": {name: [{"error": code} for code, _ in items] for name, items in errors.items()},
+            "details": {
+                name: [{"error": code} for code, _ in items] for name, items in errors.items()
+            },
         },
     )
 

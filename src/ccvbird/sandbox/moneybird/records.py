@@ -10,6 +10,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+#: ``date`` under another name, for classes with a field called ``date``.
+Day = date
+
 
 @dataclass
 class TaxRate:
@@ -210,8 +213,8 @@ class SalesInvoice:
 class ExternalSalesInvoice:
     id: str
     contact_id: str | None
-    date: date
-    due_date: date | None
+    date: Day
+    due_date: Day | None
     reference: str
     entry_number: int
     currency: str
@@ -222,7 +225,7 @@ class ExternalSalesInvoice:
     source: str | None = None
     source_url: str | None = None
     state: str = "open"
-    paid_at: date | None = None
+    paid_at: Day | None = None
     details: list[Detail] = field(default_factory=list)
     payments: list[Payment] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)

@@ -149,7 +149,9 @@ class MoneybirdSandbox:
 
     def is_expired(self, token: str) -> bool:
         grant = self.grants.get(token)
-        return grant is not None and grant.expires_at is not None and self.clock() >= grant.expires_at
+        return (
+            grant is not None and grant.expires_at is not None and self.clock() >= grant.expires_at
+        )
 
     def issue_token(
         self,
@@ -247,9 +249,7 @@ class MoneybirdSandbox:
             record_id = str(getattr(record, "id", ""))
             state = getattr(record, "state", None)
             for hook in hooks:
-                self.outbox.enqueue(
-                    hook, books.setup.id, action, kind, record_id, state, entity
-                )
+                self.outbox.enqueue(hook, books.setup.id, action, kind, record_id, state, entity)
 
         return sink
 

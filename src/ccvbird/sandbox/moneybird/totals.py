@@ -46,7 +46,7 @@ class RateSum:
 @dataclass(frozen=True)
 class InvoiceSums:
     rates: tuple[RateSum, ...]
-    #: per detail id: its amount excl. VAT after discount, for ``total_price_excl_tax_with_discount``
+    #: per detail id: amount excl. VAT after discount (``total_price_excl_tax_with_discount``)
     line_net: dict[str, Decimal]
     discount_total: Decimal
 
@@ -76,10 +76,10 @@ def invoice_sums(
     for detail in details:
         amount = cents(detail.total)
         by_rate[detail.tax_rate_id] = by_rate.get(detail.tax_rate_id, _ZERO) + amount
-        pct = percentage_of(detail.tax_rate_id) or _ZERO
+        line_pct = percentage_of(detail.tax_rate_id) or _ZERO
         after_discount = amount * keep
         if prices_are_incl_tax:
-            line_net[detail.id] = cents(after_discount * _HUNDRED / (_HUNDRED + pct))
+            line_net[detail.id] = cents(after_discount * _HUNDRED / (_HUNDRED + line_pct))
         else:
             line_net[detail.id] = cents(after_discount)
     rates = []

@@ -95,7 +95,9 @@ def wrapped(body: Any, key: str, label: str) -> dict[str, Any]:
     """The object under ``key`` (``{"contact": {...}}``), or Moneybird's 400 when it is missing."""
     inner = body.get(key) if isinstance(body, dict) else None
     if not isinstance(inner, dict):
-        raise MoneybirdProblem(400, {"error": f"{label} is required", "symbolic": {key: "required"}})
+        raise MoneybirdProblem(
+            400, {"error": f"{label} is required", "symbolic": {key: "required"}}
+        )
     return inner
 
 
