@@ -126,3 +126,27 @@ def test_random_faults_replay_from_the_seed(clock: FakeClock) -> None:
     assert run(11) == run(11)
     assert run(11) != run(12)
     assert 5 < len(run(11)) < 35
+
+
+def test_a_lost_answer_to_send_is_repeated_safely(
+    client: MoneybirdClient, faults: FaultPlan
+) -> None:
+    contact = client.create_contact(customer())
+    invoice = client.create_sales_invoice(webshop_invoice(), contact_id=contact.id)
+    faults.add(Fault.LOST_RESPONSE, method="PATCH", path="/send_invoice")
+
+    sent = client.send_sales_invoice(invoice.id)
+
+    assert (sent.state, sent.invoice_number) == ("open", "2026-0001")
+
+
+def test_a_lost_contact_create_is_found_by_email_afterwards(
+    client: MoneybirdClient, sandbox: MoneybirdSandbox, faults: FaultPlan
+) -> None:
+    faults.add(Fault.LOST_RESPONSE, method="POST", path="/contacts")
+
+    with pytest.raises(RequestTimeout):
+        client.create_contact(customer("nieuw@voorbeeld.example"))
+
+    assert len(client.find_contacts_by_email("nieuw@voorbeeld.example")) == 1
+    assert len(sandbox.books().contacts) == 1
