@@ -8,6 +8,7 @@ One :class:`MoneybirdSandbox` is shared by the HTTP app (:mod:`.app`), the in-pr
 from __future__ import annotations
 
 import secrets
+from collections import deque
 import threading
 import time
 from collections.abc import Callable
@@ -119,8 +120,8 @@ class MoneybirdSandbox:
         }
         self._codes: dict[str, _Code] = {}
         self._refresh_tokens: dict[str, Grant] = {}
-        #: Every request the API answered, as (method, path, status), for call counting.
-        self.requests: list[tuple[str, str, int]] = []
+        #: The latest requests answered, as (method, path, status), for call counting.
+        self.requests: deque[tuple[str, str, int]] = deque(maxlen=100_000)
 
     # -- administrations --------------------------------------------------------------------
 
