@@ -8,9 +8,9 @@ One :class:`MoneybirdSandbox` is shared by the HTTP app (:mod:`.app`), the in-pr
 from __future__ import annotations
 
 import secrets
-from collections import deque
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
