@@ -71,11 +71,16 @@ def violations(path: Path) -> list[str]:
             if top in {"httpx", "sqlalchemy", "fastapi", "typer", "huey", "redis"}:
                 problems.append(f"{module} (service) imports {name}")
         elif layer.startswith("adapters"):
-            allowed = {"domain", "ports", "adapters", "adapters.http", layer}
-            if layer == "adapters.db":
-                allowed.add("adapters.db")
-            if ours and target not in allowed:
+            allowed = ours and (
+                target in {"domain", "ports"} or (target or "").startswith("adapters")
+            )
+            if ours and not allowed:
                 problems.append(f"{module} ({layer}) imports {name}")
+            api_clients = {"adapters.ccvshop", "adapters.moneybird"}
+            if layer in api_clients and target in api_clients - {layer}:
+                problems.append(
+                    f"{module} ({layer}) imports {name}: the two API clients stay apart"
+                )
         elif layer == "sandbox":
             if ours and target in {"service", "entrypoints", "bootstrap", "config"}:
                 problems.append(f"{module} (sandbox) imports {name}")

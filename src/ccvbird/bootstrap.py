@@ -55,3 +55,38 @@ class SystemClock:
 
     def today(self) -> date:
         return self.now().date()
+
+
+def moneybird_sandbox_server(
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8702,
+    token: str = "sandbox-token",  # noqa: S107 - the documented demo token
+    access_token_ttl: int | None = None,
+    rate_limit: int = 150,
+    rate_window: float = 300.0,
+    fault_rates: dict[str, float] | None = None,
+    fault_seed: int = 0,
+    log_level: str = "info",
+) -> Any:
+    """The Moneybird sandbox as a uvicorn server, not started yet (for ``ccvbird sandbox``).
+
+    Run it with ``server.run()`` or, beside the CCV sandbox, ``await server.serve()``.
+    ``fault_rates`` maps ``rate_limit``, ``server_error``, ``timeout`` and ``lost_response`` to
+    probabilities per request, reproducible from ``fault_seed``.
+    """
+    from ccvbird.sandbox.moneybird import Fault, FaultPlan, SandboxConfig, moneybird_server
+
+    config = SandboxConfig(
+        token=token,
+        access_token_ttl=access_token_ttl,
+        rate_limit=rate_limit,
+        rate_window=rate_window,
+        seed=fault_seed,
+    )
+    rates = {Fault(name): rate for name, rate in (fault_rates or {}).items()}
+    faults = FaultPlan(seed=fault_seed, rates=rates)
+    server, _ = moneybird_server(
+        host=host, port=port, config=config, faults=faults, log_level=log_level
+    )
+    return server

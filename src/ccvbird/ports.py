@@ -186,9 +186,35 @@ class Queue(Protocol):
     ) -> None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class OAuthToken:
+    """An OAuth2 token pair as stored for a connection.
+
+    ``expires_at`` is epoch seconds, ``None`` when the service gave no lifetime (Moneybird's
+    tokens often have none; the client then refreshes only when a call is refused with 401).
+    """
+
+    access_token: str
+    refresh_token: str | None = None
+    expires_at: float | None = None
+    scope: str = ""
+
+
 class TokenStore(Protocol):
-    """Keeps OAuth tokens (encrypted) for a connection; refreshes must be stored at once."""
+    """Where a connection's OAuth token lives (encrypted in the state DB in production).
 
-    def load(self, connection_id: int) -> Mapping[str, object] | None: ...
+    ``save`` must persist before it returns: Moneybird rotates the refresh token on every
+    refresh, so a token pair that is lost after a refresh locks the connection out.
+    """
 
-    def save(self, connection_id: int, token: Mapping[str, object]) -> None: ...
+    def load(self) -> OAuthToken | None: ...
+
+    def save(self, token: OAuthToken) -> None: ...
+
+
+class SeenKeys(Protocol):
+    """Remembers delivery keys (webhook ``Idempotency-Key``) so a push is handled once."""
+
+    def first_time(self, key: str) -> bool:
+        """Record ``key``; True the first time it is offered, False on every repeat."""
+        ...

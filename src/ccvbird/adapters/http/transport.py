@@ -149,8 +149,8 @@ class ApiTransport:
     def _pause_before_retry(self, error: TransientError, attempt: int) -> None:
         if isinstance(error, RateLimited) and error.retry_at is not None:
             wait = min(max(error.retry_at - self._clock(), 0.0), self.retry.max_rate_limit_wait)
-            # The budget already holds new slots until retry_at; reserve() will wait for it.
-            if wait <= 0:
-                self._sleep(self._delay(attempt))
+            # Wait here rather than rely on the budget: an Unlimited budget ignores
+            # block_until, and after this sleep a limiter's reserve() has nothing left to wait.
+            self._sleep(wait if wait > 0 else self._delay(attempt))
             return
         self._sleep(self._delay(attempt))
