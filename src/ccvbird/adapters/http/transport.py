@@ -91,6 +91,14 @@ class ApiTransport:
         """When a 429 says to come back, as epoch seconds; ``None`` when it does not say."""
         return None
 
+    def rate_limit_scope(self, response: httpx.Response, key: str) -> str:
+        """Which budget key a 429 holds back: by default the one the request counted against."""
+        return key
+
+    def rate_limited(self, response: httpx.Response, retry_at: float | None) -> RateLimited:
+        """The error a 429 stands for (a service may add its own code and message)."""
+        return RateLimited(f"{self.service} asked to slow down (429)", retry_at=retry_at)
+
     def error_for(self, response: httpx.Response) -> CcvbirdError:
         """The error a refused (4xx/5xx) response stands for."""
         if response.status_code >= 500:
@@ -142,8 +150,8 @@ class ApiTransport:
         if response.status_code == 429:
             retry_at = self.retry_at(response)
             if retry_at is not None:
-                self.budget.block_until(key, retry_at)
-            return RateLimited(f"{self.service} asked to slow down (429)", retry_at=retry_at)
+                self.budget.block_until(self.rate_limit_scope(response, key), retry_at)
+            return self.rate_limited(response, retry_at)
         return self.error_for(response)
 
     def _pause_before_retry(self, error: TransientError, attempt: int) -> None:
