@@ -157,9 +157,6 @@ class CcvTransport(ApiTransport):
         )
         return request
 
-    def send(self, request: httpx.Request, *, idempotent: bool) -> httpx.Response:
-        return super().send(self.sign(request), idempotent=idempotent)
-
     # -- hooks ----------------------------------------------------------------------------------
 
     def budget_key(self, request: httpx.Request) -> str:
@@ -167,8 +164,9 @@ class CcvTransport(ApiTransport):
         self.sent[key] = self.sent.get(key, 0) + 1
         return key
 
-    def prepare(self, request: httpx.Request) -> httpx.Request:
-        """A retry goes out with a fresh ``x-date`` and hash: a stale date would be refused."""
+    def stamp(self, request: httpx.Request) -> httpx.Request:
+        """Sign right before each attempt (retries too), after any wait for the budget: a date
+        from before a minute's wait would be stale."""
         return self.sign(request)
 
     def retry_at(self, response: httpx.Response) -> float | None:

@@ -120,6 +120,7 @@ class ApiTransport:
             wait = self.budget.reserve(key)
             if wait > 0:
                 self._sleep(wait)
+            request = self.stamp(request)
             try:
                 response = self.client.send(request)
             except httpx.TimeoutException as exc:
@@ -144,6 +145,14 @@ class ApiTransport:
 
     def prepare(self, request: httpx.Request) -> httpx.Request:
         """Renew a request before it is sent again (e.g. a fresh signature date)."""
+        return request
+
+    def stamp(self, request: httpx.Request) -> httpx.Request:
+        """Last touch right before every attempt goes out, after any wait for the budget.
+
+        Signatures that carry a timestamp belong here: a request signed before a minute's wait
+        for a rate-limit window would arrive with a stale date.
+        """
         return request
 
     def _failure(self, response: httpx.Response, key: str) -> CcvbirdError:

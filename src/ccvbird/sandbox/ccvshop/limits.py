@@ -47,6 +47,8 @@ class RateLimiter:
         self._per_key: dict[str, deque[float]] = {}
         self._all: deque[float] = deque()
         self._lock = threading.Lock()
+        #: Requests refused so far, per CCV code.
+        self.refused: dict[str, int] = {}
 
     def _trim(self, times: deque[float], now: float) -> None:
         while times and times[0] <= now - self.limits.window:
@@ -61,10 +63,14 @@ class RateLimiter:
             times = self._per_key.setdefault(key, deque())
             self._trim(times, now)
             self._trim(self._all, now)
+            code = None
             if len(times) >= limit:
-                return "429.10"
-            if len(self._all) >= self.limits.total:
-                return "429.11"
+                code = "429.10"
+            elif len(self._all) >= self.limits.total:
+                code = "429.11"
+            if code is not None:
+                self.refused[code] = self.refused.get(code, 0) + 1
+                return code
             times.append(now)
             self._all.append(now)
             return None
