@@ -143,3 +143,19 @@ def test_the_real_server_mode_serves_the_client_over_a_socket() -> None:
         thread.join(timeout=30)
         listener.close()
     assert not thread.is_alive()
+
+
+def test_the_cli_settings_come_through_bootstrap(tmp_path: Path) -> None:
+    from ccvbird import bootstrap
+
+    document = generate_orders(1, seed=2)[0]
+    (tmp_path / "one.json").write_text(dumps(document))
+    config = bootstrap.ccv_sandbox_config(orders_dir=tmp_path, generate=3, fault_rate=0.1)
+    text = config.describe()
+    assert "http://127.0.0.1:8701/api/rest/v1/" in text
+    assert "sandbox-public" in text
+    assert "sandbox-secret" in text
+    assert "10%" in text
+    shop = build_shop(config)
+    assert len(shop.orders()) == 4
+    assert shop.orders()[0]["id"] == document["order"]["id"]

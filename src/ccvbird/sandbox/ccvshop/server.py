@@ -37,11 +37,26 @@ class SandboxConfig:
     seed: int = 0
     #: CCV's per-minute limits; switch off for demos that hammer the shop.
     rate_limits: bool = True
+    #: Whether the generated shop charges consumers abroad their own VAT rates (OSS).
+    oss: bool = False
 
     @property
     def base_url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}"
+
+    def describe(self) -> str:
+        """What a person needs to connect to the running sandbox (the secret is a demo value)."""
+        lines = [
+            f"CCV Shop sandbox on {self.base_url}",
+            f"  API root:    {self.base_url}/api/rest/v1/",
+            f"  public key:  {self.public_key}",
+            f"  secret:      {self.secret}",
+            f"  merchant:    {self.base_url}/_sandbox (orders, webhooks, App Store)",
+        ]
+        if self.fault_rate:
+            lines.append(f"  faults:      {self.fault_rate:.0%} of API calls (seed {self.seed})")
+        return "\n".join(lines)
 
 
 def build_shop(config: SandboxConfig) -> SandboxShop:
@@ -55,6 +70,7 @@ def build_shop(config: SandboxConfig) -> SandboxShop:
         clock=time.time,
         limits=limits,
         faults=FaultPlan(rate=config.fault_rate, seed=config.seed),
+        oss=config.oss,
     )
     if config.orders_dir is not None:
         shop.load_orders(config.orders_dir)
