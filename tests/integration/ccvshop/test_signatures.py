@@ -182,3 +182,21 @@ def test_a_retry_is_signed_again_with_a_fresh_date(
     before = clock()
     assert client.paymethods()
     assert clock() - before >= 60  # the retry went out a minute later, and was accepted
+
+
+def test_a_signed_patch_of_an_order_fires_its_webhook(
+    shop: SandboxShop, raw: httpx.Client, clock: FakeClock
+) -> None:
+    from ccvbird.sandbox.ccvshop import RecordingPoster
+
+    assert isinstance(shop.poster, RecordingPoster)
+    shop.add_webhook("orders.updated.ispaid", "https://app.test/paid")
+    order_id = shop.create_order(status=4, paid=False)
+    response = send(
+        raw, "PATCH", f"/api/rest/v1/orders/{order_id}", '{"paid":true}', now_text(clock)
+    )
+    assert response.status_code == 204
+    order = shop.order(order_id)
+    assert order is not None
+    assert order["paid"] is True
+    assert [url for url, _, _ in shop.poster.calls] == ["https://app.test/paid"]

@@ -361,12 +361,11 @@ class SandboxShop:
         with self._changing() as changes:
             order = self._get_order(order_id)
             previous = order.get("status")
+            order["status"] = status
             if not order.get("is_completed"):
                 order["is_completed"] = True
                 self._number(order)
-                order["status"] = status
                 changes.add("orders.created", int(order_id))
-            order["status"] = status
             if previous != status:
                 changes.add("orders.updated.status", int(order_id), previous)
             self._invoice_if_due(int(order_id))
