@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from ccvbird.adapters.ccvshop.wire import decode_order_file
@@ -18,6 +18,12 @@ from ccvbird.adapters.profile_toml import load_profile, parse_profile
 from ccvbird.domain.invoice import InvoiceDraft
 from ccvbird.domain.order import Order
 from ccvbird.domain.profile import MappingProfile
+
+if TYPE_CHECKING:
+    import uvicorn
+
+    from ccvbird.adapters.ccvshop.client import CcvShopClient
+    from ccvbird.sandbox.ccvshop.server import SandboxConfig
 
 EXAMPLE_ORDER = "order-mixed-basket.json"
 EXAMPLE_PROFILE = "profile.toml"
@@ -90,3 +96,46 @@ def moneybird_sandbox_server(
         host=host, port=port, config=config, faults=faults, log_level=log_level
     )
     return server
+
+
+def ccv_shop_client(api_root: str, public_key: str, secret: str) -> CcvShopClient:
+    """A CCV Shop client for one shop (signed, paced to CCV's limits, with timeouts)."""
+    from ccvbird.adapters.ccvshop.client import CcvCredentials, CcvShopClient
+
+    return CcvShopClient(CcvCredentials(api_root, public_key, secret))
+
+
+def ccv_sandbox_config(
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8701,
+    public_key: str = "sandbox-public",
+    secret: str = "sandbox-secret",  # noqa: S107 - the documented demo credential
+    orders_dir: Path | None = None,
+    generate: int = 25,
+    fault_rate: float = 0.0,
+    seed: int = 0,
+) -> SandboxConfig:
+    """Settings of ``ccvbird sandbox`` for the CCV shop (``--ccv-port``, ``--orders``,
+    ``--generate``, ``--faults``, ``--seed``); ``.describe()`` says how to connect."""
+    from ccvbird.sandbox.ccvshop.server import SandboxConfig
+
+    return SandboxConfig(
+        host=host, port=port, public_key=public_key, secret=secret, orders_dir=orders_dir,
+        generate=generate, fault_rate=fault_rate, seed=seed,
+    )  # fmt: skip
+
+
+def serve_ccv_sandbox(config: SandboxConfig) -> None:
+    """Run the CCV sandbox shop until interrupted (loads/generates its orders first)."""
+    from ccvbird.sandbox.ccvshop.server import serve
+
+    serve(config)
+
+
+def ccv_sandbox_server(config: SandboxConfig) -> uvicorn.Server:
+    """The CCV sandbox as an unstarted ``uvicorn.Server``, to run beside the Moneybird sandbox
+    (``await server.serve()`` in one event loop, or ``server.run()`` in a thread)."""
+    from ccvbird.sandbox.ccvshop.server import make_server
+
+    return make_server(config)

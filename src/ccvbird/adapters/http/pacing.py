@@ -49,6 +49,7 @@ class SlidingWindowLimiter:
         self._clock = clock
         self._slots: dict[str, deque[float]] = {}
         self._blocked_until: dict[str, float] = {}
+        self._all_blocked_until = 0.0
         self._lock = threading.Lock()
 
     def reserve(self, key: str = "") -> float:
@@ -57,7 +58,7 @@ class SlidingWindowLimiter:
             slots = self._slots.setdefault(key, deque())
             while slots and slots[0] <= now - self.window:
                 slots.popleft()
-            at = max(now, self._blocked_until.get(key, now))
+            at = max(now, self._blocked_until.get(key, now), self._all_blocked_until)
             if len(slots) >= self.limit:
                 at = max(at, slots[-self.limit] + self.window)
             slots.append(at)
@@ -66,6 +67,11 @@ class SlidingWindowLimiter:
     def block_until(self, key: str, moment: float) -> None:
         with self._lock:
             self._blocked_until[key] = max(self._blocked_until.get(key, 0.0), moment)
+
+    def block_all_until(self, moment: float) -> None:
+        """The service said "nothing at all before ``moment``" (a global limit): hold every key."""
+        with self._lock:
+            self._all_blocked_until = max(self._all_blocked_until, moment)
 
     def used(self, key: str = "") -> int:
         """Requests sent or scheduled within the current window."""

@@ -91,6 +91,14 @@ class ApiTransport:
         """When a 429 says to come back, as epoch seconds; ``None`` when it does not say."""
         return None
 
+    def rate_limit_scope(self, response: httpx.Response, key: str) -> str:
+        """Which budget key a 429 holds back: by default the one the request counted against."""
+        return key
+
+    def rate_limited(self, response: httpx.Response, retry_at: float | None) -> RateLimited:
+        """The error a 429 stands for (a service may add its own code and message)."""
+        return RateLimited(f"{self.service} asked to slow down (429)", retry_at=retry_at)
+
     def error_for(self, response: httpx.Response) -> CcvbirdError:
         """The error a refused (4xx/5xx) response stands for."""
         if response.status_code >= 500:
@@ -112,6 +120,7 @@ class ApiTransport:
             wait = self.budget.reserve(key)
             if wait > 0:
                 self._sleep(wait)
+            request = self.stamp(request)
             try:
                 response = self.client.send(request)
             except httpx.TimeoutException as exc:
@@ -138,12 +147,20 @@ class ApiTransport:
         """Renew a request before it is sent again (e.g. a fresh signature date)."""
         return request
 
+    def stamp(self, request: httpx.Request) -> httpx.Request:
+        """Last touch right before every attempt goes out, after any wait for the budget.
+
+        Signatures that carry a timestamp belong here: a request signed before a minute's wait
+        for a rate-limit window would arrive with a stale date.
+        """
+        return request
+
     def _failure(self, response: httpx.Response, key: str) -> CcvbirdError:
         if response.status_code == 429:
             retry_at = self.retry_at(response)
             if retry_at is not None:
-                self.budget.block_until(key, retry_at)
-            return RateLimited(f"{self.service} asked to slow down (429)", retry_at=retry_at)
+                self.budget.block_until(self.rate_limit_scope(response, key), retry_at)
+            return self.rate_limited(response, retry_at)
         return self.error_for(response)
 
     def _pause_before_retry(self, error: TransientError, attempt: int) -> None:

@@ -311,8 +311,27 @@ class ShopGenerator:
             return 8, self.rng.random() < 0.3, True
         return None, False, False
 
-    def order(self, scenario: str | None = None) -> dict[str, Any]:
-        """One order document (``{"order": ..., "orderrows": ...}``)."""
+    def next_order_number(self) -> int:
+        """Claim the next order number (an order gets one when its checkout completes)."""
+        number = self._number
+        self._number += 1
+        return number
+
+    def full_order_number(self, number: int) -> str:
+        prefix = self.settings.order_prefix
+        return f"{prefix}-{number}" if prefix else str(number)
+
+    def order(
+        self,
+        scenario: str | None = None,
+        *,
+        lifecycle: tuple[int | None, bool, bool] | None = None,
+    ) -> dict[str, Any]:
+        """One order document (``{"order": ..., "orderrows": ...}``).
+
+        ``lifecycle`` = ``(status, paid, completed)`` sets what is otherwise drawn at random
+        (the draw still happens, so the rest of the shop stays the same for a seed).
+        """
         rng = self.rng
         scenario = scenario or self._scenario()
         customer = self._customer_for(scenario if scenario != "platform" else "consumer")
@@ -322,6 +341,10 @@ class ShopGenerator:
             minutes=rng.randrange(1, 2 * self.settings.minutes_between_orders)
         )
         status, paid, completed = self._lifecycle()
+        if lifecycle is not None:
+            status, paid, completed = lifecycle
+            if status is None:
+                completed = False
 
         zero_rated = scenario in {"intra_community", "export", "platform"}
         gross = scenario not in {"b2b", "intra_community"}
@@ -378,9 +401,7 @@ class ShopGenerator:
         )
         total_tax = self._shop_vat(rows, order_total - rows_total, gross)
         total_price = order_total if gross else order_total + total_tax
-        number = self._number if completed else None
-        if completed:
-            self._number += 1
+        number = self.next_order_number() if completed else None
         document = self._order_document(
             order_id=order_id, number=number, status=status, paid=paid, completed=completed,
             customer=customer, gross=gross, scenario=scenario, rows_total=rows_total,
@@ -428,7 +449,7 @@ class ShopGenerator:
     ) -> dict[str, Any]:  # fmt: skip
         root = self.api_root
         prefix = self.settings.order_prefix
-        full = None if number is None else (f"{prefix}-{number}" if prefix else str(number))
+        full = None if number is None else self.full_order_number(number)
         paymethod_id, paymethod_name, paymethod_label, paymethod_costs = paymethod
         links = ("orderrows", "ordernotes", "ordermessages", "ordernotifications",
                  "orderaffiliatenetworks", "orderlabels", "invoices")  # fmt: skip
