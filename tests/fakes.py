@@ -80,7 +80,11 @@ class FakeShop:
         return sorted(chosen, key=lambda o: (o.created_at, o.order_id))
 
     def iter_orders(
-        self, *, created_from: datetime, created_until: datetime | None = None
+        self,
+        *,
+        created_from: datetime,
+        created_until: datetime | None = None,
+        on_invalid: Any = None,
     ) -> Iterator[Order]:
         yield from self._window(created_from, created_until)
 
@@ -184,7 +188,7 @@ class FakeBooks:
         return self._call("create_invoice", create)
 
     def find_invoice(
-        self, reference: str, *, contact_id: str | None, external: bool
+        self, reference: str, *, contact_id: str | None, external: bool, invoice_date: Any = None
     ) -> RemoteInvoice | None:
         def find() -> RemoteInvoice | None:
             for invoice in self.invoices.values():

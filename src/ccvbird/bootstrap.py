@@ -6,23 +6,45 @@ an adapter by name, so swapping a real service for the sandbox is a change in on
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+import httpx
+from sqlalchemy.orm import Session, sessionmaker
+
+from ccvbird.adapters.ccvshop.client import CcvCredentials, CcvShopClient
+from ccvbird.adapters.ccvshop.shop import CcvShop
 from ccvbird.adapters.ccvshop.wire import decode_order_file
+from ccvbird.adapters.db.budget import SharedBudget
+from ccvbird.adapters.db.database import open_database
+from ccvbird.adapters.db.store import SqlStore
+from ccvbird.adapters.http import DEFAULT_TIMEOUT, RequestBudget
+from ccvbird.adapters.moneybird import MoneybirdClient, OAuthApp, OAuthRefresh, TokenEndpoint
+from ccvbird.adapters.moneybird import connect as connect_moneybird
+from ccvbird.adapters.moneybird.books import MoneybirdBooks, administration_settings
 from ccvbird.adapters.moneybird.payload import sales_invoice_payload
 from ccvbird.adapters.profile_toml import load_profile, parse_profile
+from ccvbird.adapters.queue import HueyQueue, make_huey
+from ccvbird.adapters.secrets import SecretBox, load_or_create_key
+from ccvbird.config import Settings
+from ccvbird.domain.errors import ConfigError
 from ccvbird.domain.invoice import InvoiceDraft
 from ccvbird.domain.order import Order
 from ccvbird.domain.profile import MappingProfile
+from ccvbird.ports import OAuthToken, Queue
+from ccvbird.service.suggest import Suggestion, suggest_profile
+from ccvbird.service.sync import SyncEngine
 
 if TYPE_CHECKING:
     import uvicorn
 
-    from ccvbird.adapters.ccvshop.client import CcvShopClient
     from ccvbird.sandbox.ccvshop.server import SandboxConfig
 
 EXAMPLE_ORDER = "order-mixed-basket.json"
@@ -51,16 +73,16 @@ def invoice_payload(draft: InvoiceDraft, *, contact_id: str | None = None) -> di
 
 
 class SystemClock:
-    """The wall clock, in the shop's time zone."""
+    """The wall clock: ``now`` in UTC, ``today`` in the shop's time zone."""
 
     def __init__(self, timezone: str = "Europe/Amsterdam") -> None:
         self._zone = ZoneInfo(timezone)
 
     def now(self) -> datetime:
-        return datetime.now(self._zone)
+        return datetime.now(UTC)
 
     def today(self) -> date:
-        return self.now().date()
+        return datetime.now(self._zone).date()
 
 
 def moneybird_sandbox_server(
@@ -100,8 +122,6 @@ def moneybird_sandbox_server(
 
 def ccv_shop_client(api_root: str, public_key: str, secret: str) -> CcvShopClient:
     """A CCV Shop client for one shop (signed, paced to CCV's limits, with timeouts)."""
-    from ccvbird.adapters.ccvshop.client import CcvCredentials, CcvShopClient
-
     return CcvShopClient(CcvCredentials(api_root, public_key, secret))
 
 
@@ -139,3 +159,247 @@ def ccv_sandbox_server(config: SandboxConfig) -> uvicorn.Server:
     from ccvbird.sandbox.ccvshop.server import make_server
 
     return make_server(config)
+
+
+# -- the running application -----------------------------------------------------------------
+
+
+class DbTokenStore:
+    """A connection's OAuth tokens, encrypted in the state database (``TokenStore`` port)."""
+
+    def __init__(self, store: SqlStore, connection_id: int) -> None:
+        self._store = store
+        self._connection_id = connection_id
+
+    def load(self) -> OAuthToken | None:
+        credentials = self._store.secrets(self._connection_id).moneybird
+        if credentials.get("type") != "oauth":
+            return None
+        return OAuthToken(
+            access_token=str(credentials["access_token"]),
+            refresh_token=credentials.get("refresh_token"),
+            expires_at=credentials.get("expires_at"),
+            scope=str(credentials.get("scope", "")),
+        )
+
+    def save(self, token: OAuthToken) -> None:
+        self._store.save_moneybird_credentials(
+            self._connection_id,
+            {
+                "type": "oauth",
+                "access_token": token.access_token,
+                "refresh_token": token.refresh_token,
+                "expires_at": token.expires_at,
+                "scope": token.scope,
+            },
+        )
+
+
+@dataclass
+class App:
+    """Everything a command, the web app or a worker needs, wired from the settings."""
+
+    settings: Settings
+    store: SqlStore
+    sessions: sessionmaker[Session]
+    clock: SystemClock
+    moneybird_budget: RequestBudget
+    #: In-process services by URL prefix (the sandboxes of ``ccvbird demo`` and the tests).
+    transports: dict[str, httpx.BaseTransport] = field(default_factory=dict)
+    moneybird_oauth: OAuthApp | None = None
+    sleep: Callable[[float], None] = time.sleep
+
+    def _transport(self, url: str) -> httpx.BaseTransport | None:
+        for prefix, transport in self.transports.items():
+            if url.startswith(prefix):
+                return transport
+        return None
+
+    def moneybird_client(self, connection_id: int) -> MoneybirdClient:
+        info = self.store.connection(connection_id)
+        credentials = self.store.secrets(connection_id).moneybird
+        base_url = self.store.moneybird_url(connection_id)
+        transport = self._transport(base_url)
+        common: dict[str, Any] = {
+            "administration_id": info.administration_id,
+            "base_url": base_url,
+            "transport": transport,
+            "budget": self.moneybird_budget,
+            "sleep": self.sleep,
+        }
+        if credentials.get("type") == "oauth":
+            if self.moneybird_oauth is None:
+                raise ConfigError(
+                    "this connection uses OAuth but no Moneybird OAuth app is configured"
+                )
+            endpoint = TokenEndpoint(
+                self.moneybird_oauth, transport=self._transport(self.moneybird_oauth.oauth_url)
+            )
+            auth = OAuthRefresh(endpoint, DbTokenStore(self.store, connection_id))
+            key = f"moneybird:oauth:{connection_id}"
+            return connect_moneybird(auth=auth, budget_key=key, **common)
+        token = str(credentials.get("token", ""))
+        key = "moneybird:" + hashlib.sha256(token.encode()).hexdigest()[:16]
+        return connect_moneybird(token=token, budget_key=key, **common)
+
+    def books_for(self, connection_id: int) -> MoneybirdBooks:
+        return MoneybirdBooks(self.moneybird_client(connection_id))
+
+    def shop_for(self, connection_id: int) -> CcvShop:
+        info = self.store.connection(connection_id)
+        secrets = self.store.secrets(connection_id)
+        credentials = CcvCredentials(
+            api_root=info.shop_url, public_key=secrets.ccv_public, secret=secrets.ccv_secret
+        )
+        transport = self._transport(info.shop_url)
+        http = (
+            httpx.Client(transport=transport, timeout=DEFAULT_TIMEOUT)
+            if transport is not None
+            else None
+        )
+        return CcvShop(CcvShopClient(credentials, http=http, sleep=self.sleep))
+
+    def engine_for(self, connection_id: int) -> SyncEngine:
+        return SyncEngine(
+            store=self.store,
+            shop=self.shop_for(connection_id),
+            books=self.books_for(connection_id),
+            clock=self.clock,
+            max_attempts=self.settings.max_attempts,
+            contact_refresh=timedelta(minutes=self.settings.contact_refresh_minutes),
+        )
+
+    def close(self) -> None:
+        self.sessions.kw["bind"].dispose()
+
+
+def huey_queue(task: Any) -> Queue:
+    """The ``Queue`` port over the ``ccvbird.sync_order`` Huey task."""
+    return HueyQueue(task, task.schedule)
+
+
+def task_queue(settings: Settings, *, immediate: bool = False) -> Any:
+    """The Huey instance for these settings (SQLite in the data directory, or Redis)."""
+    return make_huey(settings.queue_url, settings.queue_path, immediate=immediate)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment, with command-line overrides (``None`` means not given)."""
+    return Settings(**{key: value for key, value in overrides.items() if value is not None})
+
+
+def build_app(
+    settings: Settings | None = None,
+    *,
+    transports: dict[str, httpx.BaseTransport] | None = None,
+    moneybird_budget: RequestBudget | None = None,
+) -> App:
+    """Open the state database (migrating it), the secret key and the shared request budget."""
+    settings = settings or load_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    sessions = open_database(settings.resolved_database_url)
+    key = (
+        settings.secret_key.get_secret_value().encode()
+        if settings.secret_key is not None
+        else load_or_create_key(settings.key_file)
+    )
+    clock = SystemClock()
+    store = SqlStore(sessions, SecretBox(key))
+    budget = moneybird_budget or SharedBudget(
+        sessions, settings.moneybird_requests, settings.moneybird_window_seconds
+    )
+    oauth = None
+    if settings.moneybird_client_id and settings.moneybird_client_secret:
+        oauth = OAuthApp(
+            client_id=settings.moneybird_client_id,
+            client_secret=settings.moneybird_client_secret.get_secret_value(),
+            redirect_uri=f"{settings.public_url.rstrip('/')}/moneybird/callback",
+            oauth_url=settings.moneybird_oauth_url,
+        )
+    return App(
+        settings=settings,
+        store=store,
+        sessions=sessions,
+        clock=clock,
+        moneybird_budget=budget,
+        transports=dict(transports or {}),
+        moneybird_oauth=oauth,
+    )
+
+
+@dataclass(frozen=True)
+class Connected:
+    connection_id: int
+    shop_name: str
+    administration_name: str
+    suggestion: Suggestion | None
+    paused_reason: str
+
+
+def connect(
+    app: App,
+    *,
+    name: str,
+    ccv_url: str,
+    ccv_public: str,
+    ccv_secret: str,
+    moneybird_url: str,
+    moneybird_token: str,
+    administration_id: str,
+    start_date: date | None = None,
+    profile_toml: str | None = None,
+) -> Connected:
+    """Check both sets of credentials, draft or take the profile, and store the connection."""
+    credentials = CcvCredentials(api_root=ccv_url, public_key=ccv_public, secret=ccv_secret)
+    transport = app._transport(ccv_url)
+    http = (
+        httpx.Client(transport=transport, timeout=DEFAULT_TIMEOUT)
+        if transport is not None
+        else None
+    )
+    with CcvShopClient(credentials, http=http, sleep=app.sleep) as shop:
+        webshops = shop.webshops()
+    shop_name = webshops[0].name if webshops else ccv_url
+    client = connect_moneybird(
+        token=moneybird_token,
+        administration_id=administration_id,
+        base_url=moneybird_url,
+        transport=app._transport(moneybird_url),
+        budget=app.moneybird_budget,
+        budget_key="moneybird:" + hashlib.sha256(moneybird_token.encode()).hexdigest()[:16],
+        sleep=app.sleep,
+    )
+    administrations = {a.id: a.name for a in client.administrations()}
+    if administration_id not in administrations:
+        known = ", ".join(f"{aid} ({label})" for aid, label in administrations.items()) or "none"
+        raise ConfigError(
+            f"this Moneybird token has no administration {administration_id}; it can reach: {known}"
+        )
+    suggestion = None
+    pause = ""
+    if profile_toml is None:
+        suggestion = suggest_profile(administration_settings(client), name=f"{name} (suggested)")
+        profile_toml = suggestion.toml
+        if not suggestion.unambiguous:
+            pause = (
+                "The profile needs a decision before orders are booked: "
+                + "; ".join(suggestion.missing + suggestion.ambiguous)
+                + ". Export it with `ccvbird profile export`, fill it in, and import it again "
+                "with `ccvbird profile import`."
+            )
+    connection_id = app.store.create_connection(
+        name=name or shop_name,
+        shop_url=ccv_url,
+        ccv_public=ccv_public,
+        ccv_secret=ccv_secret,
+        moneybird_url=moneybird_url,
+        administration_id=administration_id,
+        moneybird_credentials={"type": "token", "token": moneybird_token},
+        profile_toml=profile_toml,
+        start_date=start_date,
+    )
+    if pause:
+        app.store.pause(connection_id, pause)
+    return Connected(
+        connection_id, shop_name, administrations[administration_id], suggestion, pause
+    )

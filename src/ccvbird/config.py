@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     workers: int = 2
     #: The public address of this ccvbird (for webhooks), e.g. https://ccvbird.example.nl
     public_url: str = "http://127.0.0.1:8700"
+    #: A registered Moneybird application, for "Connect Moneybird" (OAuth).
+    moneybird_client_id: str | None = None
+    moneybird_client_secret: SecretStr | None = None
+    moneybird_oauth_url: str = "https://moneybird.com/oauth"
 
     @field_validator("data_dir")
     @classmethod

@@ -6,12 +6,13 @@ bootstrap hands them the real clients, the database and the queue.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Protocol
 
+from ccvbird.domain.errors import InvalidOrderData
 from ccvbird.domain.invoice import ContactDraft, InvoiceDraft
 from ccvbird.domain.order import Order, OrderSummary
 from ccvbird.domain.profile import MappingProfile
@@ -50,7 +51,11 @@ class Shop(Protocol):
     def get_order(self, order_id: str) -> Order: ...
 
     def iter_orders(
-        self, *, created_from: datetime, created_until: datetime | None = None
+        self,
+        *,
+        created_from: datetime,
+        created_until: datetime | None = None,
+        on_invalid: Callable[[str, InvalidOrderData], None] | None = None,
     ) -> Iterator[Order]:
         """Completed-checkout orders created in the window, oldest first, with their rows."""
         ...
@@ -86,7 +91,7 @@ class Books(Protocol):
     ) -> RemoteInvoice: ...
 
     def find_invoice(
-        self, reference: str, *, contact_id: str | None, external: bool
+        self, reference: str, *, contact_id: str | None, external: bool, invoice_date: date
     ) -> RemoteInvoice | None:
         """The invoice with this reference, if one exists (adoption after an uncertain create)."""
         ...

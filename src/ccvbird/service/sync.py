@@ -91,14 +91,21 @@ class SyncEngine:
     # -- the entry point --------------------------------------------------------------------------
 
     def sync_order(
-        self, connection_id: int, order_id: str, *, trigger: Trigger = Trigger.POLL
+        self,
+        connection_id: int,
+        order_id: str,
+        *,
+        trigger: Trigger = Trigger.POLL,
+        order: Order | None = None,
     ) -> SyncResult:
+        """Do what is still to be done for one order. ``order``: the order as just read from
+        CCV (an import has it already); without it the order is read now."""
         connection = self.store.connection(connection_id)
         record = self.store.record(connection_id, order_id)
         if connection.paused_reason or not connection.enabled:
             return SyncResult(Outcome.PAUSED, record)
         try:
-            return self._sync(connection, record, trigger)
+            return self._sync(connection, record, trigger, order)
         except RateLimited as exc:
             # Not the order's fault: try again when the budget allows, without counting it.
             wait = timedelta(seconds=max((exc.retry_at or 0) - self.clock.now().timestamp(), 30))
@@ -135,10 +142,15 @@ class SyncEngine:
     # -- deciding ---------------------------------------------------------------------------------
 
     def _sync(
-        self, connection: ConnectionInfo, record: OrderRecord, trigger: Trigger
+        self,
+        connection: ConnectionInfo,
+        record: OrderRecord,
+        trigger: Trigger,
+        order: Order | None,
     ) -> SyncResult:
         try:
-            order = self.shop.get_order(record.order_id)
+            if order is None:
+                order = self.shop.get_order(record.order_id)
         except NotFound:
             if record.has_invoice:
                 return self._changed(
@@ -228,7 +240,10 @@ class SyncEngine:
         assert record.contact_id is not None
         if record.invoice_intent:
             adopted = self.books.find_invoice(
-                draft.reference, contact_id=record.contact_id, external=external
+                draft.reference,
+                contact_id=record.contact_id,
+                external=external,
+                invoice_date=draft.invoice_date,
             )
             if adopted is not None:
                 self._store_invoice(record, adopted, "invoice.adopted")

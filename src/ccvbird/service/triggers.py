@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from ccvbird.domain.errors import InvalidOrderData
 from ccvbird.domain.order import Order
 from ccvbird.domain.sync import OrderRecord, SyncState
 from ccvbird.ports import Clock, Queue, Shop, Store
@@ -50,7 +51,7 @@ def poll(
     now = clock.now()
     window_start = now - lookback
     if connection.start_date is not None:
-        window_start = max(window_start, _midnight(connection.start_date))
+        window_start = max(window_start, midnight(connection.start_date))
     known = {
         r.order_id: r
         for r in store.records(connection_id)
@@ -89,6 +90,7 @@ def history(
     shop: Shop,
     store: Store,
     until: datetime | None = None,
+    on_invalid: Callable[[str, InvalidOrderData], None] | None = None,
 ) -> Iterator[Order]:
     """The orders created since ``since`` that are not settled yet, oldest first, with rows.
 
@@ -96,7 +98,10 @@ def history(
     and hands each order to the engine as read (no second read per order).
     """
     settled = {r.order_id for r in store.records(connection_id, states=SETTLED)}
-    for order in shop.iter_orders(created_from=_midnight(since), created_until=until):
+    orders = shop.iter_orders(
+        created_from=midnight(since), created_until=until, on_invalid=on_invalid
+    )
+    for order in orders:
         if order.order_id not in settled:
             yield order
 
@@ -112,5 +117,6 @@ def retry_failed(connection_id: int, *, store: Store, enqueue: Callable[[str], N
     return len(records)
 
 
-def _midnight(day: date) -> datetime:
+def midnight(day: date) -> datetime:
+    """The start of ``day`` (UTC), where a create-date window begins."""
     return datetime.combine(day, time.min, tzinfo=UTC)

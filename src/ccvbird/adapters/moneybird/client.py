@@ -318,6 +318,19 @@ class MoneybirdClient:
         )
         return parse(wire.ExternalSalesInvoice, data)
 
+    def external_sales_invoices(
+        self, *, contact_id: str | None = None, period: str | None = None
+    ) -> list[wire.ExternalSalesInvoice]:
+        """External sales invoices by contact and period (they have no find-by-reference: this
+        is how an uncertain create is resolved). ``period``: ``YYYYMMDD..YYYYMMDD``; always
+        pass one, or Moneybird applies its default ``this_year``."""
+        parts = [f"contact_id:{_id(contact_id)}"] if contact_id else []
+        if period:
+            parts.append(f"period:{period}")
+        params = {"filter": ",".join(parts)} if parts else None
+        found = self.api.get_all(self._path("external_sales_invoices"), params)
+        return parse_list(wire.ExternalSalesInvoice, found)
+
     def get_external_sales_invoice(self, invoice_id: str) -> wire.ExternalSalesInvoice:
         path = self._path(f"external_sales_invoices/{_id(invoice_id)}")
         return parse(wire.ExternalSalesInvoice, self.api.call("GET", path, idempotent=True))

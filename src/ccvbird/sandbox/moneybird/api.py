@@ -322,6 +322,15 @@ async def create_external_invoice(request: Request, administration_id: str) -> R
     return ok(render(request, administration_id).external_invoice(invoice), 201)
 
 
+@router.get("/{administration_id}/external_sales_invoices")
+async def list_external_invoices(request: Request, administration_id: str) -> Response:
+    books = books_for(request, administration_id, INVOICE_SCOPES)
+    filters = sync_filters(request.query_params.get("filter"), ("state", "period", "contact_id"))
+    chunk, headers = page_of(request, books.list_external_invoices(filters))
+    r = render(request, administration_id)
+    return ok([r.external_invoice(i) for i in chunk], headers=headers)
+
+
 @router.get("/{administration_id}/external_sales_invoices/{invoice_id}")
 async def get_external_invoice(
     request: Request, administration_id: str, invoice_id: str

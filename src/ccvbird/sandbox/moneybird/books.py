@@ -754,6 +754,24 @@ class Books:
         self.on_event("external_sales_invoice_created", "ExternalSalesInvoice", invoice)
         return invoice
 
+    def list_external_invoices(self, filters: dict[str, str]) -> list[ExternalSalesInvoice]:
+        """The list filter of external sales invoices: ``state``, ``period``, ``contact_id``
+        (default ``period:this_year``, like sales invoices)."""
+        if not filters:
+            filters = {"period": "this_year"}
+        period = _period(filters["period"], self.today()) if "period" in filters else None
+        states = set(filters["state"].split("|")) if "state" in filters else None
+        result = []
+        for invoice in self.external_invoices.values():
+            if states is not None and "all" not in states and invoice.state not in states:
+                continue
+            if "contact_id" in filters and invoice.contact_id != filters["contact_id"]:
+                continue
+            if period is not None and not period[0] <= invoice.date <= period[1]:
+                continue
+            result.append(invoice)
+        return result
+
     def external_invoice(self, invoice_id: str) -> ExternalSalesInvoice:
         found = self.external_invoices.get(invoice_id)
         if found is None:

@@ -1,53 +1,22 @@
-"""The ``ccvbird`` command line.
-
-Every command goes through bootstrap for its adapters and through a service for its work. Errors
-ccvbird expects (a malformed order, an invalid profile) end the command with exit status 2 and a
-message in words, never a traceback.
-"""
+"""``ccvbird preview``: the invoice an order becomes, without booking anything."""
 
 from __future__ import annotations
 
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from ccvbird import __version__, bootstrap
+from ccvbird import bootstrap
 from ccvbird.domain.errors import ConfigError, InvalidOrderData
 from ccvbird.domain.invoice import InvoiceLine
 from ccvbird.domain.money import format_amount, format_quantity
 from ccvbird.domain.vat import VatTreatment, format_percentage
+from ccvbird.entrypoints.cli.common import EXIT_REFUSED, app, console, fail
 from ccvbird.service.preview import Preview, preview_order
-
-EXIT_REFUSED = 2
-
-app = typer.Typer(
-    name="ccvbird",
-    help="CCV Shop → Moneybird: paid orders become paid invoices, exactly once, to the cent.",
-    add_completion=False,
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-)
-console = Console()
-errors = Console(stderr=True)
-
-
-def fail(message: str) -> NoReturn:
-    errors.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(EXIT_REFUSED)
-
-
-@app.callback(invoke_without_command=True)
-def root(
-    version: Annotated[bool, typer.Option("--version", help="Show the version and exit.")] = False,
-) -> None:
-    if version:
-        console.print(f"ccvbird {__version__}")
-        raise typer.Exit()
 
 
 @app.command()
@@ -188,7 +157,3 @@ def print_preview(result: Preview) -> None:
     console.print("[bold red]Must not be booked:[/]")
     for problem in result.problems:
         console.print(f"  • {problem.message}", highlight=False)
-
-
-def main() -> None:
-    app()

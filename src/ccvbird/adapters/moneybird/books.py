@@ -1,0 +1,136 @@
+"""The engine's ``Books`` port on the Moneybird client: wire models in, domain values out."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date, timedelta
+
+from ccvbird.adapters.moneybird import wire
+from ccvbird.adapters.moneybird.client import MoneybirdClient
+from ccvbird.domain.administration import AdministrationSettings, NamedInfo, TaxRateInfo
+from ccvbird.domain.invoice import ContactDraft, InvoiceDraft
+from ccvbird.domain.sync import RemoteContact, RemoteInvoice
+from ccvbird.ports import PaymentDraft
+
+#: How far around the invoice date an external invoice is looked for after an uncertain create.
+EXTERNAL_LOOKUP_MARGIN = timedelta(days=7)
+
+
+def remote_contact(contact: wire.Contact) -> RemoteContact:
+    emails = [contact.email, *contact.send_invoices_to_email.split(",")]
+    return RemoteContact(
+        id=contact.id,
+        emails=tuple(e.strip().lower() for e in emails if e.strip()),
+        archived=contact.archived,
+        version=contact.version or 0,
+    )
+
+
+def remote_invoice(invoice: wire.SalesInvoice | wire.ExternalSalesInvoice) -> RemoteInvoice:
+    number = invoice.invoice_id if isinstance(invoice, wire.SalesInvoice) else None
+    return RemoteInvoice(
+        id=invoice.id,
+        reference=invoice.reference,
+        state=invoice.state,
+        total_incl_vat=invoice.total_price_incl_tax,
+        total_unpaid=invoice.total_unpaid,
+        invoice_number=number or None,
+        contact_id=invoice.contact_id,
+        payment_ids=tuple(p.id for p in invoice.payments),
+        total_unpaid_base=invoice.total_unpaid_base if invoice.currency != "EUR" else None,
+    )
+
+
+class MoneybirdBooks:
+    """``Books`` for one administration."""
+
+    def __init__(self, client: MoneybirdClient) -> None:
+        self.client = client
+
+    # contacts
+    def contact_versions(self) -> Mapping[str, int]:
+        return self.client.contact_versions()
+
+    def contacts(self, ids: Iterable[str]) -> list[RemoteContact]:
+        return [remote_contact(c) for c in self.client.contacts_by_ids(ids)]
+
+    def find_contacts_by_email(self, email: str) -> list[RemoteContact]:
+        return [remote_contact(c) for c in self.client.find_contacts_by_email(email)]
+
+    def create_contact(self, contact: ContactDraft) -> RemoteContact:
+        return remote_contact(self.client.create_contact(contact))
+
+    # invoices
+    def create_invoice(
+        self, draft: InvoiceDraft, *, contact_id: str, external: bool
+    ) -> RemoteInvoice:
+        if external:
+            return remote_invoice(
+                self.client.create_external_sales_invoice(draft, contact_id=contact_id)
+            )
+        return remote_invoice(self.client.create_sales_invoice(draft, contact_id=contact_id))
+
+    def find_invoice(
+        self, reference: str, *, contact_id: str | None, external: bool, invoice_date: date
+    ) -> RemoteInvoice | None:
+        if not external:
+            found = self.client.find_sales_invoice_by_reference(reference)
+            return remote_invoice(found) if found is not None else None
+        # External invoices have no find-by-reference: list the contact's invoices around the
+        # invoice date instead (a period is always given: Moneybird's default is this year).
+        start, end = invoice_date - EXTERNAL_LOOKUP_MARGIN, invoice_date + EXTERNAL_LOOKUP_MARGIN
+        period = f"{start:%Y%m%d}..{end:%Y%m%d}"
+        for invoice in self.client.external_sales_invoices(contact_id=contact_id, period=period):
+            if invoice.reference == reference:
+                return remote_invoice(invoice)
+        return None
+
+    def get_invoice(self, invoice_id: str, *, external: bool) -> RemoteInvoice:
+        if external:
+            return remote_invoice(self.client.get_external_sales_invoice(invoice_id))
+        return remote_invoice(self.client.get_sales_invoice(invoice_id))
+
+    def send_invoice(self, invoice_id: str) -> RemoteInvoice:
+        return remote_invoice(self.client.send_sales_invoice(invoice_id, delivery_method="Manual"))
+
+    def register_payment(
+        self, invoice: RemoteInvoice, payment: PaymentDraft, *, external: bool
+    ) -> str:
+        arguments = {
+            "payment_date": payment.payment_date,
+            "price": payment.amount,
+            "price_base": payment.amount_base,
+            "financial_account_id": payment.financial_account_id,
+            "transaction_identifier": payment.transaction_id or None,
+        }
+        if external:
+            return self.client.create_external_payment(invoice.id, **arguments).id  # type: ignore[arg-type]
+        return self.client.create_payment(invoice.id, **arguments).id  # type: ignore[arg-type]
+
+
+def administration_settings(client: MoneybirdClient) -> AdministrationSettings:
+    """The administration's tax rates, ledger accounts, workflows, styles and accounts."""
+    return AdministrationSettings(
+        tax_rates=tuple(
+            TaxRateInfo(r.id, r.name, r.percentage, r.country, r.for_sales_invoices)
+            for r in client.tax_rates()
+        ),
+        ledger_accounts=tuple(
+            NamedInfo(
+                a.id,
+                a.name,
+                a.account_type,
+                usable=a.active and "sales_invoice" in a.allowed_document_types,
+            )
+            for a in client.ledger_accounts()
+        ),
+        workflows=tuple(
+            NamedInfo(w.id, w.name, w.type, w.default, w.active) for w in client.workflows()
+        ),
+        document_styles=tuple(
+            NamedInfo(s.id, s.name, "", s.default) for s in client.document_styles()
+        ),
+        financial_accounts=tuple(
+            NamedInfo(a.id, a.name, a.type, usable=a.active) for a in client.financial_accounts()
+        ),
+    )

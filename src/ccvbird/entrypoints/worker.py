@@ -1,0 +1,109 @@
+"""Workers and the scheduler: Huey tasks that run the engine.
+
+``sync_order`` books one order; ``poll_due`` (every minute) polls each connection whose polling
+interval has passed. One worker handles a connection at a time: a task first takes the
+connection's lease in the state database (shared by every worker and machine) and puts itself
+back on the queue a moment later when another worker holds it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from huey import Huey, crontab
+from huey.consumer import Consumer
+
+from ccvbird import bootstrap
+from ccvbird.ports import Queue
+from ccvbird.service.sync import Outcome, Trigger
+from ccvbird.service.triggers import poll
+
+log = logging.getLogger(__name__)
+
+#: How long a worker may hold a connection; renewed for every order it takes up.
+LEASE = timedelta(minutes=5)
+#: When another worker holds the connection, try again after this many seconds.
+BUSY_RETRY_SECONDS = 2.0
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+
+
+@dataclass
+class Tasks:
+    huey: Huey
+    sync_order: Any
+    poll_due: Any
+
+    def queue(self) -> Queue:
+        return bootstrap.huey_queue(self.sync_order)
+
+
+def register(app: bootstrap.App, huey: Huey) -> Tasks:
+    """Define ccvbird's tasks on ``huey`` (the same names in every process)."""
+
+    @huey.task(name="ccvbird.sync_order")  # type: ignore[untyped-decorator]
+    def sync_order(connection_id: int, order_id: str, trigger: str = Trigger.WEBHOOK.value) -> str:
+        owner = worker_name()
+        if not app.store.acquire_lease(connection_id, owner, app.clock.now() + LEASE):
+            sync_order.schedule((connection_id, order_id, trigger), delay=BUSY_RETRY_SECONDS)
+            return "busy"
+        try:
+            result = app.engine_for(connection_id).sync_order(
+                connection_id, order_id, trigger=Trigger(trigger)
+            )
+        finally:
+            app.store.release_lease(connection_id, owner)
+        if result.outcome is Outcome.RETRY_LATER and result.retry_in is not None:
+            sync_order.schedule(
+                (connection_id, order_id, Trigger.RETRY.value),
+                delay=result.retry_in.total_seconds(),
+            )
+        return result.outcome.value
+
+    @huey.periodic_task(crontab(minute="*"), name="ccvbird.poll_due")  # type: ignore[untyped-decorator]
+    def poll_due() -> int:
+        polled = 0
+        now = app.clock.now()
+        interval = timedelta(minutes=app.settings.poll_minutes)
+        queue = bootstrap.huey_queue(sync_order)
+        for connection in app.store.connections():
+            if not connection.enabled or connection.paused_reason:
+                continue
+            if connection.last_sync_at is not None and now - connection.last_sync_at < interval:
+                continue
+            try:
+                poll(
+                    connection.id,
+                    store=app.store,
+                    shop=app.shop_for(connection.id),
+                    queue=queue,
+                    clock=app.clock,
+                    lookback=timedelta(days=app.settings.lookback_days),
+                )
+                polled += 1
+            except Exception:
+                log.exception(
+                    "polling connection %s failed; the next poll tries again", connection.id
+                )
+        return polled
+
+    return Tasks(huey=huey, sync_order=sync_order, poll_due=poll_due)
+
+
+def consumer(tasks: Tasks, *, workers: int, periodic: bool = True) -> Consumer:
+    """A Huey consumer with thread workers (``ccvbird run`` and ``ccvbird worker``)."""
+    return Consumer(
+        tasks.huey,
+        workers=workers,
+        worker_type="thread",
+        periodic=periodic,
+        check_worker_health=True,
+    )

@@ -1,0 +1,171 @@
+"""Whole passes over a connection: one polling pass (``ccvbird sync``) and the history import.
+
+Both run the engine in this process, order after order, with the order as just read (no second
+read per order). The history import first counts what is due from the list pages alone (one
+request per page, no rows) so it can show progress and an ETA from the Moneybird budget.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Protocol
+
+from ccvbird.domain.decisions import booking_blockers
+from ccvbird.domain.errors import InvalidOrderData
+from ccvbird.domain.mapping import MappingResult, map_order
+from ccvbird.domain.order import Order
+from ccvbird.domain.sync import SyncState
+from ccvbird.ports import Clock, Shop, Store
+from ccvbird.service.sync import Outcome, SyncEngine, Trigger
+from ccvbird.service.triggers import SETTLED, history, midnight, poll
+
+
+class ProgressReporter(Protocol):
+    def start(self, total: int) -> None: ...
+
+    def advance(self, outcome: str) -> None: ...
+
+
+class _Silent:
+    def start(self, total: int) -> None:
+        return None
+
+    def advance(self, outcome: str) -> None:
+        return None
+
+
+@dataclass
+class PassReport:
+    connection_id: int
+    seen: int = 0
+    outcomes: Counter[str] = field(default_factory=Counter)
+    paused_reason: str = ""
+
+
+class _Collector:
+    """A ``Queue`` that just collects order ids, for a pass run in this process."""
+
+    def __init__(self) -> None:
+        self.order_ids: list[str] = []
+        self._seen: set[str] = set()
+
+    def enqueue_order(self, connection_id: int, order_id: str, *, delay_seconds: float = 0) -> None:
+        if delay_seconds <= 0 and order_id not in self._seen:
+            self._seen.add(order_id)
+            self.order_ids.append(order_id)
+
+
+def sync_pass(
+    connection_id: int,
+    *,
+    engine: SyncEngine,
+    store: Store,
+    shop: Shop,
+    clock: Clock,
+    lookback: timedelta = timedelta(days=30),
+) -> PassReport:
+    """Poll once and book whatever is due, in this process; then return."""
+    connection = store.connection(connection_id)
+    report = PassReport(connection_id)
+    if connection.paused_reason:
+        report.paused_reason = connection.paused_reason
+        return report
+    collector = _Collector()
+    polled = poll(
+        connection_id, store=store, shop=shop, queue=collector, clock=clock, lookback=lookback
+    )
+    report.seen = polled.seen
+    for order_id in collector.order_ids:
+        result = engine.sync_order(connection_id, order_id, trigger=Trigger.POLL)
+        report.outcomes[result.outcome.value] += 1
+        if result.outcome is Outcome.PAUSED:
+            report.paused_reason = store.connection(connection_id).paused_reason
+            break
+    return report
+
+
+@dataclass
+class ImportPlan:
+    """What an import will do, counted from the list pages before any order is read in full."""
+
+    orders: int
+    due: int
+    settled: int
+
+
+def plan_import(connection_id: int, *, since: date, store: Store, shop: Shop) -> ImportPlan:
+    profile = store.connection(connection_id).profile
+    settled = {r.order_id for r in store.records(connection_id, states=SETTLED)}
+    orders = due = done = 0
+    for summary in shop.list_orders(created_from=midnight(since)):
+        orders += 1
+        if summary.order_id in settled:
+            done += 1
+        elif summary.status in profile.trigger_statuses and (
+            summary.paid or not profile.require_paid
+        ):
+            due += 1
+    return ImportPlan(orders=orders, due=due, settled=done)
+
+
+def import_history(
+    connection_id: int,
+    *,
+    since: date,
+    engine: SyncEngine,
+    store: Store,
+    shop: Shop,
+    progress: ProgressReporter | None = None,
+    total: int | None = None,
+    dry_run: bool = False,
+    on_preview: Callable[[Order, MappingResult], None] | None = None,
+) -> PassReport:
+    """Book every order created since ``since`` that is not settled yet (oldest first).
+
+    ``dry_run`` maps each order and hands it to ``on_preview`` instead of booking: nothing is
+    written to Moneybird and no order record changes.
+    """
+    progress = progress or _Silent()
+    progress.start(total or 0)
+    report = PassReport(connection_id)
+    connection = store.connection(connection_id)
+
+    def unreadable(order_id: str, problem: InvalidOrderData) -> None:
+        report.seen += 1
+        if dry_run:
+            report.outcomes["invalid"] += 1
+        else:
+            record = store.record(connection_id, order_id)
+            record.state, record.reason, record.reason_code = (
+                SyncState.NEEDS_ATTENTION,
+                f"The order cannot be read: {problem}.",
+                "invalid_data",
+            )
+            store.save(record, "needs_attention", record.reason)
+            report.outcomes[Outcome.PARKED.value] += 1
+        progress.advance("invalid")
+
+    orders = history(connection_id, since=since, shop=shop, store=store, on_invalid=unreadable)
+    for order in orders:
+        report.seen += 1
+        if dry_run:
+            blockers = booking_blockers(order, connection.profile)
+            result = map_order(order, connection.profile, booking_date=engine.clock.today())
+            outcome = "would_book" if not blockers and result.ok else "would_not_book"
+            if on_preview is not None and not blockers:
+                on_preview(order, result)
+        else:
+            synced = engine.sync_order(
+                connection_id, order.order_id, trigger=Trigger.IMPORT, order=order
+            )
+            outcome = synced.outcome.value
+            if synced.outcome is Outcome.PAUSED:
+                report.outcomes[outcome] += 1
+                report.paused_reason = store.connection(connection_id).paused_reason
+                break
+        report.outcomes[outcome] += 1
+        progress.advance(outcome)
+    return report
