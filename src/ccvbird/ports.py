@@ -174,6 +174,12 @@ class Store(Protocol):
         """Known Moneybird contact versions and when the directory was last refreshed."""
         ...
 
+    def record_delivery(
+        self, connection_id: int, source: str, key: str, event: str, order_id: str | None
+    ) -> bool:
+        """Record a webhook delivery; False when this delivery was seen before."""
+        ...
+
     def update_contact_directory(
         self,
         connection_id: int,
