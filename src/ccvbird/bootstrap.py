@@ -21,11 +21,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ccvbird.adapters.ccvshop.client import CcvCredentials, CcvShopClient
 from ccvbird.adapters.ccvshop.shop import CcvShop
+from ccvbird.adapters.ccvshop.transport import CcvBudget
+from ccvbird.adapters.ccvshop.webhooks import InvalidWebhookBody, parse_webhook
 from ccvbird.adapters.ccvshop.wire import decode_order_file
 from ccvbird.adapters.db.budget import SharedBudget
 from ccvbird.adapters.db.database import open_database
 from ccvbird.adapters.db.store import SqlStore
-from ccvbird.adapters.http import DEFAULT_TIMEOUT, RequestBudget
+from ccvbird.adapters.http import DEFAULT_TIMEOUT, RequestBudget, Unlimited
 from ccvbird.adapters.moneybird import MoneybirdClient, OAuthApp, OAuthRefresh, TokenEndpoint
 from ccvbird.adapters.moneybird import connect as connect_moneybird
 from ccvbird.adapters.moneybird.books import MoneybirdBooks, administration_settings
@@ -34,7 +36,8 @@ from ccvbird.adapters.profile_toml import load_profile, parse_profile
 from ccvbird.adapters.queue import HueyQueue, make_huey
 from ccvbird.adapters.secrets import SecretBox, load_or_create_key
 from ccvbird.config import Settings
-from ccvbird.domain.errors import ConfigError
+from ccvbird.domain.administration import AdministrationSettings
+from ccvbird.domain.errors import ConfigError, InvalidOrderData
 from ccvbird.domain.invoice import InvoiceDraft
 from ccvbird.domain.order import Order
 from ccvbird.domain.profile import MappingProfile
@@ -208,6 +211,9 @@ class App:
     transports: dict[str, httpx.BaseTransport] = field(default_factory=dict)
     moneybird_oauth: OAuthApp | None = None
     sleep: Callable[[float], None] = time.sleep
+    wall_clock: Callable[[], float] = time.time
+    #: CCV's per-minute limits (GETs, writes); the in-process demo lifts them.
+    ccv_limits: tuple[int, int] = (150, 100)
 
     def _transport(self, url: str) -> httpx.BaseTransport | None:
         for prefix, transport in self.transports.items():
@@ -226,7 +232,9 @@ class App:
             "transport": transport,
             "budget": self.moneybird_budget,
             "sleep": self.sleep,
+            "clock": self.wall_clock,
         }
+        key = self.moneybird_budget_key(connection_id)
         if credentials.get("type") == "oauth":
             if self.moneybird_oauth is None:
                 raise ConfigError(
@@ -236,11 +244,15 @@ class App:
                 self.moneybird_oauth, transport=self._transport(self.moneybird_oauth.oauth_url)
             )
             auth = OAuthRefresh(endpoint, DbTokenStore(self.store, connection_id))
-            key = f"moneybird:oauth:{connection_id}"
             return connect_moneybird(auth=auth, budget_key=key, **common)
-        token = str(credentials.get("token", ""))
-        key = "moneybird:" + hashlib.sha256(token.encode()).hexdigest()[:16]
-        return connect_moneybird(token=token, budget_key=key, **common)
+        return connect_moneybird(token=str(credentials.get("token", "")), budget_key=key, **common)
+
+    def moneybird_budget_key(self, connection_id: int) -> str:
+        """Moneybird counts requests per token: one budget key per token (never the token)."""
+        credentials = self.store.secrets(connection_id).moneybird
+        if credentials.get("type") == "oauth":
+            return f"moneybird:oauth:{connection_id}"
+        return token_budget_key(str(credentials.get("token", "")))
 
     def books_for(self, connection_id: int) -> MoneybirdBooks:
         return MoneybirdBooks(self.moneybird_client(connection_id))
@@ -257,7 +269,12 @@ class App:
             if transport is not None
             else None
         )
-        return CcvShop(CcvShopClient(credentials, http=http, sleep=self.sleep))
+        gets, writes = self.ccv_limits
+        budget = CcvBudget(gets=gets, writes=writes, clock=self.wall_clock)
+        client = CcvShopClient(
+            credentials, http=http, budget=budget, sleep=self.sleep, clock=self.wall_clock
+        )
+        return CcvShop(client)
 
     def engine_for(self, connection_id: int) -> SyncEngine:
         return SyncEngine(
@@ -273,6 +290,33 @@ class App:
         self.sessions.kw["bind"].dispose()
 
 
+def administration_settings_for(app: App, connection_id: int) -> AdministrationSettings:
+    """The connection's Moneybird tax rates, ledger accounts, workflows, styles and accounts."""
+    return administration_settings(app.moneybird_client(connection_id))
+
+
+def budget_use(app: App, connection_id: int) -> tuple[int, int]:
+    """(requests used in the current window, the limit) of the connection's Moneybird token."""
+    used = getattr(app.moneybird_budget, "used", None)
+    key = app.moneybird_budget_key(connection_id)
+    return (int(used(key)) if used is not None else 0), app.settings.moneybird_requests
+
+
+def web_server(app: App, queue: Queue) -> Any:
+    """The web app as an unstarted uvicorn server, or ``None`` while it is not installed."""
+    try:
+        from ccvbird.entrypoints.web import create_web_app  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    import uvicorn
+
+    url = httpx.URL(app.settings.public_url)
+    config = uvicorn.Config(
+        create_web_app(app, queue), host=url.host or "127.0.0.1", port=url.port or 8700
+    )
+    return uvicorn.Server(config)
+
+
 def huey_queue(task: Any) -> Queue:
     """The ``Queue`` port over the ``ccvbird.sync_order`` Huey task."""
     return HueyQueue(task, task.schedule)
@@ -281,6 +325,15 @@ def huey_queue(task: Any) -> Queue:
 def task_queue(settings: Settings, *, immediate: bool = False) -> Any:
     """The Huey instance for these settings (SQLite in the data directory, or Redis)."""
     return make_huey(settings.queue_url, settings.queue_path, immediate=immediate)
+
+
+def unlimited_budget() -> RequestBudget:
+    """No request budget (for sandboxes that enforce no limits, as in ``ccvbird demo``)."""
+    return Unlimited()
+
+
+def token_budget_key(token: str) -> str:
+    return "moneybird:" + hashlib.sha256(token.encode()).hexdigest()[:16]
 
 
 def load_settings(**overrides: Any) -> Settings:
@@ -366,7 +419,7 @@ def connect(
         base_url=moneybird_url,
         transport=app._transport(moneybird_url),
         budget=app.moneybird_budget,
-        budget_key="moneybird:" + hashlib.sha256(moneybird_token.encode()).hexdigest()[:16],
+        budget_key=token_budget_key(moneybird_token),
         sleep=app.sleep,
     )
     administrations = {a.id: a.name for a in client.administrations()}
@@ -403,3 +456,97 @@ def connect(
     return Connected(
         connection_id, shop_name, administrations[administration_id], suggestion, pause
     )
+
+
+# -- sandboxes in this process (ccvbird demo, end-to-end tests, benchmarks) ------------------
+
+SANDBOX_SHOP_URL = "https://koffie-en-co.sandbox.ccvshop.test"
+
+
+@dataclass
+class Sandboxes:
+    """A CCV sandbox shop and a Moneybird sandbox administration, served in this process."""
+
+    shop: Any  # ccvbird.sandbox.ccvshop.SandboxShop
+    moneybird: Any  # ccvbird.sandbox.moneybird.MoneybirdSandbox
+    ccv_url: str
+    moneybird_url: str
+    ccv_public: str
+    ccv_secret: str
+    moneybird_token: str
+    administration_id: str
+    transports: dict[str, httpx.BaseTransport]
+
+
+def in_process_sandboxes(
+    *,
+    orders: int = 0,
+    seed: int = 1,
+    limited: bool = False,
+    moneybird_rate: tuple[int, float] = (150, 300.0),
+    clock: Callable[[], float] = time.time,
+    sleep: Callable[[float], None] = time.sleep,
+    poster: Callable[..., int] | None = None,
+    moneybird_faults: dict[str, float] | None = None,
+    ccv_fault_rate: float = 0.0,
+) -> Sandboxes:
+    """Both sandboxes with ``orders`` generated orders. ``limited``: enforce the real services'
+    request limits (CCV per minute; Moneybird ``moneybird_rate``), else none."""
+    from ccvbird.sandbox.ccvshop.faults import FaultPlan as CcvFaults
+    from ccvbird.sandbox.ccvshop.inprocess import InProcessTransport
+    from ccvbird.sandbox.ccvshop.limits import Limits
+    from ccvbird.sandbox.ccvshop.outbound import RecordingPoster
+    from ccvbird.sandbox.ccvshop.shop import SandboxShop
+    from ccvbird.sandbox.moneybird import (
+        IN_PROCESS_BASE_URL,
+        Fault,
+        FaultPlan,
+        MoneybirdSandbox,
+        SandboxConfig,
+        SandboxTransport,
+    )
+    from ccvbird.sandbox.moneybird.constants import ADMINISTRATION_ID, DEMO_TOKEN
+
+    unlimited = 10**9
+    shop = SandboxShop(
+        base_url=SANDBOX_SHOP_URL,
+        seed=seed,
+        clock=clock,
+        sleep=sleep,
+        limits=Limits() if limited else Limits(gets=unlimited, writes=unlimited, total=unlimited),
+        faults=CcvFaults(rate=ccv_fault_rate, seed=seed),
+        poster=poster or RecordingPoster(),
+    )
+    if orders:
+        shop.generate(orders)
+    rate, window = moneybird_rate if limited else (unlimited, 300.0)
+    moneybird = MoneybirdSandbox(
+        SandboxConfig(rate_limit=rate, rate_window=window, seed=seed),
+        clock=clock,
+        faults=FaultPlan(
+            seed=seed, rates={Fault(k): v for k, v in (moneybird_faults or {}).items()}
+        ),
+    )
+    return Sandboxes(
+        shop=shop,
+        moneybird=moneybird,
+        ccv_url=SANDBOX_SHOP_URL,
+        moneybird_url=IN_PROCESS_BASE_URL,
+        ccv_public="sandbox-public",
+        ccv_secret="sandbox-secret",  # noqa: S106 - the documented sandbox credential
+        moneybird_token=DEMO_TOKEN,
+        administration_id=ADMINISTRATION_ID,
+        transports={
+            SANDBOX_SHOP_URL: InProcessTransport(shop),
+            IN_PROCESS_BASE_URL.rsplit("/api", 1)[0]: SandboxTransport(moneybird),
+        },
+    )
+
+
+def parse_ccv_webhook(raw_body: bytes, *, event: str | None = None) -> tuple[str, str]:
+    """(event, order id) of a CCV webhook body; raises ``InvalidOrderData`` naming the field."""
+    try:
+        trigger = parse_webhook(raw_body, event=event)
+    except InvalidWebhookBody as exc:
+        raise InvalidOrderData(exc.field, str(exc)) from None
+    return trigger.event, str(trigger.order_id)

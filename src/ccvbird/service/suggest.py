@@ -168,7 +168,9 @@ def suggest_profile(settings: AdministrationSettings, *, name: str = "suggested"
         "",
         "[vat]",
         'shipping = "pro_rata"',
-        f"oss = {'true' if any(t.startswith('tax_rates.oss') for t in tables) else 'false'}",
+        "# true when the shop charges EU consumers their own country's VAT (OSS), using the OSS",
+        "# rates below. That Moneybird has OSS rates does not say whether the shop uses them.",
+        "oss = false",
     ]
     lines += ["", "[rounding]", 'tolerance = "0.02"']
     for table, entries in tables.items():

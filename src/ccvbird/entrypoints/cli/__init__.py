@@ -7,7 +7,11 @@ exit status 2 and a message in words, never a traceback.
 
 from __future__ import annotations
 
-from ccvbird.entrypoints.cli import preview as preview  # registers `ccvbird preview`
+# Importing a module registers its commands on the app.
+from ccvbird.entrypoints.cli import demo as demo
+from ccvbird.entrypoints.cli import operate as operate
+from ccvbird.entrypoints.cli import preview as preview
+from ccvbird.entrypoints.cli import setup as setup
 from ccvbird.entrypoints.cli.common import app
 
 __all__ = ["app", "main"]

@@ -1,0 +1,293 @@
+"""Running: ``import``, ``sync``, ``run``, ``worker``, ``status``, ``orders``, ``retry``."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, timedelta
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
+from rich.table import Table
+
+from ccvbird import bootstrap
+from ccvbird.domain.mapping import MappingResult
+from ccvbird.domain.money import format_amount
+from ccvbird.domain.order import Order
+from ccvbird.domain.sync import SyncState
+from ccvbird.entrypoints import worker
+from ccvbird.entrypoints.cli.common import (
+    ConnectionOption,
+    DataDir,
+    app,
+    console,
+    fail,
+    opened,
+    pick_connection,
+)
+from ccvbird.service.passes import import_history, plan_import, sync_pass
+from ccvbird.service.sync import Trigger
+
+#: Moneybird requests one order costs on average (create, send, pay, plus new contacts).
+REQUESTS_PER_ORDER = 3.7
+
+
+class BudgetProgress:
+    """A Rich progress bar whose ETA comes from the Moneybird budget, not from the past pace:
+    the first orders go out in a burst, the rest at 150 requests per 5 minutes."""
+
+    def __init__(self, progress: Progress, requests: int, window: float) -> None:
+        self.progress = progress
+        self.per_second = requests / window
+        self.task: TaskID | None = None
+        self.outcomes: Counter[str] = Counter()
+
+    def start(self, total: int) -> None:
+        self.task = self.progress.add_task("importing", total=total or None, eta="", tally="")
+
+    def advance(self, outcome: str) -> None:
+        self.outcomes[outcome] += 1
+        assert self.task is not None
+        task = self.progress.tasks[self.task]
+        done = sum(self.outcomes.values())
+        left = max((task.total or done) - done, 0)
+        eta = timedelta(seconds=round(left * REQUESTS_PER_ORDER / self.per_second))
+        tally = ", ".join(f"{k} {v}" for k, v in sorted(self.outcomes.items()))
+        self.progress.update(self.task, completed=done, eta=f"left {left}, ETA {eta}", tally=tally)
+
+
+def _print_report(outcomes: Counter[str], paused: str) -> None:
+    console.print(
+        "Done: " + (", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())) or "nothing to do")
+    )
+    if paused:
+        console.print(f"[yellow]The connection is paused:[/] {paused}")
+
+
+@app.command("import")
+def import_(
+    since: Annotated[
+        str, typer.Option(help="Import orders created on or after this date (YYYY-MM-DD).")
+    ],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would be booked; book nothing.")
+    ] = False,
+    connection: ConnectionOption = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Book the shop's existing orders from a date on (history import); already booked orders
+    are skipped, so it can be run again at any time."""
+    try:
+        start = date.fromisoformat(since)
+    except ValueError:
+        fail(f"--since: {since!r} is not a date like 2026-01-31")
+    with opened(data_dir) as ccvbird:
+        chosen = pick_connection(ccvbird, connection)
+        shop = ccvbird.shop_for(chosen)
+        plan = plan_import(chosen, since=start, store=ccvbird.store, shop=shop)
+        console.print(
+            f"{plan.orders} orders since {start}: {plan.due} due for invoicing, "
+            f"{plan.settled} already settled."
+        )
+        if dry_run:
+            table = Table("Order", "Date", "Total", "Lines", "Would book", header_style="bold")
+
+            def show(order: Order, result: MappingResult) -> None:
+                verdict = "yes" if result.ok else "no: " + result.problems[0].message[:80]
+                total = format_amount(result.totals.incl_vat)
+                day = result.draft.invoice_date.isoformat()
+                table.add_row(order.number, day, total, str(len(result.draft.lines)), verdict)
+
+            report = import_history(
+                chosen, since=start, engine=ccvbird.engine_for(chosen), store=ccvbird.store,
+                shop=shop, dry_run=True, on_preview=show,
+            )  # fmt: skip
+            console.print(table)
+            _print_report(report.outcomes, "")
+            console.print("Dry run: nothing was booked.")
+            return
+        columns = (
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[eta]}"),
+            TextColumn("{task.fields[tally]}"),
+        )
+        with Progress(*columns, console=console, transient=False) as progress:
+            reporter = BudgetProgress(
+                progress,
+                ccvbird.settings.moneybird_requests,
+                ccvbird.settings.moneybird_window_seconds,
+            )
+            report = import_history(
+                chosen, since=start, engine=ccvbird.engine_for(chosen), store=ccvbird.store,
+                shop=shop, progress=reporter, total=plan.orders - plan.settled,
+            )  # fmt: skip
+        _print_report(report.outcomes, report.paused_reason)
+
+
+@app.command()
+def sync(data_dir: DataDir = None) -> None:
+    """One pass: poll every connection, book what is due, then exit."""
+    with opened(data_dir) as ccvbird:
+        for info in ccvbird.store.connections():
+            if not info.enabled:
+                continue
+            report = sync_pass(
+                info.id, engine=ccvbird.engine_for(info.id), store=ccvbird.store,
+                shop=ccvbird.shop_for(info.id), clock=ccvbird.clock,
+                lookback=timedelta(days=ccvbird.settings.lookback_days),
+            )  # fmt: skip
+            console.print(f"[bold]{info.name}[/]: {report.seen} recent orders looked at.")
+            _print_report(report.outcomes, report.paused_reason)
+
+
+@app.command()
+def status(data_dir: DataDir = None) -> None:
+    """Per connection: orders by state, last and next sync, Moneybird budget use, why paused."""
+    with opened(data_dir) as ccvbird:
+        connections = ccvbird.store.connections()
+        if not connections:
+            console.print("No connections yet: `ccvbird connect` (or `ccvbird demo`).")
+        for info in connections:
+            counts = ccvbird.store.count_states(info.id)
+            console.print(
+                f"[bold]{info.name}[/] (connection {info.id}, "
+                f"administration {info.administration_id})"
+            )
+            console.print(
+                "  "
+                + ", ".join(f"{s.value.replace('_', ' ')}: {counts.get(s, 0)}" for s in SyncState)
+            )
+            last = info.last_sync_at.isoformat(timespec="seconds") if info.last_sync_at else "never"
+            following = (
+                (info.last_sync_at + timedelta(minutes=ccvbird.settings.poll_minutes)).isoformat(
+                    timespec="seconds"
+                )
+                if info.last_sync_at
+                else "at the next start of `ccvbird run`"
+            )
+            console.print(f"  last sync: {last}; next: {following}")
+            used, limit = bootstrap.budget_use(ccvbird, info.id)
+            console.print(
+                f"  Moneybird budget: {used} of {limit} requests used in the last "
+                f"{ccvbird.settings.moneybird_window_seconds:.0f} s"
+            )
+            if info.paused_reason:
+                console.print(f"  [yellow]paused:[/] {info.paused_reason}")
+            elif not info.enabled:
+                console.print("  [yellow]disabled[/]")
+
+
+@app.command()
+def orders(
+    state: Annotated[SyncState | None, typer.Option(help="Only orders in this state.")] = None,
+    search: Annotated[
+        str, typer.Option(help="Order number, CCV id or invoice number contains this.")
+    ] = "",
+    limit: Annotated[int, typer.Option(help="At most this many (newest first).")] = 50,
+    connection: ConnectionOption = None,
+    data_dir: DataDir = None,
+) -> None:
+    """List orders with their state, invoice and — when something is wrong — why."""
+    with opened(data_dir) as ccvbird:
+        chosen = pick_connection(ccvbird, connection)
+        records = ccvbird.store.records(
+            chosen, states=[state] if state else None, search=search, limit=limit
+        )
+    table = Table("Order", "CCV id", "Created", "State", "Invoice", "Why", header_style="bold")
+    for record in records:
+        created = record.order_created_at.date().isoformat() if record.order_created_at else ""
+        shown = record.state.value.replace("_", " ")
+        invoice = record.invoice_number or ""
+        table.add_row(record.order_number, record.order_id, created, shown, invoice, record.reason)
+    console.print(table)
+
+
+@app.command()
+def retry(
+    order: Annotated[str | None, typer.Argument(help="Order number or CCV order id.")] = None,
+    all_failed: Annotated[
+        bool, typer.Option("--all-failed", help="Retry every order that needs attention.")
+    ] = False,
+    connection: ConnectionOption = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Try an order (or every order needing attention) again, now."""
+    if (order is None) == (not all_failed):
+        fail("give an order number, or --all-failed")
+    with opened(data_dir) as ccvbird:
+        chosen = pick_connection(ccvbird, connection)
+        if all_failed:
+            targets = [
+                r.order_id
+                for r in ccvbird.store.records(chosen, states=[SyncState.NEEDS_ATTENTION])
+            ]
+        else:
+            found = [
+                r
+                for r in ccvbird.store.records(chosen, search=order or "")
+                if order in (r.order_number, r.order_id)
+            ]
+            if not found:
+                fail(f"no order {order!r} is known to ccvbird for this connection")
+            targets = [found[0].order_id]
+        engine = ccvbird.engine_for(chosen)
+        outcomes: Counter[str] = Counter()
+        for order_id in targets:
+            record = ccvbird.store.record(chosen, order_id)
+            record.attempts, record.next_attempt_at = 0, None
+            ccvbird.store.save(record, "retry.requested", "retry requested from the command line")
+            result = engine.sync_order(chosen, order_id, trigger=Trigger.RETRY)
+            outcomes[result.outcome.value] += 1
+            if len(targets) == 1:
+                console.print(
+                    f"Order {result.record.order_number or order_id}: {result.outcome.value}. "
+                    f"{result.record.reason}"
+                )
+        _print_report(outcomes, ccvbird.store.connection(chosen).paused_reason)
+
+
+def _serve_workers(data_dir: DataDir, *, workers: int | None, scheduler: bool, web: bool) -> None:
+    with opened(data_dir) as ccvbird:
+        huey = bootstrap.task_queue(ccvbird.settings)
+        tasks = worker.register(ccvbird, huey)
+        consumer = worker.consumer(
+            tasks, workers=workers or ccvbird.settings.workers, periodic=scheduler
+        )
+        parts = [f"{workers or ccvbird.settings.workers} workers"] + (["scheduler (polls every "
+                 f"{ccvbird.settings.poll_minutes:g} min)"] if scheduler else [])  # fmt: skip
+        if web:
+            server = bootstrap.web_server(ccvbird, tasks.queue())
+            if server is not None:
+                parts.append(f"web app on {ccvbird.settings.public_url}")
+        console.print("ccvbird running: " + ", ".join(parts) + ". Stop with Ctrl+C.")
+        if web and server is not None:
+            consumer.start()
+            try:
+                server.run()
+            finally:
+                consumer.stop(graceful=True)
+        else:
+            consumer.run()
+
+
+@app.command()
+def run(
+    workers: Annotated[int | None, typer.Option(help="Worker threads (default 2).")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Run everything in one process: the web app, the scheduler and the workers."""
+    _serve_workers(data_dir, workers=workers, scheduler=True, web=True)
+
+
+@app.command("worker")
+def worker_(
+    workers: Annotated[int | None, typer.Option(help="Worker threads (default 2).")] = None,
+    scheduler: Annotated[
+        bool, typer.Option(help="Also poll on schedule (run it on one machine only).")
+    ] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Run workers only (start as many as needed, on as many machines; use Redis and PostgreSQL)."""
+    _serve_workers(data_dir, workers=workers, scheduler=scheduler, web=False)

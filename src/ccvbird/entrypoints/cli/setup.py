@@ -1,0 +1,197 @@
+"""Setting up: ``ccvbird init``, ``ccvbird connect`` and ``ccvbird profile …``."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ccvbird import bootstrap
+from ccvbird.domain.errors import ConfigError
+from ccvbird.entrypoints.cli.common import (
+    ConnectionOption,
+    DataDir,
+    app,
+    console,
+    errors,
+    fail,
+    opened,
+    pick_connection,
+)
+from ccvbird.service.suggest import suggest_profile
+
+profile_app = typer.Typer(
+    help="Show, check, export, import or draft a connection's mapping profile."
+)
+app.add_typer(profile_app, name="profile")
+
+
+@app.command()
+def init(data_dir: DataDir = None) -> None:
+    """Create the data directory: the state database, the task queue and the encryption key."""
+    with opened(data_dir) as ccvbird:
+        settings = ccvbird.settings
+        console.print(f"Data directory: {settings.data_dir}")
+        console.print(f"State database: {settings.resolved_database_url.split('@')[-1]}")
+        key = "CCVBIRD_SECRET_KEY" if settings.secret_key else str(settings.key_file)
+        console.print(
+            f"Encryption key: {key} (keep it: without it the stored credentials are lost)"
+        )
+        console.print(
+            "Next: [bold]ccvbird connect[/] (or try everything first with [bold]ccvbird demo[/])."
+        )
+
+
+@app.command()
+def connect(
+    ccv_url: Annotated[
+        str | None, typer.Option(help="The shop's address, e.g. https://jouwshop.ccvshop.nl")
+    ] = None,
+    ccv_public: Annotated[str | None, typer.Option(help="CCV Shop API key (public key).")] = None,
+    ccv_secret: Annotated[str | None, typer.Option(help="CCV Shop API secret.")] = None,
+    moneybird_url: Annotated[
+        str, typer.Option(help="Moneybird API base URL.")
+    ] = "https://moneybird.com/api/v2",
+    moneybird_token: Annotated[
+        str | None, typer.Option(help="Moneybird personal API token.")
+    ] = None,
+    moneybird_administration: Annotated[
+        str | None, typer.Option(help="Moneybird administration id.")
+    ] = None,
+    name: Annotated[
+        str, typer.Option(help="A name for this connection (default: the shop's name).")
+    ] = "",
+    start_date: Annotated[
+        str | None,
+        typer.Option(
+            help="Book orders created from this date (YYYY-MM-DD); older ones only by import."
+        ),
+    ] = None,
+    profile: Annotated[
+        Path | None,
+        typer.Option(
+            help="Use this profile instead of one drafted from the administration.", dir_okay=False
+        ),
+    ] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Connect a CCV shop to a Moneybird administration (asks for what is not given).
+
+    Both sets of credentials are checked first. Without --profile a profile is drafted from the
+    administration; when it is unambiguous it is used at once, otherwise the connection waits
+    and ccvbird says what to fill in.
+    """
+    interactive = sys.stdin.isatty()
+
+    def ask(value: str | None, prompt: str, *, secret: bool = False) -> str:
+        if value:
+            return value
+        if not interactive:
+            fail(f"{prompt} is required (--{prompt.lower().replace(' ', '-')})")
+        return str(typer.prompt(prompt, hide_input=secret))
+
+    ccv_url = ask(ccv_url, "CCV URL")
+    ccv_public = ask(ccv_public, "CCV public")
+    ccv_secret = ask(ccv_secret, "CCV secret", secret=True)
+    moneybird_token = ask(moneybird_token, "Moneybird token", secret=True)
+    moneybird_administration = ask(moneybird_administration, "Moneybird administration")
+    try:
+        start = date.fromisoformat(start_date) if start_date else None
+    except ValueError:
+        fail(f"--start-date: {start_date!r} is not a date like 2026-01-31")
+    profile_text = profile.read_text(encoding="utf-8") if profile is not None else None
+    with opened(data_dir) as ccvbird:
+        connected = bootstrap.connect(
+            ccvbird,
+            name=name,
+            ccv_url=ccv_url,
+            ccv_public=ccv_public,
+            ccv_secret=ccv_secret,
+            moneybird_url=moneybird_url,
+            moneybird_token=moneybird_token,
+            administration_id=moneybird_administration,
+            start_date=start,
+            profile_toml=profile_text,
+        )
+        console.print(
+            f"Connected [bold]{connected.shop_name}[/] to Moneybird administration "
+            f"[bold]{connected.administration_name}[/] (connection {connected.connection_id})."
+        )
+        if connected.paused_reason:
+            console.print(f"[yellow]Waiting for you:[/] {connected.paused_reason}")
+        else:
+            console.print(
+                "The profile is complete. Next: [bold]ccvbird import --since YYYY-MM-DD[/] "
+                "or [bold]ccvbird run[/]."
+            )
+
+
+@profile_app.command("show")
+def profile_show(connection: ConnectionOption = None, data_dir: DataDir = None) -> None:
+    """Print the connection's profile (TOML)."""
+    with opened(data_dir) as ccvbird:
+        sys.stdout.write(ccvbird.store.profile_toml(pick_connection(ccvbird, connection)))
+
+
+@profile_app.command("validate")
+def profile_validate(file: Annotated[Path, typer.Argument(dir_okay=False)]) -> None:
+    """Check a profile file; every mistake is listed with its key."""
+    try:
+        bootstrap.read_profile(file)
+    except ConfigError as exc:
+        fail("\n  ".join([f"{file} is invalid:", *exc.problems]))
+    console.print(f"{file} is valid.")
+
+
+@profile_app.command("export")
+def profile_export(
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", dir_okay=False, help="File to write (default: print)."),
+    ] = None,
+    connection: ConnectionOption = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Write the connection's profile to a file, to edit it."""
+    with opened(data_dir) as ccvbird:
+        text = ccvbird.store.profile_toml(pick_connection(ccvbird, connection))
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+        console.print(f"Wrote {output}.")
+
+
+@profile_app.command("import")
+def profile_import(
+    file: Annotated[Path, typer.Argument(dir_okay=False, exists=True)],
+    connection: ConnectionOption = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Use a profile file for the connection (validated first); resumes a connection that was
+    waiting for its profile."""
+    text = file.read_text(encoding="utf-8")
+    with opened(data_dir) as ccvbird:
+        chosen = pick_connection(ccvbird, connection)
+        try:
+            ccvbird.store.set_profile(chosen, text)
+        except ConfigError as exc:
+            fail("\n  ".join([f"{file} is invalid:", *exc.problems]))
+        info = ccvbird.store.connection(chosen)
+        if info.paused_reason.startswith("The profile needs"):
+            ccvbird.store.resume(chosen)
+        console.print(f"Connection {chosen} now uses {file}.")
+
+
+@profile_app.command("suggest")
+def profile_suggest(connection: ConnectionOption = None, data_dir: DataDir = None) -> None:
+    """Draft a profile from the Moneybird administration (tax rates, ledger accounts, …)."""
+    with opened(data_dir) as ccvbird:
+        chosen = pick_connection(ccvbird, connection)
+        suggestion = suggest_profile(bootstrap.administration_settings_for(ccvbird, chosen))
+    sys.stdout.write(suggestion.toml)
+    for note in suggestion.missing + suggestion.ambiguous:
+        errors.print(f"[yellow]To fill in:[/] {note}")
