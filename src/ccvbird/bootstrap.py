@@ -7,6 +7,7 @@ an adapter by name, so swapping a real service for the sandbox is a change in on
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -214,6 +215,22 @@ class App:
     wall_clock: Callable[[], float] = time.time
     #: CCV's per-minute limits (GETs, writes); the in-process demo lifts them.
     ccv_limits: tuple[int, int] = (150, 100)
+    #: One client per connection and service, reused by every order (HTTP keep-alive).
+    _clients: dict[tuple[str, int], Any] = field(default_factory=dict, repr=False)
+    _clients_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def _cached(self, kind: str, connection_id: int, build: Callable[[], Any]) -> Any:
+        with self._clients_lock:
+            key = (kind, connection_id)
+            if key not in self._clients:
+                self._clients[key] = build()
+            return self._clients[key]
+
+    def forget_clients(self, connection_id: int) -> None:
+        """Drop a connection's clients (after its credentials or settings changed)."""
+        with self._clients_lock:
+            for key in [k for k in self._clients if k[1] == connection_id]:
+                self._clients.pop(key).close()
 
     def _transport(self, url: str) -> httpx.BaseTransport | None:
         for prefix, transport in self.transports.items():
@@ -222,6 +239,12 @@ class App:
         return None
 
     def moneybird_client(self, connection_id: int) -> MoneybirdClient:
+        client: MoneybirdClient = self._cached(
+            "moneybird", connection_id, lambda: self._new_moneybird_client(connection_id)
+        )
+        return client
+
+    def _new_moneybird_client(self, connection_id: int) -> MoneybirdClient:
         info = self.store.connection(connection_id)
         credentials = self.store.secrets(connection_id).moneybird
         base_url = self.store.moneybird_url(connection_id)
@@ -258,6 +281,10 @@ class App:
         return MoneybirdBooks(self.moneybird_client(connection_id))
 
     def shop_for(self, connection_id: int) -> CcvShop:
+        shop: CcvShop = self._cached("ccv", connection_id, lambda: self._new_shop(connection_id))
+        return shop
+
+    def _new_shop(self, connection_id: int) -> CcvShop:
         info = self.store.connection(connection_id)
         secrets = self.store.secrets(connection_id)
         credentials = CcvCredentials(
@@ -287,6 +314,10 @@ class App:
         )
 
     def close(self) -> None:
+        with self._clients_lock:
+            for client in self._clients.values():
+                client.close()
+            self._clients.clear()
         self.sessions.kw["bind"].dispose()
 
 
@@ -410,10 +441,10 @@ def connect(
         if transport is not None
         else None
     )
-    with CcvShopClient(credentials, http=http, sleep=app.sleep) as shop:
+    with CcvShopClient(credentials, http=http, sleep=app.sleep, clock=app.wall_clock) as shop:
         webshops = shop.webshops()
     shop_name = webshops[0].name if webshops else ccv_url
-    client = connect_moneybird(
+    with connect_moneybird(
         token=moneybird_token,
         administration_id=administration_id,
         base_url=moneybird_url,
@@ -421,25 +452,31 @@ def connect(
         budget=app.moneybird_budget,
         budget_key=token_budget_key(moneybird_token),
         sleep=app.sleep,
-    )
-    administrations = {a.id: a.name for a in client.administrations()}
-    if administration_id not in administrations:
-        known = ", ".join(f"{aid} ({label})" for aid, label in administrations.items()) or "none"
-        raise ConfigError(
-            f"this Moneybird token has no administration {administration_id}; it can reach: {known}"
-        )
-    suggestion = None
-    pause = ""
-    if profile_toml is None:
-        suggestion = suggest_profile(administration_settings(client), name=f"{name} (suggested)")
-        profile_toml = suggestion.toml
-        if not suggestion.unambiguous:
-            pause = (
-                "The profile needs a decision before orders are booked: "
-                + "; ".join(suggestion.missing + suggestion.ambiguous)
-                + ". Export it with `ccvbird profile export`, fill it in, and import it again "
-                "with `ccvbird profile import`."
+        clock=app.wall_clock,
+    ) as client:
+        administrations = {a.id: a.name for a in client.administrations()}
+        if administration_id not in administrations:
+            known = (
+                ", ".join(f"{aid} ({label})" for aid, label in administrations.items()) or "none"
             )
+            raise ConfigError(
+                f"this Moneybird token has no administration {administration_id}; "
+                f"it can reach: {known}"
+            )
+        suggestion = None
+        pause = ""
+        if profile_toml is None:
+            suggestion = suggest_profile(
+                administration_settings(client), name=f"{name} (suggested)"
+            )
+            profile_toml = suggestion.toml
+            if not suggestion.unambiguous:
+                pause = (
+                    "The profile needs a decision before orders are booked: "
+                    + "; ".join(suggestion.missing + suggestion.ambiguous)
+                    + ". Export it with `ccvbird profile export`, fill it in, and import it again "
+                    "with `ccvbird profile import`."
+                )
     connection_id = app.store.create_connection(
         name=name or shop_name,
         shop_url=ccv_url,

@@ -180,6 +180,10 @@ class Store(Protocol):
         """Record a webhook delivery; False when this delivery was seen before."""
         ...
 
+    def invalidate_contact_directory(self, connection_id: int) -> None:
+        """Forget when the directory was refreshed: the next lookup re-reads Moneybird."""
+        ...
+
     def update_contact_directory(
         self,
         connection_id: int,

@@ -32,8 +32,33 @@ LEASE = timedelta(minutes=5)
 BUSY_RETRY_SECONDS = 2.0
 
 
+BUSY = "busy"
+
+
 def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+
+
+def run_sync(
+    app: bootstrap.App, connection_id: int, order_id: str, trigger: Trigger
+) -> tuple[str, float | None]:
+    """Book one order while holding the connection's lease: (outcome, seconds until a retry).
+
+    ``"busy"`` when another worker holds the connection; the caller tries again shortly.
+    """
+    owner = worker_name()
+    if not app.store.acquire_lease(connection_id, owner, app.clock.now() + LEASE):
+        return BUSY, None
+    try:
+        result = app.engine_for(connection_id).sync_order(connection_id, order_id, trigger=trigger)
+    finally:
+        app.store.release_lease(connection_id, owner)
+    retry_in = (
+        result.retry_in.total_seconds()
+        if result.outcome is Outcome.RETRY_LATER and result.retry_in
+        else None
+    )
+    return result.outcome.value, retry_in
 
 
 @dataclass
@@ -51,22 +76,12 @@ def register(app: bootstrap.App, huey: Huey) -> Tasks:
 
     @huey.task(name="ccvbird.sync_order")  # type: ignore[untyped-decorator]
     def sync_order(connection_id: int, order_id: str, trigger: str = Trigger.WEBHOOK.value) -> str:
-        owner = worker_name()
-        if not app.store.acquire_lease(connection_id, owner, app.clock.now() + LEASE):
+        outcome, retry_in = run_sync(app, connection_id, order_id, Trigger(trigger))
+        if outcome == BUSY:
             sync_order.schedule((connection_id, order_id, trigger), delay=BUSY_RETRY_SECONDS)
-            return "busy"
-        try:
-            result = app.engine_for(connection_id).sync_order(
-                connection_id, order_id, trigger=Trigger(trigger)
-            )
-        finally:
-            app.store.release_lease(connection_id, owner)
-        if result.outcome is Outcome.RETRY_LATER and result.retry_in is not None:
-            sync_order.schedule(
-                (connection_id, order_id, Trigger.RETRY.value),
-                delay=result.retry_in.total_seconds(),
-            )
-        return result.outcome.value
+        elif retry_in is not None:
+            sync_order.schedule((connection_id, order_id, Trigger.RETRY.value), delay=retry_in)
+        return outcome
 
     @huey.periodic_task(crontab(minute="*"), name="ccvbird.poll_due")  # type: ignore[untyped-decorator]
     def poll_due() -> int:

@@ -51,7 +51,13 @@ class ContactResolver:
         record.contact_intent = True
         self.store.save(record, "contact.create", "creating the customer's contact in Moneybird")
         draft = contact if contact.email else _guest_contact()
-        created = self.books.create_contact(draft)
+        try:
+            created = self.books.create_contact(draft)
+        except BaseException:
+            # The contact may exist now without us knowing its id: the directory is no longer
+            # a complete picture, so the next new customer re-reads it before creating.
+            self.store.invalidate_contact_directory(connection)
+            raise
         self.store.remember_contact(connection, key, created.id)
         return created.id
 

@@ -400,6 +400,14 @@ class SqlStore:
             )
             return versions, refreshed
 
+    def invalidate_contact_directory(self, connection_id: int) -> None:
+        with self._session() as session:
+            session.execute(
+                update(ConnectionRow)
+                .where(ConnectionRow.id == connection_id)
+                .values(contacts_refreshed_at=None)
+            )
+
     def update_contact_directory(
         self,
         connection_id: int,

@@ -118,6 +118,16 @@ class MoneybirdClient:
         self.api = api
         self.administration_id = administration_id
 
+    def close(self) -> None:
+        """Close the HTTP connections (the client cannot be used afterwards)."""
+        self.api.transport.client.close()
+
+    def __enter__(self) -> MoneybirdClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     def for_administration(self, administration_id: str) -> MoneybirdClient:
         """The same connection and budget, another administration."""
         return MoneybirdClient(self.api, administration_id)
