@@ -526,9 +526,11 @@ def in_process_sandboxes(
     poster: Callable[..., int] | None = None,
     moneybird_faults: dict[str, float] | None = None,
     ccv_fault_rate: float = 0.0,
+    ccv_limited: bool | None = None,
 ) -> Sandboxes:
     """Both sandboxes with ``orders`` generated orders. ``limited``: enforce the real services'
-    request limits (CCV per minute; Moneybird ``moneybird_rate``), else none."""
+    request limits (CCV per minute, unless ``ccv_limited`` says otherwise; Moneybird
+    ``moneybird_rate``), else none."""
     from ccvbird.sandbox.ccvshop.faults import FaultPlan as CcvFaults
     from ccvbird.sandbox.ccvshop.inprocess import InProcessTransport
     from ccvbird.sandbox.ccvshop.limits import Limits
@@ -550,7 +552,11 @@ def in_process_sandboxes(
         seed=seed,
         clock=clock,
         sleep=sleep,
-        limits=Limits() if limited else Limits(gets=unlimited, writes=unlimited, total=unlimited),
+        limits=(
+            Limits()
+            if (limited if ccv_limited is None else ccv_limited)
+            else Limits(gets=unlimited, writes=unlimited, total=unlimited)
+        ),
         faults=CcvFaults(rate=ccv_fault_rate, seed=seed),
         poster=poster or RecordingPoster(),
     )

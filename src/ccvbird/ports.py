@@ -6,7 +6,7 @@ bootstrap hands them the real clients, the database and the queue.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -149,8 +149,16 @@ class Store(Protocol):
         """The order's record, created (state waiting) when it is new."""
         ...
 
-    def save(self, record: OrderRecord, event: str, message: str = "") -> None:
-        """Persist the record and append ``event`` to its log, in one transaction."""
+    def save(
+        self,
+        record: OrderRecord,
+        event: str,
+        message: str = "",
+        *,
+        earlier: Sequence[tuple[str, str]] = (),
+    ) -> None:
+        """Persist the record and append ``earlier`` and ``event`` to its log, in one
+        transaction."""
         ...
 
     def records(
@@ -179,6 +187,8 @@ class Store(Protocol):
     ) -> bool:
         """Record a webhook delivery; False when this delivery was seen before."""
         ...
+
+    def contact_directory_refreshed_at(self, connection_id: int) -> datetime | None: ...
 
     def invalidate_contact_directory(self, connection_id: int) -> None:
         """Forget when the directory was refreshed: the next lookup re-reads Moneybird."""

@@ -13,6 +13,7 @@ adopted instead of created twice.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -30,6 +31,8 @@ class ContactResolver:
     books: Books
     clock: Clock
     refresh_after: timedelta = timedelta(minutes=10)
+    #: How an intent is committed (the engine's journal); default: save at once.
+    commit: Callable[[OrderRecord, str, str], None] | None = None
 
     def resolve(self, record: OrderRecord, contact: ContactDraft) -> str:
         """The Moneybird contact id for this order's customer, creating the contact if needed."""
@@ -49,7 +52,9 @@ class ContactResolver:
             if known is not None:
                 return known
         record.contact_intent = True
-        self.store.save(record, "contact.create", "creating the customer's contact in Moneybird")
+        (self.commit or self.store.save)(
+            record, "contact.create", "creating the customer's contact in Moneybird"
+        )
         draft = contact if contact.email else _guest_contact()
         try:
             created = self.books.create_contact(draft)
@@ -63,10 +68,11 @@ class ContactResolver:
 
     def refresh(self, connection_id: int, *, force: bool = False) -> None:
         """Bring the local directory of Moneybird contacts up to date, if it is stale."""
-        versions, refreshed_at = self.store.contact_directory(connection_id)
         now = self.clock.now()
+        refreshed_at = self.store.contact_directory_refreshed_at(connection_id)
         if not force and refreshed_at is not None and now - refreshed_at < self.refresh_after:
             return
+        versions, _ = self.store.contact_directory(connection_id)
         remote = self.books.contact_versions()
         changed = [cid for cid, version in remote.items() if versions.get(cid) != version]
         removed = [cid for cid in versions if cid not in remote]

@@ -79,12 +79,14 @@ class SyncEngine:
     contact_refresh: timedelta = timedelta(minutes=10)
     base_backoff: timedelta = timedelta(seconds=30)
     _contacts: ContactResolver | None = field(default=None, init=False, repr=False)
+    #: Log lines of steps whose results are committed with the next intent (one transaction).
+    _pending: list[tuple[str, str]] = field(default_factory=list, init=False, repr=False)
 
     @property
     def contacts(self) -> ContactResolver:
         if self._contacts is None:
             self._contacts = ContactResolver(
-                self.store, self.books, self.clock, self.contact_refresh
+                self.store, self.books, self.clock, self.contact_refresh, commit=self._commit
             )
         return self._contacts
 
@@ -100,6 +102,7 @@ class SyncEngine:
     ) -> SyncResult:
         """Do what is still to be done for one order. ``order``: the order as just read from
         CCV (an import has it already); without it the order is read now."""
+        self._pending.clear()
         connection = self.store.connection(connection_id)
         record = self.store.record(connection_id, order_id)
         if connection.paused_reason or not connection.enabled:
@@ -161,7 +164,7 @@ class SyncEngine:
                 "The order no longer exists in CCV Shop.",
                 "deleted",
             )
-            self.store.save(record, "skipped", record.reason)
+            self._commit(record, "skipped", record.reason)
             return SyncResult(Outcome.SKIPPED, record)
         profile = connection.profile
         record.order_number = order.number or record.order_number
@@ -201,12 +204,12 @@ class SyncEngine:
         external = connection.profile.invoice_kind is InvoiceKind.EXTERNAL_SALES_INVOICE
         if record.state is not SyncState.BOOKING:
             record.state, record.reason, record.reason_code = SyncState.BOOKING, "", ""
-            self.store.save(record, "booking.start", f"booking order {order.number}")
+            self._later("booking.start", f"booking order {order.number}")
 
         if record.invoice_id is None and record.contact_id is None:
             record.contact_id = self.contacts.resolve(record, result.contact)
             record.contact_intent = False
-            self.store.save(record, "contact.resolved", f"contact {record.contact_id}")
+            self._later("contact.resolved", f"contact {record.contact_id}")
 
         invoice: RemoteInvoice | None = None
         if record.invoice_id is None:
@@ -225,7 +228,7 @@ class SyncEngine:
         record.attempts, record.next_attempt_at = 0, None
         record.fingerprint = result.draft.fingerprint()
         record.booked_total = result.totals.incl_vat
-        self.store.save(
+        self._commit(
             record,
             "booked",
             f"invoice {record.invoice_number or record.invoice_id} booked and paid "
@@ -249,13 +252,12 @@ class SyncEngine:
                 self._store_invoice(record, adopted, "invoice.adopted")
                 return adopted
         record.invoice_intent = True
-        self.store.save(record, "invoice.create", f"creating invoice {draft.reference}")
+        self._commit(record, "invoice.create", f"creating invoice {draft.reference}")
         created = self.books.create_invoice(draft, contact_id=record.contact_id, external=external)
         self._store_invoice(record, created, "invoice.created")
         if created.total_incl_vat != result.totals.incl_vat:
             # Moneybird computed another total than predicted: book it, but make it visible.
-            self._note(
-                record,
+            self._later(
                 "invoice.total_differs",
                 f"Moneybird's total {format_amount(created.total_incl_vat)} differs from the "
                 f"predicted {format_amount(result.totals.incl_vat)}.",
@@ -268,7 +270,7 @@ class SyncEngine:
         record.invoice_intent = False
         if not invoice.is_draft:
             record.sent = True
-        self.store.save(record, event, f"invoice {invoice.id} ({invoice.state})")
+        self._later(event, f"invoice {invoice.id} ({invoice.state})")
 
     def _ensure_sent(self, record: OrderRecord, invoice: RemoteInvoice | None) -> RemoteInvoice:
         assert record.invoice_id is not None
@@ -277,17 +279,15 @@ class SyncEngine:
             if not invoice.is_draft:
                 record.sent, record.send_intent = True, False
                 record.invoice_number = invoice.invoice_number
-                self.store.save(
-                    record, "invoice.sent", f"invoice {invoice.invoice_number} was already final"
-                )
+                self._later("invoice.sent", f"invoice {invoice.invoice_number} was already final")
                 return invoice
         record.send_intent = True
-        self.store.save(record, "invoice.send", "finalising the invoice (delivery method Manual)")
+        self._commit(record, "invoice.send", "finalising the invoice (delivery method Manual)")
         sent = self.books.send_invoice(record.invoice_id)
         record.sent, record.send_intent = True, False
         record.invoice_number = sent.invoice_number
-        self.store.save(
-            record, "invoice.sent", f"invoice {sent.invoice_number} finalised; nothing was e-mailed"
+        self._later(
+            "invoice.sent", f"invoice {sent.invoice_number} finalised; nothing was e-mailed"
         )
         return sent
 
@@ -305,7 +305,7 @@ class SyncEngine:
         if invoice.is_paid:
             record.payment_id = invoice.payment_ids[-1] if invoice.payment_ids else "already-paid"
             record.payment_intent = False
-            self.store.save(record, "payment.adopted", "the invoice was already paid in Moneybird")
+            self._later("payment.adopted", "the invoice was already paid in Moneybird")
             return
         amount = invoice.total_unpaid
         payment = PaymentDraft(
@@ -316,12 +316,12 @@ class SyncEngine:
             amount_base=invoice.total_unpaid_base,
         )
         record.payment_intent = True
-        self.store.save(
+        self._commit(
             record, "payment.create", f"registering the payment of {format_amount(amount)}"
         )
         record.payment_id = self.books.register_payment(invoice, payment, external=external)
         record.payment_intent = False
-        self.store.save(record, "payment.created", f"payment {record.payment_id} registered")
+        self._later("payment.created", f"payment {record.payment_id} registered")
 
     # -- outcomes ---------------------------------------------------------------------------------
 
@@ -345,7 +345,7 @@ class SyncEngine:
     def _changed(self, record: OrderRecord, reason: str) -> SyncResult:
         if record.state is not SyncState.CHANGED or record.reason != reason:
             record.state, record.reason, record.reason_code = SyncState.CHANGED, reason, "changed"
-            self.store.save(record, "changed_after_booking", reason)
+            self._commit(record, "changed_after_booking", reason)
         return SyncResult(Outcome.CHANGED, record)
 
     def _not_due(
@@ -357,19 +357,19 @@ class SyncEngine:
         code = getattr(blockers[0], "code", "waiting")
         if record.state is not SyncState.WAITING or record.reason != messages:
             record.state, record.reason, record.reason_code = SyncState.WAITING, messages, str(code)
-            self.store.save(record, "waiting", messages)
+            self._commit(record, "waiting", messages)
         return SyncResult(Outcome.WAITING, record)
 
     def _skip(self, record: OrderRecord, code: str, reason: str) -> SyncResult:
         if record.state is not SyncState.SKIPPED or record.reason != reason:
             record.state, record.reason, record.reason_code = SyncState.SKIPPED, reason, code
-            self.store.save(record, "skipped", reason)
+            self._commit(record, "skipped", reason)
         return SyncResult(Outcome.SKIPPED, record)
 
     def _park(self, record: OrderRecord, code: str, reason: str) -> SyncResult:
         record.state, record.reason, record.reason_code = SyncState.NEEDS_ATTENTION, reason, code
         record.next_attempt_at = None
-        self.store.save(record, "needs_attention", reason)
+        self._commit(record, "needs_attention", reason)
         return SyncResult(Outcome.PARKED, record)
 
     def _transient(self, record: OrderRecord, error: TransientError) -> SyncResult:
@@ -384,8 +384,17 @@ class SyncEngine:
         wait = self.base_backoff * (2 ** (record.attempts - 1))
         record.next_attempt_at = self.clock.now() + wait
         record.reason, record.reason_code = f"Temporary problem, retrying: {error}", "transient"
-        self.store.save(record, "retry.scheduled", record.reason)
+        self._commit(record, "retry.scheduled", record.reason)
         return SyncResult(Outcome.RETRY_LATER, record, wait)
 
     def _note(self, record: OrderRecord, event: str, message: str) -> None:
-        self.store.save(record, event, message)
+        self._commit(record, event, message)
+
+    def _later(self, event: str, message: str = "") -> None:
+        """Log a step's result; it is committed with the next intent or outcome."""
+        self._pending.append((event, message))
+
+    def _commit(self, record: OrderRecord, event: str, message: str = "") -> None:
+        """Persist the record with every pending log line, in one transaction."""
+        earlier, self._pending = tuple(self._pending), []
+        self.store.save(record, event, message, earlier=earlier)

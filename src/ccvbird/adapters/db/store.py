@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from functools import lru_cache
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Engine, Table, bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -32,6 +33,7 @@ from ccvbird.adapters.db.tables import (
 from ccvbird.adapters.profile_toml import parse_profile
 from ccvbird.adapters.secrets import SecretBox
 from ccvbird.domain.errors import ConfigError
+from ccvbird.domain.profile import MappingProfile
 from ccvbird.domain.sync import OrderRecord, RemoteContact, SyncState, normalise_email
 from ccvbird.ports import ConnectionInfo
 
@@ -70,6 +72,7 @@ class SqlStore:
         self, sessions: sessionmaker[Session], box: SecretBox, *, clock: Any = None
     ) -> None:
         self._sessions = sessions
+        self._engine: Engine = sessions.kw["bind"]
         self._box = box
         self._now = clock.now if clock is not None else (lambda: datetime.now(UTC))
 
@@ -124,34 +127,19 @@ class SqlStore:
             return row.id
 
     def connection(self, connection_id: int) -> ConnectionInfo:
-        with self._session() as session:
-            row = session.get(ConnectionRow, connection_id)
-            if row is None:
-                raise ConfigError(f"there is no connection {connection_id}")
-            return self._info(session, row)
+        """One query (read for every order the engine touches)."""
+        with self._engine.connect() as connection:
+            row = connection.execute(
+                _CONNECTION_INFO.where(_CONNECTIONS.c.id == connection_id)
+            ).first()
+        if row is None:
+            raise ConfigError(f"there is no connection {connection_id}")
+        return _info(row)
 
     def connections(self) -> list[ConnectionInfo]:
-        with self._session() as session:
-            rows = session.scalars(select(ConnectionRow).order_by(ConnectionRow.id)).all()
-            return [self._info(session, row) for row in rows]
-
-    def _info(self, session: Session, row: ConnectionRow) -> ConnectionInfo:
-        profile_row = session.get(ProfileRow, row.profile_id) if row.profile_id else None
-        profile = parse_profile(
-            profile_row.toml if profile_row else "", source=f"profile of {row.name}"
-        )
-        return ConnectionInfo(
-            id=row.id,
-            name=row.name,
-            shop_url=row.shop_url,
-            administration_id=row.administration_id,
-            profile=profile,
-            start_date=row.start_date,
-            paused_reason=row.paused_reason,
-            enabled=row.enabled,
-            last_sync_at=row.last_sync_at,
-            poll_cursor=row.poll_cursor,
-        )
+        with self._engine.connect() as connection:
+            rows = connection.execute(_CONNECTION_INFO.order_by(_CONNECTIONS.c.id)).all()
+        return [_info(row) for row in rows]
 
     def secrets(self, connection_id: int) -> ConnectionSecrets:
         with self._session() as session:
@@ -258,23 +246,26 @@ class SqlStore:
     # -- order records ----------------------------------------------------------------------------
 
     def record(self, connection_id: int, order_id: str) -> OrderRecord:
-        with self._session() as session:
-            row = self._record_row(session, connection_id, order_id)
+        find = select(_RECORDS).where(
+            _RECORDS.c.connection_id == connection_id, _RECORDS.c.order_id == order_id
+        )
+        with self._engine.begin() as connection:
+            row = connection.execute(find).first()
             if row is None:
-                row = OrderRecordRow(
-                    connection_id=connection_id,
-                    order_id=order_id,
-                    state=SyncState.WAITING.value,
-                    updated_at=self._now(),
-                )
-                session.add(row)
                 try:
-                    with session.begin_nested():
-                        session.flush()
+                    with connection.begin_nested():
+                        connection.execute(
+                            _RECORDS.insert().values(
+                                connection_id=connection_id,
+                                order_id=order_id,
+                                state=SyncState.WAITING.value,
+                                updated_at=self._now(),
+                            )
+                        )
                 except IntegrityError:  # another worker created it a moment ago
-                    row = self._record_row(session, connection_id, order_id)
-                    assert row is not None
-            return _to_record(row)
+                    pass
+                row = connection.execute(find).one()
+        return _to_record(row)
 
     @staticmethod
     def _record_row(session: Session, connection_id: int, order_id: str) -> OrderRecordRow | None:
@@ -284,22 +275,45 @@ class SqlStore:
             )
         )
 
-    def save(self, record: OrderRecord, event: str, message: str = "") -> None:
+    def save(
+        self,
+        record: OrderRecord,
+        event: str,
+        message: str = "",
+        *,
+        earlier: Sequence[tuple[str, str]] = (),
+    ) -> None:
+        """Persist the record and its log lines in one transaction: two statements, no ORM.
+
+        ``earlier``: log lines of steps whose results are committed together with this one.
+        """
         now = self._now()
-        with self._session() as session:
-            row = self._record_row(session, record.connection_id, record.order_id)
-            if row is None:
+        values: dict[str, Any] = {name: getattr(record, name) for name in RECORD_FIELDS}
+        values.update(
+            state=record.state.value,
+            updated_at=now,
+            b_connection=record.connection_id,
+            b_order=record.order_id,
+        )
+        # Core statements built once (the hot path: every booking step saves): no ORM work.
+        with self._engine.begin() as connection:
+            row_id = connection.execute(_SAVE_RECORD, values).scalar()
+            if row_id is None:
                 raise ConfigError(f"order {record.order_id} has no record")
-            for name in RECORD_FIELDS:
-                setattr(row, name, getattr(record, name))
-            row.state = record.state.value
-            row.updated_at = now
-            record.updated_at = now
-            session.add(
-                OrderEventRow(
-                    record_id=row.id, at=now, event=event, state=row.state, message=message
-                )
+            connection.execute(
+                _ADD_EVENT,
+                [
+                    {
+                        "record_id": row_id,
+                        "at": now,
+                        "event": e,
+                        "state": record.state.value,
+                        "message": m,
+                    }
+                    for e, m in (*earlier, (event, message))
+                ],
             )
+        record.updated_at = now
 
     def records(
         self,
@@ -351,24 +365,12 @@ class SqlStore:
 
     def contact_id_for(self, connection_id: int, email: str) -> str | None:
         key = normalise_email(email) if "@" in email else email
-        with self._session() as session:
-            mapped = session.scalar(
-                select(ContactRow.contact_id).where(
-                    ContactRow.connection_id == connection_id, ContactRow.email == key
-                )
-            )
+        with self._engine.connect() as connection:
+            mapped = connection.execute(_MAPPED_CONTACT, {"c": connection_id, "e": key}).scalar()
             if mapped is not None:
-                return mapped
-            candidates = session.execute(
-                select(DirectoryEmailRow.contact_id, DirectoryContactRow.archived)
-                .join(
-                    DirectoryContactRow,
-                    (DirectoryContactRow.connection_id == DirectoryEmailRow.connection_id)
-                    & (DirectoryContactRow.contact_id == DirectoryEmailRow.contact_id),
-                )
-                .where(
-                    DirectoryEmailRow.connection_id == connection_id, DirectoryEmailRow.email == key
-                )
+                return str(mapped)
+            candidates = connection.execute(
+                _DIRECTORY_CONTACTS, {"c": connection_id, "e": key}
             ).all()
         if not candidates:
             return None
@@ -378,11 +380,12 @@ class SqlStore:
 
     def remember_contact(self, connection_id: int, email: str, contact_id: str) -> None:
         key = normalise_email(email) if "@" in email else email
-        with self._session() as session:
-            existing = session.get(ContactRow, (connection_id, key))
-            if existing is None:
-                session.add(
-                    ContactRow(connection_id=connection_id, email=key, contact_id=contact_id)
+        with self._engine.begin() as connection:
+            known = connection.execute(_MAPPED_CONTACT, {"c": connection_id, "e": key}).scalar()
+            if known is None:
+                connection.execute(
+                    _CONTACTS.insert(),
+                    {"connection_id": connection_id, "email": key, "contact_id": contact_id},
                 )
 
     def contact_directory(self, connection_id: int) -> tuple[dict[str, int], datetime | None]:
@@ -399,6 +402,15 @@ class SqlStore:
                 select(ConnectionRow.contacts_refreshed_at).where(ConnectionRow.id == connection_id)
             )
             return versions, refreshed
+
+    def contact_directory_refreshed_at(self, connection_id: int) -> datetime | None:
+        with self._engine.connect() as connection:
+            refreshed: datetime | None = connection.execute(
+                select(_CONNECTIONS.c.contacts_refreshed_at).where(
+                    _CONNECTIONS.c.id == connection_id
+                )
+            ).scalar()
+            return refreshed
 
     def invalidate_contact_directory(self, connection_id: int) -> None:
         with self._session() as session:
@@ -476,7 +488,74 @@ class SqlStore:
             return True
 
 
-def _to_record(row: OrderRecordRow) -> OrderRecord:
+_RECORDS = cast(Table, OrderRecordRow.__table__)
+_SAVE_RECORD = (
+    _RECORDS.update()
+    .where(
+        _RECORDS.c.connection_id == bindparam("b_connection"),
+        _RECORDS.c.order_id == bindparam("b_order"),
+    )
+    .values({name: bindparam(name) for name in (*RECORD_FIELDS, "state", "updated_at")})
+    .returning(_RECORDS.c.id)
+)
+_ADD_EVENT = cast(Table, OrderEventRow.__table__).insert()
+_CONNECTIONS = cast(Table, ConnectionRow.__table__)
+_CONTACTS = cast(Table, ContactRow.__table__)
+_DIRECTORY = cast(Table, DirectoryContactRow.__table__)
+_DIRECTORY_EMAILS = cast(Table, DirectoryEmailRow.__table__)
+_MAPPED_CONTACT = select(_CONTACTS.c.contact_id).where(
+    _CONTACTS.c.connection_id == bindparam("c"), _CONTACTS.c.email == bindparam("e")
+)
+_DIRECTORY_CONTACTS = (
+    select(_DIRECTORY_EMAILS.c.contact_id, _DIRECTORY.c.archived)
+    .join(
+        _DIRECTORY,
+        (_DIRECTORY.c.connection_id == _DIRECTORY_EMAILS.c.connection_id)
+        & (_DIRECTORY.c.contact_id == _DIRECTORY_EMAILS.c.contact_id),
+    )
+    .where(
+        _DIRECTORY_EMAILS.c.connection_id == bindparam("c"),
+        _DIRECTORY_EMAILS.c.email == bindparam("e"),
+    )
+)
+_PROFILES = cast(Table, ProfileRow.__table__)
+_CONNECTION_INFO = select(
+    _CONNECTIONS.c.id,
+    _CONNECTIONS.c.name,
+    _CONNECTIONS.c.shop_url,
+    _CONNECTIONS.c.administration_id,
+    _CONNECTIONS.c.start_date,
+    _CONNECTIONS.c.paused_reason,
+    _CONNECTIONS.c.enabled,
+    _CONNECTIONS.c.last_sync_at,
+    _CONNECTIONS.c.poll_cursor,
+    _PROFILES.c.toml,
+).select_from(_CONNECTIONS.outerjoin(_PROFILES, _PROFILES.c.id == _CONNECTIONS.c.profile_id))
+
+
+def _info(row: Any) -> ConnectionInfo:
+    return ConnectionInfo(
+        id=row.id,
+        name=row.name,
+        shop_url=row.shop_url,
+        administration_id=row.administration_id,
+        profile=_parsed_profile(row.toml or "", f"profile of {row.name}"),
+        start_date=row.start_date,
+        paused_reason=row.paused_reason,
+        enabled=row.enabled,
+        last_sync_at=row.last_sync_at,
+        poll_cursor=row.poll_cursor,
+    )
+
+
+@lru_cache(maxsize=64)
+def _parsed_profile(toml: str, source: str) -> MappingProfile:
+    """Profiles are read for every order; parse each version of the text once."""
+    return parse_profile(toml, source=source)
+
+
+def _to_record(row: Any) -> OrderRecord:
+    """From an ORM row or a Core row alike."""
     record = OrderRecord(
         connection_id=row.connection_id, order_id=row.order_id, state=SyncState(row.state)
     )
