@@ -352,3 +352,43 @@ def test_secrets_are_encrypted_at_rest(store: SqlStore, sessions: Any) -> None:
     assert "sandbox-token" not in raw[1]
     assert store.secrets(connection).ccv_secret == "sandbox-secret"
     assert "sandbox-secret" not in repr(store.secrets(connection))
+
+
+def guest_order(number: str) -> dict[str, Any]:
+    document = paid_order(number, email="")
+    document["order"]["customer"]["billingaddress"].update(
+        first_name="", last_name="", full_name=""
+    )
+    return document
+
+
+def test_guests_without_email_share_one_collective_contact(store: SqlStore) -> None:
+    connection = connect(store)
+    books = FakeBooks()
+    sync = engine(store, FakeShop([guest_order("1001"), guest_order("1002")]), books)
+    for order_id in ("500001001", "500001002"):
+        assert sync.sync_order(connection, order_id).outcome is Outcome.BOOKED
+    assert books.summary() == {"invoices": 2, "payments": 2, "contacts": 1}
+
+
+def test_guests_without_email_get_a_contact_per_order_when_the_profile_says_so(
+    store: SqlStore,
+) -> None:
+    profile = example_profile_text() + '\n[contacts]\nguests_without_email = "per_order"\n'
+    connection = connect(store, profile=profile)
+    books = FakeBooks()
+    sync = engine(store, FakeShop([guest_order("1001"), guest_order("1002")]), books)
+    for order_id in ("500001001", "500001002"):
+        sync.sync_order(connection, order_id)
+    sync.sync_order(connection, "500001001")  # again: no new contact
+    assert books.summary() == {"invoices": 2, "payments": 2, "contacts": 2}
+
+
+def test_an_existing_guest_contact_from_the_profile_is_used(store: SqlStore) -> None:
+    books = FakeBooks()
+    existing = books.add_existing_contact("kassa@voorbeeld.nl")
+    profile = example_profile_text() + f'\n[contacts]\nguest_contact_id = "{existing}"\n'
+    connection = connect(store, profile=profile)
+    engine(store, FakeShop([guest_order("1001")]), books).sync_order(connection, "500001001")
+    assert next(iter(books.invoices.values())).contact_id == existing
+    assert books.summary()["contacts"] == 1

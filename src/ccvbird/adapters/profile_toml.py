@@ -21,6 +21,7 @@ from ccvbird.domain.labels import LANGUAGES
 from ccvbird.domain.money import ZERO, MoneyTypeError, to_decimal
 from ccvbird.domain.order import STATUS_CANCELLED
 from ccvbird.domain.profile import (
+    GuestPolicy,
     InvoiceDatePolicy,
     InvoiceKind,
     LedgerAccounts,
@@ -95,6 +96,11 @@ class VatSection(_Section):
     coupon_in_total_discounts: bool = True
 
 
+class ContactsSection(_Section):
+    guests_without_email: GuestPolicy = GuestPolicy.COLLECTIVE
+    guest_contact_id: OptionalId = None
+
+
 class RoundingSection(_Section):
     tolerance: Exact = Decimal("0.02")
     tax_rate_id: OptionalId = None
@@ -138,6 +144,7 @@ class ProfileFile(_Section):
     language: str = "nl"
     invoicing: InvoicingSection = InvoicingSection()
     vat: VatSection = VatSection()
+    contacts: ContactsSection = ContactsSection()
     rounding: RoundingSection = RoundingSection()
     tax_rates: TaxRatesSection = TaxRatesSection()
     ledger_accounts: LedgerSection = LedgerSection()
@@ -255,6 +262,8 @@ def profile_from_mapping(document: dict[str, Any], *, source: str = "profile") -
         invoice_kind=invoicing.kind,
         oss=parsed.vat.oss,
         coupon_in_total_discounts=parsed.vat.coupon_in_total_discounts,
+        guests_without_email=parsed.contacts.guests_without_email,
+        guest_contact_id=parsed.contacts.guest_contact_id,
         language=parsed.language,
         timezone=invoicing.timezone,
     )

@@ -479,7 +479,8 @@ def contact_for(order: Order) -> ContactDraft:
     billing = customer.billing
     firstname, lastname = billing.first_name, billing.last_name
     if not (billing.company or firstname or lastname):
-        lastname = billing.full_name or customer.email
+        # Moneybird needs a name or a company; a guest may have left neither.
+        lastname = billing.full_name or customer.email or f"Webshopklant {order.number}".strip()
     return ContactDraft(
         email=customer.email,
         company_name=billing.company,

@@ -32,6 +32,13 @@ class InvoiceDatePolicy(StrEnum):
     BOOKING_DATE = "booking_date"
 
 
+class GuestPolicy(StrEnum):
+    #: Guests who left no e-mail address share one collective contact.
+    COLLECTIVE = "collective"
+    #: Each such order gets its own contact (named after the billing address).
+    PER_ORDER = "per_order"
+
+
 class InvoiceKind(StrEnum):
     #: A Moneybird sales invoice: Moneybird numbers it and is the invoicer.
     SALES_INVOICE = "sales_invoice"
@@ -79,6 +86,9 @@ class MappingProfile:
     invoice_kind: InvoiceKind = InvoiceKind.SALES_INVOICE
     oss: bool = False
     coupon_in_total_discounts: bool = True
+    guests_without_email: GuestPolicy = GuestPolicy.COLLECTIVE
+    #: An existing Moneybird contact for the collective guest contact (else one is created).
+    guest_contact_id: str | None = None
     language: str = "nl"
     timezone: str = "Europe/Amsterdam"
 

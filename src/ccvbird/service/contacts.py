@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from ccvbird.domain.invoice import ContactDraft
+from ccvbird.domain.profile import GuestPolicy, MappingProfile
 from ccvbird.domain.sync import OrderRecord, RemoteContact, normalise_email
 from ccvbird.ports import Books, Clock, Store
 
@@ -34,10 +35,24 @@ class ContactResolver:
     #: How an intent is committed (the engine's journal); default: save at once.
     commit: Callable[[OrderRecord, str, str], None] | None = None
 
-    def resolve(self, record: OrderRecord, contact: ContactDraft) -> str:
-        """The Moneybird contact id for this order's customer, creating the contact if needed."""
+    def resolve(
+        self, record: OrderRecord, contact: ContactDraft, profile: MappingProfile | None = None
+    ) -> str:
+        """The Moneybird contact id for this order's customer, creating the contact if needed.
+
+        A guest without an e-mail address gets the profile's collective guest contact (an
+        existing one when ``guest_contact_id`` is set), or a contact of their own per order.
+        """
         connection = record.connection_id
-        key = normalise_email(contact.email) if contact.email else GUEST_KEY
+        profile = profile or MappingProfile()
+        if contact.email:
+            key = normalise_email(contact.email)
+        elif profile.guests_without_email is GuestPolicy.PER_ORDER:
+            key = f"__order__:{record.order_id}"
+        else:
+            if profile.guest_contact_id:
+                return profile.guest_contact_id
+            key = GUEST_KEY
         known = self.store.contact_id_for(connection, key)
         if known is not None:
             return known
@@ -55,7 +70,7 @@ class ContactResolver:
         (self.commit or self.store.save)(
             record, "contact.create", "creating the customer's contact in Moneybird"
         )
-        draft = contact if contact.email else _guest_contact()
+        draft = contact if contact.email or key != GUEST_KEY else _guest_contact()
         try:
             created = self.books.create_contact(draft)
         except BaseException:

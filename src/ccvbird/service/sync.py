@@ -207,7 +207,7 @@ class SyncEngine:
             self._later("booking.start", f"booking order {order.number}")
 
         if record.invoice_id is None and record.contact_id is None:
-            record.contact_id = self.contacts.resolve(record, result.contact)
+            record.contact_id = self.contacts.resolve(record, result.contact, connection.profile)
             record.contact_intent = False
             self._later("contact.resolved", f"contact {record.contact_id}")
 
