@@ -215,18 +215,26 @@ class App:
                 return transport
         return None
 
-    def moneybird_client(self, connection_id: int) -> MoneybirdClient:
+    def moneybird_client(
+        self, connection_id: int, *, administration_id: str | None = None
+    ) -> MoneybirdClient:
+        """The connection's Moneybird client; ``administration_id`` overrides the stored one
+        (the web app lists administrations before one is chosen)."""
         info = self.store.connection(connection_id)
         credentials = self.store.secrets(connection_id).moneybird
         base_url = self.store.moneybird_url(connection_id)
         transport = self._transport(base_url)
         common: dict[str, Any] = {
-            "administration_id": info.administration_id,
+            "administration_id": administration_id or info.administration_id,
             "base_url": base_url,
             "transport": transport,
             "budget": self.moneybird_budget,
             "sleep": self.sleep,
         }
+        if credentials.get("type") == "none":
+            raise ConfigError(
+                f"connection {connection_id} has no Moneybird access yet; connect Moneybird first"
+            )
         if credentials.get("type") == "oauth":
             if self.moneybird_oauth is None:
                 raise ConfigError(
@@ -236,11 +244,20 @@ class App:
                 self.moneybird_oauth, transport=self._transport(self.moneybird_oauth.oauth_url)
             )
             auth = OAuthRefresh(endpoint, DbTokenStore(self.store, connection_id))
-            key = f"moneybird:oauth:{connection_id}"
+            key = self.moneybird_budget_key(connection_id)
             return connect_moneybird(auth=auth, budget_key=key, **common)
         token = str(credentials.get("token", ""))
-        key = "moneybird:" + hashlib.sha256(token.encode()).hexdigest()[:16]
+        key = self.moneybird_budget_key(connection_id)
         return connect_moneybird(token=token, budget_key=key, **common)
+
+    def moneybird_budget_key(self, connection_id: int) -> str:
+        """The key of the request budget this connection's Moneybird calls count against
+        (per OAuth connection, or per personal token: Moneybird counts per token)."""
+        credentials = self.store.secrets(connection_id).moneybird
+        if credentials.get("type") == "oauth":
+            return f"moneybird:oauth:{connection_id}"
+        token = str(credentials.get("token", ""))
+        return "moneybird:" + hashlib.sha256(token.encode()).hexdigest()[:16]
 
     def books_for(self, connection_id: int) -> MoneybirdBooks:
         return MoneybirdBooks(self.moneybird_client(connection_id))

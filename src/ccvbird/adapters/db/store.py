@@ -326,6 +326,23 @@ class SqlStore:
         with self._session() as session:
             return [_to_record(row) for row in session.scalars(query)]
 
+    def find_record(self, connection_id: int, order_id: str) -> OrderRecord | None:
+        """The order's record, or ``None`` (unlike :meth:`record`, never creates one)."""
+        with self._session() as session:
+            row = self._record_row(session, connection_id, order_id)
+            return _to_record(row) if row is not None else None
+
+    def record_for_invoice(self, connection_id: int, invoice_id: str) -> OrderRecord | None:
+        """The order booked as Moneybird invoice ``invoice_id`` (one at most: unique)."""
+        with self._session() as session:
+            row = session.scalar(
+                select(OrderRecordRow).where(
+                    OrderRecordRow.connection_id == connection_id,
+                    OrderRecordRow.invoice_id == invoice_id,
+                )
+            )
+            return _to_record(row) if row is not None else None
+
     def count_states(self, connection_id: int) -> dict[SyncState, int]:
         with self._session() as session:
             rows = session.execute(
