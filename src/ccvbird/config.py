@@ -53,8 +53,8 @@ class Settings(BaseSettings):
     moneybird_api_url: str = "https://moneybird.com/api/v2"
 
     # -- the web app (docs/web.md) ------------------------------------------------------------
-    #: CCV App Store: the app secret from CCV's Developer App Center. The handshake, install and
-    #: uninstall URIs to configure there are <public_url>/ccv/handshake, /ccv/install, /ccv/uninstall.
+    #: CCV App Store: the app secret from CCV's Developer App Center. The URIs to configure
+    #: there: <public_url>/ccv/handshake, <public_url>/ccv/install, <public_url>/ccv/uninstall.
     ccv_app_secret: SecretStr | None = None
     #: Signs the session cookies; default: derived from the secret key.
     session_secret: SecretStr | None = None

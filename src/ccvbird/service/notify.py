@@ -82,7 +82,11 @@ def due_notices(
         fresh = [
             r
             for r in parked
-            if log_.first_time(connection.id, PARKED, f"{r.order_id}:{r.updated_at.isoformat() if r.updated_at else ''}")
+            if log_.first_time(
+                connection.id,
+                PARKED,
+                f"{r.order_id}:{r.updated_at.isoformat() if r.updated_at else ''}",
+            )
         ]
         if fresh:
             lines = "\n".join(f"- order {r.order_number or r.order_id}: {r.reason}" for r in fresh)

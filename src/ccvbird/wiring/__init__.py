@@ -19,6 +19,7 @@ from ccvbird.adapters.db.accounts import OPERATOR, OWNER, Account, AccountStore
 from ccvbird.adapters.db.installs import InstallStore, NoticeLog, Setup
 from ccvbird.adapters.mail import SmtpMailer
 from ccvbird.adapters.passwords import MIN_LENGTH, hash_password, verify_password
+from ccvbird.adapters.profile_toml import parse_profile as check_profile
 from ccvbird.adapters.secrets import load_or_create_key
 from ccvbird.bootstrap import App
 from ccvbird.config import Settings
@@ -32,6 +33,7 @@ __all__ = [
     "Account",
     "Setup",
     "WebBackend",
+    "check_profile",
     "hash_password",
     "mailer_for",
     "verify_password",
