@@ -20,7 +20,9 @@ class _Forms(HTMLParser):
         assert self._fields is not None
         if name in self._fields:
             existing = self._fields[name]
-            self._fields[name] = [*existing, value] if isinstance(existing, list) else [existing, value]
+            self._fields[name] = (
+                [*existing, value] if isinstance(existing, list) else [existing, value]
+            )
         else:
             self._fields[name] = value
 
