@@ -38,8 +38,8 @@ from tests.web.forms import csrf_of, form_fields
 
 PUBLIC_URL = "http://ccvbird.test"
 SHOP_URL = "http://shop.sandbox.test"
-APP_SECRET = "app-store-secret-for-tests"  # noqa: S105
-PASSWORD = "correct horse battery"  # noqa: S105
+APP_SECRET = "app-store-secret-for-tests"
+PASSWORD = "correct horse battery"
 
 
 @dataclass

@@ -32,7 +32,7 @@ def extracted() -> Catalog:
         str(HERE),
         METHODS,
         OPTIONS,
-        KEYWORDS,  # type: ignore[arg-type]
+        KEYWORDS,
     ):
         if filename.endswith("catalog.py"):
             continue
