@@ -147,8 +147,13 @@ def first_start(world: World, email: str = "operator@example.nl") -> None:
     assert response.status_code == 303, response.text
 
 
-def sign_in(world: World, email: str, password: str = PASSWORD) -> httpx.Response:
-    return world.post_form("/login", "/login", email=email, password=password)
+def sign_in(
+    world: World, email: str, password: str = PASSWORD, page: str = "/login"
+) -> httpx.Response:
+    html = world.client.get(page).text
+    fields = form_fields(html, "/login")
+    fields.update(email=email, password=password)
+    return world.client.post("/login", data=fields, follow_redirects=False)
 
 
 def sign_out(world: World) -> None:
@@ -205,19 +210,55 @@ def connect_moneybird(world: World, connection_id: int) -> None:
 
 
 def save_profile(world: World, connection_id: int, **changes: Any) -> httpx.Response:
+    """Save the profile form as shown, with ``changes`` (``None``: leave the field out, as an
+    unticked checkbox)."""
     page = f"/connections/{connection_id}/profile"
-    return world.post_form(page, page, action="save", **changes)
+    fields = form_fields(world.client.get(page).text, page)
+    fields.update(action="save", **changes)
+    data = {k: v for k, v in fields.items() if v is not None}
+    return world.client.post(page, data=data, follow_redirects=False)
 
 
 def set_up(world: World, owner: str = "owner@shop.example", *, start: date | None = None) -> int:
     """Install, connect Moneybird, save the suggested profile, finish. Returns the id."""
     connection_id = install(world, owner)
     connect_moneybird(world, connection_id)
-    extra = {"start_date": start.isoformat()} if start else {}
-    response = save_profile(world, connection_id, **extra)
+    extra: dict[str, Any] = {"start_date": start.isoformat()} if start else {}
+    # The sandbox shop charges Dutch VAT to every EU consumer: no OSS.
+    response = save_profile(world, connection_id, oss=None, **extra)
     assert response.status_code == 303, response.text
     response = world.post_form(
         f"/connections/{connection_id}/setup", f"/connections/{connection_id}/setup/finish"
     )
     assert response.status_code == 303, response.text
     return connection_id
+
+
+SHOP2_URL = "http://shop2.sandbox.test"
+
+
+def second_shop(world: World) -> tuple[SandboxShop, int]:
+    """Another shop (its own address and App Store entry) that delivers into the same app."""
+    shop = SandboxShop(
+        base_url=SHOP2_URL, poster=world.shop.poster, name="Thee & Zo (sandbox)", seed=7
+    )
+    shop.generate(3)
+    world.app.transports[SHOP2_URL] = InProcessTransport(shop)
+    app_id = shop.register_app(
+        "ccvbird",
+        app_secret=APP_SECRET,
+        handshake_uri=f"{PUBLIC_URL}/ccv/handshake",
+        install_uri=f"{PUBLIC_URL}/ccv/install",
+        uninstall_uri=f"{PUBLIC_URL}/ccv/uninstall",
+    )
+    return shop, app_id
+
+
+def set_up_shop(world: World, shop: SandboxShop, app_id: int, owner: str) -> int:
+    """``set_up`` for another shop of the world."""
+    first, first_id = world.shop, world.app_id
+    world.shop, world.app_id = shop, app_id
+    try:
+        return set_up(world, owner)
+    finally:
+        world.shop, world.app_id = first, first_id

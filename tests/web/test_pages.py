@@ -44,7 +44,7 @@ def pages_of(world: World, connection_id: int) -> list[str]:
 def test_every_page_renders_in_both_languages(world: World, language: str) -> None:
     first_start(world)
     connection_id = set_up(world)
-    world.shop.set_paid(world.shop.create_order(status=7, paid=False))
+    world.shop.set_paid(world.shop.create_order(scenario="consumer", status=7, paid=False))
     world.drain()
     world.client.cookies.clear()
     from tests.web.conftest import sign_in
