@@ -137,6 +137,12 @@ def world(tmp_path: Path) -> Iterator[World]:
     yield from make_world(tmp_path)
 
 
+@pytest.fixture
+def far_world(tmp_path: Path) -> Iterator[World]:
+    """A world whose polling looks back far enough to see the sandbox's early-2026 orders."""
+    yield from make_world(tmp_path, lookback_days=3650)
+
+
 # -- the steps a person takes ----------------------------------------------------------------
 
 
