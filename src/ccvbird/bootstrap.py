@@ -286,6 +286,13 @@ class App:
             contact_refresh=timedelta(minutes=self.settings.contact_refresh_minutes),
         )
 
+    def release(self, engine: SyncEngine) -> None:
+        """Close the HTTP connections of an engine from :meth:`engine_for` once it is done."""
+        for part in (engine.shop, engine.books):
+            close = getattr(part, "close", None)
+            if close is not None:
+                close()
+
     def close(self) -> None:
         self.sessions.kw["bind"].dispose()
 

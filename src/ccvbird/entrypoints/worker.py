@@ -55,12 +55,14 @@ def register(app: bootstrap.App, huey: Huey) -> Tasks:
         if not app.store.acquire_lease(connection_id, owner, app.clock.now() + LEASE):
             sync_order.schedule((connection_id, order_id, trigger), delay=BUSY_RETRY_SECONDS)
             return "busy"
+        engine = None
         try:
-            result = app.engine_for(connection_id).sync_order(
-                connection_id, order_id, trigger=Trigger(trigger)
-            )
+            engine = app.engine_for(connection_id)
+            result = engine.sync_order(connection_id, order_id, trigger=Trigger(trigger))
         finally:
             app.store.release_lease(connection_id, owner)
+            if engine is not None:
+                app.release(engine)
         if result.outcome is Outcome.RETRY_LATER and result.retry_in is not None:
             sync_order.schedule(
                 (connection_id, order_id, Trigger.RETRY.value),
@@ -80,14 +82,18 @@ def register(app: bootstrap.App, huey: Huey) -> Tasks:
             if connection.last_sync_at is not None and now - connection.last_sync_at < interval:
                 continue
             try:
-                poll(
-                    connection.id,
-                    store=app.store,
-                    shop=app.shop_for(connection.id),
-                    queue=queue,
-                    clock=app.clock,
-                    lookback=timedelta(days=app.settings.lookback_days),
-                )
+                shop = app.shop_for(connection.id)
+                try:
+                    poll(
+                        connection.id,
+                        store=app.store,
+                        shop=shop,
+                        queue=queue,
+                        clock=app.clock,
+                        lookback=timedelta(days=app.settings.lookback_days),
+                    )
+                finally:
+                    shop.close()
                 polled += 1
             except Exception:
                 log.exception(

@@ -77,13 +77,15 @@ def run_import(backend: WebBackend, progress: ImportProgress) -> None:
     """Book the history since ``progress.since``, reporting into ``progress``. Never raises."""
     app = backend.app
     connection_id = progress.connection_id
+    engine = None
     try:
-        shop = app.shop_for(connection_id)
+        engine = _engine(backend, connection_id)
+        shop = engine.shop
         plan = plan_import(connection_id, since=progress.since, store=app.store, shop=shop)
         report = import_history(
             connection_id,
             since=progress.since,
-            engine=_engine(backend, connection_id),
+            engine=engine,
             store=app.store,
             shop=shop,
             progress=progress,
@@ -93,22 +95,30 @@ def run_import(backend: WebBackend, progress: ImportProgress) -> None:
     except Exception as exc:
         log.exception("the history import of connection %s failed", connection_id)
         progress.finish(app.clock.now(), f"{type(exc).__name__}: {exc}")
+    finally:
+        if engine is not None:
+            app.release(engine)
 
 
 def sync_now(backend: WebBackend, connection_id: int, queue: Queue) -> None:
     """Poll the shop now and queue what is due (the workers book it). Never raises."""
     app = backend.app
+    shop = None
     try:
+        shop = app.shop_for(connection_id)
         poll(
             connection_id,
             store=app.store,
-            shop=app.shop_for(connection_id),
+            shop=shop,
             queue=queue,
             clock=app.clock,
             lookback=timedelta(days=app.settings.lookback_days),
         )
     except Exception:
         log.exception("polling connection %s failed", connection_id)
+    finally:
+        if shop is not None:
+            shop.close()
 
 
 def paused_by_hand(backend: WebBackend, connection_id: int, reason: str) -> None:

@@ -109,8 +109,9 @@ def use_token(backend: WebBackend, connection_id: int, token: str) -> None:
         budget_key=f"moneybird:check:{connection_id}",
         sleep=app.sleep,
     )
-    if not client.administrations():
-        raise ConfigError("API token: this token reaches no Moneybird administration")
+    with client:
+        if not client.administrations():
+            raise ConfigError("API token: this token reaches no Moneybird administration")
     backend.installs.set_moneybird(
         connection_id, credentials={"type": "token", "token": token}, base_url=base_url
     )
@@ -119,15 +120,17 @@ def use_token(backend: WebBackend, connection_id: int, token: str) -> None:
 
 def administrations(backend: WebBackend, connection_id: int) -> list[tuple[str, str]]:
     """(id, name) of every administration the stored access reaches."""
-    client = backend.app.moneybird_client(connection_id, administration_id=ANY_ADMINISTRATION)
-    return [(a.id, a.name or a.id) for a in client.administrations()]
+    app = backend.app
+    with app.moneybird_client(connection_id, administration_id=ANY_ADMINISTRATION) as client:
+        return [(a.id, a.name or a.id) for a in client.administrations()]
 
 
 def administration_choices(backend: WebBackend, connection_id: int) -> AdministrationSettings:
     """Tax rates, ledger accounts, workflows, styles and accounts (cached for a while)."""
 
     def load() -> AdministrationSettings:
-        return administration_settings(backend.app.moneybird_client(connection_id))
+        with backend.app.moneybird_client(connection_id) as client:
+            return administration_settings(client)
 
     result: AdministrationSettings = backend.cached("administration", connection_id, load)
     return result
@@ -164,7 +167,8 @@ def register_moneybird_webhook(backend: WebBackend, connection_id: int) -> bool:
     token = backend.app.store.webhook_token(connection_id)
     url = backend.url(f"/webhooks/moneybird/{token}")
     try:
-        webhook = backend.app.moneybird_client(connection_id).register_webhook(url, EVENTS)
+        with backend.app.moneybird_client(connection_id) as client:
+            webhook = client.register_webhook(url, EVENTS)
     except CcvbirdError as exc:
         log.warning("Moneybird refused the webhook of connection %s: %s", connection_id, exc)
         return False
@@ -179,7 +183,8 @@ def remove_moneybird_webhook(backend: WebBackend, connection_id: int) -> None:
     if not webhook_id:
         return
     try:
-        backend.app.moneybird_client(connection_id).delete_webhook(webhook_id)
+        with backend.app.moneybird_client(connection_id) as client:
+            client.delete_webhook(webhook_id)
     except CcvbirdError as exc:
         log.info("could not remove the Moneybird webhook of connection %s: %s", connection_id, exc)
     backend.installs.set_moneybird_webhook(connection_id, None)

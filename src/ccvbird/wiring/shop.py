@@ -150,5 +150,9 @@ def preview(backend: WebBackend, connection_id: int, profile_text: str, order: s
         raise ConfigError(
             f"order: ccvbird knows no order number {wanted!r} yet; give the CCV order id"
         )
-    found = backend.app.shop_for(connection_id).get_order(order_id)
+    shop = backend.app.shop_for(connection_id)
+    try:
+        found = shop.get_order(order_id)
+    finally:
+        shop.close()
     return preview_order(found, profile, today=backend.app.clock.today())

@@ -37,6 +37,9 @@ class CcvShop:
     def __init__(self, client: CcvShopClient) -> None:
         self.client = client
 
+    def close(self) -> None:
+        self.client.close()
+
     def get_order(self, order_id: str) -> Order:
         return self.client.order(order_id)
 

@@ -55,6 +55,10 @@ class MoneybirdApi:
     def url(self, path: str) -> str:
         return f"{self.base_url}{path}"
 
+    def close(self) -> None:
+        """Close the HTTP connections (the client is not used afterwards)."""
+        self.transport.client.close()
+
     def send(
         self,
         method: str,
@@ -117,6 +121,15 @@ class MoneybirdClient:
             raise ValueError(f"administration_id must be digits, got {administration_id!r}")
         self.api = api
         self.administration_id = administration_id
+
+    def close(self) -> None:
+        self.api.close()
+
+    def __enter__(self) -> MoneybirdClient:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
 
     def for_administration(self, administration_id: str) -> MoneybirdClient:
         """The same connection and budget, another administration."""

@@ -88,8 +88,13 @@ def order_page(
 ) -> Response:
     store = backend.app.store
     record = store.find_record(connection_id, order_id)
-    if record is None:
-        raise NotFoundPage
+    if record is None:  # perhaps not yet: a webhook may be on its way — look again shortly
+        return pages(request).render(
+            request, "message.html", status=404, refresh_seconds=3,
+            title=_("Order %(number)s", number=order_id),
+            message=_("ccvbird has not seen this order (yet)."),
+            back=f"/connections/{connection_id}/orders",
+        )  # fmt: skip
     connection = store.connection(connection_id)
     external = connection.profile.invoice_kind is InvoiceKind.EXTERNAL_SALES_INVOICE
     link = (
