@@ -37,6 +37,9 @@ async def ccv_webhook(
         return JSONResponse({"error": "the delivery is about another shop"}, status_code=400)
     if not connection.enabled:
         return JSONResponse({"result": "ignored: the app is uninstalled"}, status_code=200)
+    if not backend.installs.setup(connection_id).has_administration:
+        # Nothing can be booked before Moneybird is connected; polling catches up afterwards.
+        return JSONResponse({"result": "ignored: setup is not finished"}, status_code=200)
     delivery = Delivery(connection_id, trigger.event, trigger.order_id, raw)
     received = await run_in_threadpool(
         receive_ccv_delivery, delivery, store=store, queue=queue(request)
