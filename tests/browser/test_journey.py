@@ -118,7 +118,7 @@ def test_install_connect_import_and_book_in_a_real_browser(stack: Stack, browser
 
     # The operator sees the connection among all connections.
     operator.goto(f"{stack.web_url}/connections")
-    expect(operator.get_by_role("link", name="127.0.0.1")).to_be_visible()
+    expect(operator.get_by_role("link", name=stack.shop.name)).to_be_visible()
     both(operator, "connections")
     operator.goto(f"{stack.web_url}/connections/new")
     both(operator, "connection-new")

@@ -95,7 +95,7 @@ def test_a_shop_owner_sees_and_changes_only_their_own_connection(world: World) -
     sign_out(world)
     sign_in(world, "operator@example.nl")
     assert world.client.get(base).status_code == 200
-    assert "shop2.sandbox.test" in world.client.get("/connections").text
+    assert "Thee &amp; Zo (sandbox)" in world.client.get("/connections").text
 
 
 def test_a_form_without_its_csrf_token_is_refused(world: World) -> None:

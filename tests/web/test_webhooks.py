@@ -111,3 +111,15 @@ def test_a_moneybird_push_is_handled_once(world: World) -> None:
     response = world.client.post(f"/webhooks/moneybird/{token}", content=push.body, headers=headers)
     assert response.json() == {"result": "duplicate"}
     assert len(world.app.store.events(connection_id, order_id)) == events_before
+
+
+def test_a_delivery_before_setup_is_finished_is_acknowledged_not_queued(world: World) -> None:
+    from tests.web.conftest import SHOP_URL, install
+
+    first_start(world)
+    connection_id = install(world)
+    token = world.app.store.webhook_token(connection_id)
+    body = f'{{"id": 1, "href": "{SHOP_URL}/api/rest/v1/orders/1"}}'.encode()
+    response = world.client.post(f"/webhooks/ccv/{token}/orders.created", content=body)
+    assert response.status_code == 200
+    assert world.queue.items == []

@@ -107,7 +107,23 @@ def install_visit(backend: WebBackend, query: dict[str, str]) -> tuple[int, str]
             "CCV did not hand over this shop's keys (the handshake is missing); install again",
             status=409,
         )
+    _name_after_the_shop(backend, connection_id)
     return connection_id, visit.language
+
+
+def _name_after_the_shop(backend: WebBackend, connection_id: int) -> None:
+    """A connection made by the handshake is named after its host; use the shop's own name."""
+    connection = backend.app.store.connection(connection_id)
+    if connection.name != urlsplit(connection.shop_url).netloc:
+        return
+    try:
+        with ccv_client(backend.app, connection_id) as client:
+            shops = client.webshops()
+    except CcvbirdError as exc:
+        log.info("could not read the name of the shop of connection %s: %s", connection_id, exc)
+        return
+    if shops and shops[0].name:
+        backend.installs.rename(connection_id, shops[0].name)
 
 
 def uninstall(backend: WebBackend, raw_body: bytes, x_hash: str | None) -> int | None:
