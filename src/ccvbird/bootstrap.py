@@ -216,21 +216,28 @@ class App:
     #: CCV's per-minute limits (GETs, writes); the in-process demo lifts them.
     ccv_limits: tuple[int, int] = (150, 100)
     #: One client per connection and service, reused by every order (HTTP keep-alive).
-    _clients: dict[tuple[str, int], Any] = field(default_factory=dict, repr=False)
+    _clients: dict[tuple[str, int], tuple[str, Any]] = field(default_factory=dict, repr=False)
     _clients_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def _cached(self, kind: str, connection_id: int, build: Callable[[], Any]) -> Any:
+        """One client per connection and service, made again when the connection's
+        credentials or addresses change (in this process or in another one)."""
+        version = self.store.credentials_version(connection_id)
         with self._clients_lock:
-            key = (kind, connection_id)
-            if key not in self._clients:
-                self._clients[key] = build()
-            return self._clients[key]
+            cached = self._clients.get((kind, connection_id))
+            if cached is not None and cached[0] == version:
+                return cached[1]
+            if cached is not None:
+                cached[1].close()
+            client = build()
+            self._clients[(kind, connection_id)] = (version, client)
+            return client
 
     def forget_clients(self, connection_id: int) -> None:
         """Drop a connection's clients (after its credentials or settings changed)."""
         with self._clients_lock:
             for key in [k for k in self._clients if k[1] == connection_id]:
-                self._clients.pop(key).close()
+                self._clients.pop(key)[1].close()
 
     def _transport(self, url: str) -> httpx.BaseTransport | None:
         for prefix, transport in self.transports.items():
@@ -238,25 +245,40 @@ class App:
                 return transport
         return None
 
-    def moneybird_client(self, connection_id: int) -> MoneybirdClient:
+    def moneybird_client(
+        self, connection_id: int, *, administration_id: str | None = None
+    ) -> MoneybirdClient:
+        """The connection's Moneybird client, shared by every use of this connection.
+
+        With ``administration_id`` (the web app lists administrations before one is chosen) a
+        new client is made for that administration; the caller closes it.
+        """
+        if administration_id is not None:
+            return self._new_moneybird_client(connection_id, administration_id)
         client: MoneybirdClient = self._cached(
             "moneybird", connection_id, lambda: self._new_moneybird_client(connection_id)
         )
         return client
 
-    def _new_moneybird_client(self, connection_id: int) -> MoneybirdClient:
+    def _new_moneybird_client(
+        self, connection_id: int, administration_id: str | None = None
+    ) -> MoneybirdClient:
         info = self.store.connection(connection_id)
         credentials = self.store.secrets(connection_id).moneybird
         base_url = self.store.moneybird_url(connection_id)
         transport = self._transport(base_url)
         common: dict[str, Any] = {
-            "administration_id": info.administration_id,
+            "administration_id": administration_id or info.administration_id,
             "base_url": base_url,
             "transport": transport,
             "budget": self.moneybird_budget,
             "sleep": self.sleep,
             "clock": self.wall_clock,
         }
+        if credentials.get("type") == "none":
+            raise ConfigError(
+                f"connection {connection_id} has no Moneybird access yet; connect Moneybird first"
+            )
         key = self.moneybird_budget_key(connection_id)
         if credentials.get("type") == "oauth":
             if self.moneybird_oauth is None:
@@ -271,7 +293,8 @@ class App:
         return connect_moneybird(token=str(credentials.get("token", "")), budget_key=key, **common)
 
     def moneybird_budget_key(self, connection_id: int) -> str:
-        """Moneybird counts requests per token: one budget key per token (never the token)."""
+        """The key of the request budget this connection's Moneybird calls count against
+        (per OAuth connection, or per personal token: Moneybird counts per token)."""
         credentials = self.store.secrets(connection_id).moneybird
         if credentials.get("type") == "oauth":
             return f"moneybird:oauth:{connection_id}"
@@ -315,7 +338,7 @@ class App:
 
     def close(self) -> None:
         with self._clients_lock:
-            for client in self._clients.values():
+            for _version, client in self._clients.values():
                 client.close()
             self._clients.clear()
         self.sessions.kw["bind"].dispose()
@@ -331,21 +354,6 @@ def budget_use(app: App, connection_id: int) -> tuple[int, int]:
     used = getattr(app.moneybird_budget, "used", None)
     key = app.moneybird_budget_key(connection_id)
     return (int(used(key)) if used is not None else 0), app.settings.moneybird_requests
-
-
-def web_server(app: App, queue: Queue) -> Any:
-    """The web app as an unstarted uvicorn server, or ``None`` while it is not installed."""
-    try:
-        from ccvbird.entrypoints.web import create_web_app  # type: ignore[import-not-found]
-    except ImportError:
-        return None
-    import uvicorn
-
-    url = httpx.URL(app.settings.public_url)
-    config = uvicorn.Config(
-        create_web_app(app, queue), host=url.host or "127.0.0.1", port=url.port or 8700
-    )
-    return uvicorn.Server(config)
 
 
 def huey_queue(task: Any) -> Queue:

@@ -49,6 +49,32 @@ class Settings(BaseSettings):
     moneybird_client_id: str | None = None
     moneybird_client_secret: SecretStr | None = None
     moneybird_oauth_url: str = "https://moneybird.com/oauth"
+    #: Moneybird's API for connections made in the web app (the sandbox's in demos and tests).
+    moneybird_api_url: str = "https://moneybird.com/api/v2"
+
+    # -- the web app (docs/web.md) ------------------------------------------------------------
+    #: CCV App Store: the app secret from CCV's Developer App Center. The URIs to configure
+    #: there: <public_url>/ccv/handshake, <public_url>/ccv/install, <public_url>/ccv/uninstall.
+    ccv_app_secret: SecretStr | None = None
+    #: Signs the session cookies; default: derived from the secret key.
+    session_secret: SecretStr | None = None
+    #: Where `ccvbird web` listens.
+    web_host: str = "127.0.0.1"
+    web_port: int = 8700
+    #: E-mail notices over SMTP (none when smtp_host is empty).
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: SecretStr | None = None
+    #: "starttls" (port 587), "ssl" (port 465) or "none" (a local relay).
+    smtp_security: str = "starttls"
+    mail_from: str = "ccvbird@localhost"
+    #: The operator's addresses for notices about every connection, comma-separated.
+    notify_to: str = ""
+    #: Mail when orders have waited for a person this many hours.
+    notify_parked_hours: float = 24.0
+    #: How often the web app checks whether a notice is due (seconds).
+    notify_interval_seconds: float = 300.0
 
     @field_validator("data_dir")
     @classmethod

@@ -10,7 +10,13 @@ visible state:
 * ``needs_attention``  a person must decide (unmapped VAT rate, totals that do not add up,
                        repeated failures) — with why and what to do;
 * ``changed``          booked, but the order changed in CCV afterwards; never edited in
-                       Moneybird, shown with what changed.
+                       Moneybird, shown with what changed;
+* ``credited``         booked, then credited in Moneybird (a credit invoice cancels the
+                       invoice): a person settled it there, so ccvbird leaves the order alone;
+* ``invoice_deleted``  booked (or being booked), then the invoice was deleted in Moneybird: the
+                       order is not booked again by itself; *retry* books it anew.
+
+The last two are learnt from Moneybird's webhooks (``service/moneybird_events.py``).
 
 The booking steps run in a fixed order and each one is recorded before and after its API call,
 so a crash anywhere leaves a record that says exactly what to do next — including "look the
@@ -32,10 +38,14 @@ class SyncState(StrEnum):
     SKIPPED = "skipped"
     NEEDS_ATTENTION = "needs_attention"
     CHANGED = "changed"
+    CREDITED = "credited"
+    INVOICE_DELETED = "invoice_deleted"
 
 
 #: States in which the order has an invoice in Moneybird that must never be created again.
-HAS_INVOICE = frozenset({SyncState.BOOKED, SyncState.CHANGED})
+HAS_INVOICE = frozenset({SyncState.BOOKED, SyncState.CHANGED, SyncState.CREDITED})
+#: States a person reached in Moneybird: the engine does nothing until a person asks (retry).
+LEFT_ALONE = frozenset({SyncState.CREDITED, SyncState.INVOICE_DELETED})
 
 
 class Step(StrEnum):

@@ -35,7 +35,14 @@ from ccvbird.domain.mapping import MappingResult, ProblemCode, map_order
 from ccvbird.domain.money import format_amount
 from ccvbird.domain.order import STATUS_CANCELLED, Order
 from ccvbird.domain.profile import InvoiceKind
-from ccvbird.domain.sync import HAS_INVOICE, OrderRecord, RemoteInvoice, Step, SyncState
+from ccvbird.domain.sync import (
+    HAS_INVOICE,
+    LEFT_ALONE,
+    OrderRecord,
+    RemoteInvoice,
+    Step,
+    SyncState,
+)
 from ccvbird.ports import Books, Clock, ConnectionInfo, PaymentDraft, Shop, Store
 from ccvbird.service.contacts import ContactResolver
 
@@ -151,6 +158,10 @@ class SyncEngine:
         trigger: Trigger,
         order: Order | None,
     ) -> SyncResult:
+        if record.state in LEFT_ALONE:
+            # Credited or deleted in Moneybird by a person: only a person's retry changes that.
+            outcome = Outcome.SKIPPED if record.invoice_id is None else Outcome.ALREADY_BOOKED
+            return SyncResult(outcome, record)
         try:
             if order is None:
                 order = self.shop.get_order(record.order_id)

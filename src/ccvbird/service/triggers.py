@@ -22,7 +22,15 @@ from ccvbird.domain.sync import OrderRecord, SyncState
 from ccvbird.ports import Clock, Queue, Shop, Store
 
 #: States that polling no longer needs to look at (a changed order is seen through webhooks).
-SETTLED = frozenset({SyncState.BOOKED, SyncState.SKIPPED, SyncState.CHANGED})
+SETTLED = frozenset(
+    {
+        SyncState.BOOKED,
+        SyncState.SKIPPED,
+        SyncState.CHANGED,
+        SyncState.CREDITED,
+        SyncState.INVOICE_DELETED,
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)

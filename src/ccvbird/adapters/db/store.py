@@ -7,6 +7,7 @@ recorded survives a crash on the next line. Secrets are encrypted with the conne
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 from collections.abc import Iterable, Iterator, Sequence
@@ -151,6 +152,23 @@ class SqlStore:
                 ccv_secret=self._box.decrypt(row.ccv_secret),
                 moneybird=json.loads(self._box.decrypt(row.moneybird_credentials)),
             )
+
+    def credentials_version(self, connection_id: int) -> str:
+        """Changes whenever the connection's credentials or addresses change (clients built from
+        an older version are stale). Compares ciphertexts: nothing is decrypted."""
+        with self._engine.connect() as connection:
+            row = connection.execute(
+                select(
+                    _CONNECTIONS.c.ccv_secret,
+                    _CONNECTIONS.c.moneybird_credentials,
+                    _CONNECTIONS.c.shop_url,
+                    _CONNECTIONS.c.moneybird_url,
+                    _CONNECTIONS.c.administration_id,
+                ).where(_CONNECTIONS.c.id == connection_id)
+            ).first()
+        if row is None:
+            raise ConfigError(f"there is no connection {connection_id}")
+        return hashlib.sha256("\x00".join(str(part) for part in row).encode()).hexdigest()[:16]
 
     def moneybird_url(self, connection_id: int) -> str:
         with self._session() as session:
@@ -339,6 +357,23 @@ class SqlStore:
             query = query.limit(limit).offset(offset)
         with self._session() as session:
             return [_to_record(row) for row in session.scalars(query)]
+
+    def find_record(self, connection_id: int, order_id: str) -> OrderRecord | None:
+        """The order's record, or ``None`` (unlike :meth:`record`, never creates one)."""
+        with self._session() as session:
+            row = self._record_row(session, connection_id, order_id)
+            return _to_record(row) if row is not None else None
+
+    def record_for_invoice(self, connection_id: int, invoice_id: str) -> OrderRecord | None:
+        """The order booked as Moneybird invoice ``invoice_id`` (one at most: unique)."""
+        with self._session() as session:
+            row = session.scalar(
+                select(OrderRecordRow).where(
+                    OrderRecordRow.connection_id == connection_id,
+                    OrderRecordRow.invoice_id == invoice_id,
+                )
+            )
+            return _to_record(row) if row is not None else None
 
     def count_states(self, connection_id: int) -> dict[SyncState, int]:
         with self._session() as session:

@@ -7,7 +7,9 @@ same order cannot record two invoices for it:
 * one order per Moneybird invoice — ``uq_order_records_connection_id_invoice_id``;
 * one contact per normalised e-mail and connection — the primary key of ``contacts``;
 * one processing of a webhook delivery — ``uq_webhook_deliveries_source_delivery_key``;
-* one connection per CCV API key, one per webhook token.
+* one connection per CCV API key, one per webhook token;
+* one account per e-mail address — ``uq_users_email``;
+* one e-mail per notice — ``uq_notices_connection_id_kind_notice_key``.
 """
 
 from __future__ import annotations
@@ -93,6 +95,18 @@ class ConnectionRow(Base):
     lease_owner: Mapped[str | None] = mapped_column(String(200))
     lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # -- how the connection was made (web app; schema 0002) --
+    #: "cli", "manual" (the web form) or "app_store" (installed from CCV's App Store).
+    source: Mapped[str] = mapped_column(String(20), default="cli", server_default="cli")
+    #: Where CCV wants the merchant back after the install wizard.
+    return_url: Mapped[str] = mapped_column(Text, default="", server_default="")
+    installed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    uninstalled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    #: Ids of the CCV webhooks registered for this connection, comma-separated.
+    ccv_webhook_ids: Mapped[str] = mapped_column(Text, default="", server_default="")
+    moneybird_webhook_id: Mapped[str | None] = mapped_column(String(40))
+    #: Encrypted JSON ``{"token", "secret"}`` of the Moneybird webhook (shown once by Moneybird).
+    moneybird_webhook: Mapped[str | None] = mapped_column(Text)
 
 
 class OrderRecordRow(Base):
@@ -200,3 +214,43 @@ class BudgetRow(Base):
 
     budget_key: Mapped[str] = mapped_column(String(200), primary_key=True)
     blocked_until: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class UserRow(Base):
+    """A person who signs in to the web app: the operator, or the owner of one connection."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))  # "operator" or "owner"
+    connection_id: Mapped[int | None] = mapped_column(ForeignKey("connections.id"))
+    language: Mapped[str] = mapped_column(String(5), default="nl")
+    #: Bumped on a password change: every session signed for an older version ends.
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class LoginThrottleRow(Base):
+    """Failed sign-ins per account and per client address; repeated failures wait longer."""
+
+    __tablename__ = "login_throttle"
+
+    throttle_key: Mapped[str] = mapped_column(String(400), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    blocked_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class NoticeRow(Base):
+    """An e-mail notice sent (or deliberately not sent), so each is sent once."""
+
+    __tablename__ = "notices"
+    __table_args__ = (UniqueConstraint("connection_id", "kind", "notice_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id"))
+    kind: Mapped[str] = mapped_column(String(40))
+    notice_key: Mapped[str] = mapped_column(String(200))
+    sent_at: Mapped[datetime] = mapped_column(UtcDateTime())

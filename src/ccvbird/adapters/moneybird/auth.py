@@ -198,6 +198,10 @@ class OAuthRefresh(httpx.Auth):
         self._margin = margin
         self._lock = threading.Lock()
 
+    def close(self) -> None:
+        """Close the token endpoint's HTTP connections."""
+        self._endpoint.close()
+
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         token = self._usable_token()
         request.headers["Authorization"] = f"Bearer {token.access_token}"

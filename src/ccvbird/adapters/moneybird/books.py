@@ -48,6 +48,9 @@ class MoneybirdBooks:
         self.client = client
 
     # contacts
+    def close(self) -> None:
+        self.client.close()
+
     def contact_versions(self) -> Mapping[str, int]:
         return self.client.contact_versions()
 

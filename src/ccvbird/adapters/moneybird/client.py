@@ -55,6 +55,14 @@ class MoneybirdApi:
     def url(self, path: str) -> str:
         return f"{self.base_url}{path}"
 
+    def close(self) -> None:
+        """Close the HTTP connections (the client is not used afterwards), the OAuth token
+        endpoint's included."""
+        auth_close = getattr(self.transport.client.auth, "close", None)
+        if auth_close is not None:
+            auth_close()
+        self.transport.client.close()
+
     def send(
         self,
         method: str,
@@ -119,8 +127,7 @@ class MoneybirdClient:
         self.administration_id = administration_id
 
     def close(self) -> None:
-        """Close the HTTP connections (the client cannot be used afterwards)."""
-        self.api.transport.client.close()
+        self.api.close()
 
     def __enter__(self) -> MoneybirdClient:
         return self

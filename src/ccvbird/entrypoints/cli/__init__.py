@@ -12,6 +12,7 @@ from ccvbird.entrypoints.cli import demo as demo
 from ccvbird.entrypoints.cli import operate as operate
 from ccvbird.entrypoints.cli import preview as preview
 from ccvbird.entrypoints.cli import setup as setup
+from ccvbird.entrypoints.cli import web as web
 from ccvbird.entrypoints.cli.common import app
 
 __all__ = ["app", "main"]

@@ -25,6 +25,7 @@ from ccvbird.entrypoints.cli.common import (
     opened,
     pick_connection,
 )
+from ccvbird.entrypoints.web.serve import web_server
 from ccvbird.service.passes import import_history, plan_import, sync_pass
 from ccvbird.service.sync import Trigger
 
@@ -257,12 +258,11 @@ def _serve_workers(data_dir: DataDir, *, workers: int | None, scheduler: bool, w
         )
         parts = [f"{workers or ccvbird.settings.workers} workers"] + (["scheduler (polls every "
                  f"{ccvbird.settings.poll_minutes:g} min)"] if scheduler else [])  # fmt: skip
-        if web:
-            server = bootstrap.web_server(ccvbird, tasks.queue())
-            if server is not None:
-                parts.append(f"web app on {ccvbird.settings.public_url}")
+        server = web_server(ccvbird, tasks.queue()) if web else None
+        if server is not None:
+            parts.append(f"web app on http://{server.config.host}:{server.config.port}")
         console.print("ccvbird running: " + ", ".join(parts) + ". Stop with Ctrl+C.")
-        if web and server is not None:
+        if server is not None:
             consumer.start()
             try:
                 server.run()

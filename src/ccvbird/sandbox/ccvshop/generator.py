@@ -23,7 +23,7 @@ rate) can differ by a cent — which is what the rounding line is for.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -125,6 +125,21 @@ class ShopSettings:
     minutes_between_orders: int = 47
 
 
+POOLS = ("intra_community", "export", "abroad", "b2b")
+
+
+def _pool_of(customer: Customer) -> str:
+    if customer.vat_number:
+        return "intra_community"
+    if customer.country in {"US", "CH", "NO"}:
+        return "export"
+    if customer.country in OSS_RATES and not customer.company:
+        return "abroad"
+    if customer.country == "NL" and customer.company:
+        return "b2b"
+    return "consumer"
+
+
 class ShopGenerator:
     """Makes one realistic order after another for one shop; same seed, same shop."""
 
@@ -132,6 +147,9 @@ class ShopGenerator:
         self.rng = random.Random(seed)  # noqa: S311 - test data, not cryptography
         self.settings = settings or ShopSettings()
         self.customers: list[Customer] = []
+        #: Customers by the kind of order they place, in creation order (repeat customers are
+        #: drawn from here: a list per kind keeps generating linear in the number of orders).
+        self._pools: dict[str, list[Customer]] = {}
         self._order_id = self.settings.first_order_id
         self._number = self.settings.first_order_number
         self._row_id = 800_000_001
@@ -171,17 +189,12 @@ class ShopGenerator:
             coc_number=coc,
         )
         self.customers.append(customer)
+        self._pools.setdefault(_pool_of(customer), []).append(customer)
         return customer
 
     def _customer_for(self, scenario: str) -> Customer:
         rng = self.rng
-        wanted: Callable[[Customer], bool] = {
-            "intra_community": lambda c: bool(c.vat_number),
-            "export": lambda c: c.country in {"US", "CH", "NO"},
-            "abroad": lambda c: c.country in OSS_RATES and not c.company,
-            "b2b": lambda c: c.country == "NL" and bool(c.company),
-        }.get(scenario, lambda c: c.country == "NL" and not c.company)
-        known = [c for c in self.customers if wanted(c)]
+        known = self._pools.get(scenario if scenario in POOLS else "consumer", [])
         if known and rng.random() < self.settings.repeat_share:
             return rng.choice(known)
         if scenario == "intra_community":

@@ -1,0 +1,78 @@
+"""Words for states and problems, in the page's language: what happened, and what to do.
+
+The engine records *why* in English sentences (the event log and ``reason``); these give each
+state a name and each kind of problem (``reason_code``) a translated "what to do".
+"""
+
+from __future__ import annotations
+
+from ccvbird.domain.sync import SyncState
+from ccvbird.entrypoints.web.i18n import _
+
+
+def state_label(state: SyncState | str) -> str:
+    labels = {
+        SyncState.WAITING: _("Waiting"),
+        SyncState.BOOKING: _("Booking"),
+        SyncState.BOOKED: _("Booked"),
+        SyncState.SKIPPED: _("Skipped"),
+        SyncState.NEEDS_ATTENTION: _("Needs attention"),
+        SyncState.CHANGED: _("Changed after booking"),
+        SyncState.CREDITED: _("Credited in Moneybird"),
+        SyncState.INVOICE_DELETED: _("Invoice deleted in Moneybird"),
+    }
+    return labels.get(SyncState(state), str(state))
+
+
+def advice(reason_code: str) -> str:
+    """What a person can do about an order with this ``reason_code`` ("" when nothing)."""
+    advice_by_code = {
+        "unmapped_vat_rate": _(
+            "Choose a Moneybird tax rate for this VAT rate in the profile, then retry the order."
+        ),
+        "totals_do_not_reconcile": _(
+            "The invoice would not add up to what the customer paid. Check the order in CCV "
+            "Shop; raise the rounding tolerance in the profile if the difference is only "
+            "rounding, then retry."
+        ),
+        "no_rounding_tax_rate": _(
+            "Choose a tax rate for rounding lines in the profile, then retry the order."
+        ),
+        "missing_vat_number": _(
+            "A reverse-charge order needs the customer's VAT number. Add it to the order in "
+            "CCV Shop, then retry."
+        ),
+        "no_rows": _("The order has no products. Check it in CCV Shop, then retry."),
+        "unknown_coupon_type": _(
+            "ccvbird does not know this kind of discount. Check the order in CCV Shop."
+        ),
+        "not_completed": _("Nothing to do: the customer has not finished the order."),
+        "cancelled": _("Nothing to do: cancelled orders are never invoiced."),
+        "status_not_triggering": _(
+            "Nothing to do: the order is booked once it reaches a status the profile names."
+        ),
+        "not_paid": _("Nothing to do: the order is booked once it is paid."),
+        "before_start": _(
+            "The order is older than the connection's start date. Import the history to book it."
+        ),
+        "deleted": _("Nothing to do: the order was deleted in CCV Shop."),
+        "invalid_data": _("CCV Shop sent data ccvbird cannot read. Check the order, then retry."),
+        "refused": _(
+            "Moneybird or CCV Shop refused a request. Read the message, fix the cause "
+            "(often the profile), then retry."
+        ),
+        "keeps_failing": _(
+            "Check that CCV Shop and Moneybird are reachable, then retry the order."
+        ),
+        "transient": _("Nothing to do: ccvbird retries by itself."),
+        "bug": _("This is a bug in ccvbird. Retry after updating, or report it."),
+        "changed": _(
+            "The order changed after it was booked. Correct the invoice in Moneybird if needed "
+            "(for example with a credit invoice)."
+        ),
+        "credited": _("Nothing to do: the invoice was credited in Moneybird."),
+        "invoice_deleted": _(
+            "Press retry to book the order again, or leave it if it should not be invoiced."
+        ),
+    }
+    return advice_by_code.get(reason_code, "")

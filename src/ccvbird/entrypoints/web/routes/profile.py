@@ -1,0 +1,87 @@
+"""The profile page: dropdowns from the administration, suggestions pre-selected, a preview."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from ccvbird.domain.errors import CcvbirdError
+from ccvbird.domain.order import STATUS_CANCELLED
+from ccvbird.entrypoints.web import profile_form
+from ccvbird.entrypoints.web.i18n import _
+from ccvbird.entrypoints.web.pages import flash
+from ccvbird.entrypoints.web.routes.common import form_of, pages, run_in_threadpool, see_other
+from ccvbird.entrypoints.web.security import Backend, ConnectionId, check_csrf
+from ccvbird.wiring import SETUP_REASON, WebBackend
+from ccvbird.wiring.moneybird import administration_choices
+from ccvbird.wiring.shop import preview, status_names
+
+router = APIRouter(dependencies=[Depends(check_csrf)])
+
+
+def _context(backend: WebBackend, connection_id: int) -> dict[str, Any]:
+    options = profile_form.options_from(administration_choices(backend, connection_id))
+    statuses = {
+        k: v for k, v in sorted(status_names(backend, connection_id).items())
+        if k != STATUS_CANCELLED
+    }  # fmt: skip
+    return {
+        "connection": backend.app.store.connection(connection_id),
+        "options": options,
+        "statuses": statuses,
+        "setup": backend.installs.setup(connection_id),
+    }
+
+
+@router.get("/connections/{connection_id}/profile")
+async def profile_page(request: Request, connection_id: ConnectionId, backend: Backend) -> Response:
+    if not backend.installs.setup(connection_id).has_administration:
+        flash(request, _("Connect Moneybird and choose the administration first."), "warning")
+        return see_other(f"/connections/{connection_id}/moneybird")
+    try:
+        context = await run_in_threadpool(_context, backend, connection_id)
+    except CcvbirdError as exc:
+        flash(request, _("Moneybird could not be read: %(reason)s", reason=str(exc)), "error")
+        return see_other(f"/connections/{connection_id}")
+    stored = backend.app.store.profile_toml(connection_id)
+    values = profile_form.values_from(stored, context["connection"].start_date)
+    return pages(request).render(
+        request, "profile.html", values=values, problems={}, preview=None, order="", **context
+    )
+
+
+@router.post("/connections/{connection_id}/profile")
+async def profile_save(request: Request, connection_id: ConnectionId, backend: Backend) -> Response:
+    form = await form_of(request)
+    try:
+        context = await run_in_threadpool(_context, backend, connection_id)
+    except CcvbirdError as exc:
+        flash(request, _("Moneybird could not be read: %(reason)s", reason=str(exc)), "error")
+        return see_other(f"/connections/{connection_id}")
+    stored = backend.app.store.profile_toml(connection_id)
+    checked = profile_form.check(form, stored, context["options"])
+    order = str(form.get("order", ""))
+    shown: Any = None
+    status = 200
+    if not checked.ok:
+        status = 422
+    elif form.get("action") == "preview":
+        try:
+            shown = await run_in_threadpool(preview, backend, connection_id, checked.toml, order)
+        except CcvbirdError as exc:
+            checked.problems["order"] = str(exc)
+            status = 422
+    else:
+        backend.installs.set_profile_text(connection_id, checked.toml)
+        backend.installs.set_start_date(connection_id, checked.start_date)
+        flash(request, _("The profile is saved."))
+        paused = backend.app.store.connection(connection_id).paused_reason
+        if paused == SETUP_REASON:
+            return see_other(f"/connections/{connection_id}/setup")
+        return see_other(f"/connections/{connection_id}/profile")
+    return pages(request).render(
+        request, "profile.html", status=status, values=checked.values,
+        problems=checked.problems, preview=shown, order=order, **context,
+    )  # fmt: skip

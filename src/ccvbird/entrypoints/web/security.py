@@ -1,0 +1,159 @@
+"""Who is signed in, what they may see, and the checks every form passes.
+
+* Sessions are signed cookies (Starlette's ``SessionMiddleware``, itsdangerous) holding the
+  account id and its session version — a password change ends every older session — plus the
+  CSRF token and, during OAuth, the expected ``state``. Nothing secret goes into the cookie.
+* Every page but sign-in, first start, the App Store calls and the webhooks requires a session:
+  :func:`signed_in` redirects to the sign-in page otherwise.
+* The operator sees every connection; an owner only their own. :func:`connection_id` is the one
+  place that decides, and every connection route depends on it: another shop's connection is
+  "not found", whether asked for by URL, form or API.
+* Every form carries the session's CSRF token; :func:`check_csrf` refuses a form without it.
+* Failed sign-ins are counted per account and per client address; from the third on, each one
+  makes the next attempt wait twice as long (up to 15 minutes).
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from ccvbird.domain.errors import ConfigError
+from ccvbird.entrypoints.web.i18n import _
+from ccvbird.wiring import Account, WebBackend, verify_password
+
+LONGEST_WAIT = timedelta(minutes=15)
+
+
+class SignInRequired(Exception):
+    def __init__(self, next_path: str) -> None:
+        self.next_path = next_path
+
+
+class FirstStartRequired(Exception):
+    pass
+
+
+class NotFoundPage(Exception):
+    pass
+
+
+class CsrfRefused(Exception):
+    pass
+
+
+def backend_of(request: Request) -> WebBackend:
+    backend: WebBackend = request.app.state.backend
+    return backend
+
+
+Backend = Annotated[WebBackend, Depends(backend_of)]
+
+
+def csrf_token(request: Request) -> str:
+    token = request.session.get("csrf")
+    if not isinstance(token, str) or len(token) < 20:
+        token = secrets.token_urlsafe(32)
+        request.session["csrf"] = token
+    return token
+
+
+async def check_csrf(request: Request) -> None:
+    """Refuse an unsafe request whose form does not carry this session's CSRF token."""
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    expected = request.session.get("csrf")
+    form = await request.form()
+    given = form.get("csrf_token")
+    if (
+        not isinstance(expected, str)
+        or not isinstance(given, str)
+        or not hmac.compare_digest(expected.encode(), given.encode())
+    ):
+        raise CsrfRefused
+
+
+def sign_in(request: Request, account: Account) -> None:
+    """Start a fresh session for ``account`` (a new CSRF token; nothing carried over)."""
+    language = request.session.get("lang")
+    request.session.clear()
+    request.session.update(
+        {"uid": account.id, "ver": account.session_version, "csrf": secrets.token_urlsafe(32)}
+    )
+    if isinstance(language, str):
+        request.session["lang"] = language
+
+
+def current_account(request: Request, backend: WebBackend) -> Account | None:
+    uid = request.session.get("uid")
+    if not isinstance(uid, int):
+        return None
+    account = backend.accounts.get(uid)
+    if account is None or account.session_version != request.session.get("ver"):
+        return None
+    return account
+
+
+def signed_in(request: Request, backend: Backend) -> Account:
+    account = current_account(request, backend)
+    if account is None:
+        if not backend.accounts.has_operator():
+            raise FirstStartRequired
+        raise SignInRequired(request.url.path)
+    return account
+
+
+SignedIn = Annotated[Account, Depends(signed_in)]
+
+
+def operator(account: SignedIn) -> Account:
+    if not account.is_operator:
+        raise NotFoundPage
+    return account
+
+
+Operator = Annotated[Account, Depends(operator)]
+
+
+def connection_id(connection_id: int, account: SignedIn, backend: Backend) -> int:
+    """The connection in the path, if this account may see it; else "not found"."""
+    if not account.may_see(connection_id):
+        raise NotFoundPage
+    try:
+        backend.app.store.connection(connection_id)
+    except ConfigError:
+        raise NotFoundPage from None
+    return connection_id
+
+
+ConnectionId = Annotated[int, Depends(connection_id)]
+
+
+def throttle_keys(request: Request, email: str) -> list[str]:
+    client = request.client.host if request.client else "unknown"
+    return [f"account:{email.strip().lower()}", f"address:{client}"]
+
+
+def check_password(
+    request: Request, backend: WebBackend, email: str, password: str
+) -> tuple[Account | None, str, bool]:
+    """(the account, "", False) when the password is right; else (None, what to tell the
+    person, whether the attempt was refused for being too soon)."""
+    keys = throttle_keys(request, email)
+    wait = backend.accounts.blocked_for(keys)
+    if wait > timedelta(0):
+        seconds = int(wait.total_seconds()) + 1
+        message = _("Too many failed attempts. Try again in %(seconds)s seconds.", seconds=seconds)
+        return None, message, True
+    account = backend.accounts.by_email(email)
+    if not verify_password(account.password_hash if account else None, password):
+        backend.accounts.failed(keys, longest=LONGEST_WAIT)
+        return None, _("That e-mail address and password do not match an account."), False
+    assert account is not None
+    backend.accounts.succeeded(keys)
+    backend.accounts.signed_in(account.id)
+    return account, "", False

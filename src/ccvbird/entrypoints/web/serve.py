@@ -1,0 +1,35 @@
+"""Serving the web app with uvicorn: alone (``ccvbird web``) or beside the workers
+(``ccvbird run`` runs :func:`web_server`'s ``serve()`` next to the Huey consumer)."""
+
+from __future__ import annotations
+
+import logging
+
+import uvicorn
+
+from ccvbird.bootstrap import App
+from ccvbird.entrypoints.web.factory import create_web_app
+from ccvbird.ports import Queue
+
+
+def web_server(
+    app: App, queue: Queue, *, host: str | None = None, port: int | None = None
+) -> uvicorn.Server:
+    """An unstarted uvicorn server for the web app (``.run()``, or ``await .serve()``).
+
+    uvicorn's access log is off: it prints whole URLs, and the webhook addresses and OAuth
+    callbacks carry tokens. The app logs every request itself, by route template instead.
+    """
+    if not logging.getLogger().handlers:
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
+    config = uvicorn.Config(
+        create_web_app(app, queue),
+        host=host or app.settings.web_host,
+        port=port or app.settings.web_port,
+        access_log=False,
+        proxy_headers=True,
+        log_level="info",
+    )
+    return uvicorn.Server(config)

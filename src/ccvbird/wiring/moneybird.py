@@ -1,0 +1,238 @@
+"""The Moneybird side of connecting: OAuth or a personal token, the administration, webhooks.
+
+OAuth: :func:`start_oauth` gives the address to send the person to and the ``state`` to keep in
+their session; :func:`finish_oauth` checks the callback's state, exchanges the code and stores
+the tokens encrypted. Access that is lost later (the engine pauses the connection) is restored
+the same way: "reconnect" runs the flow again for the same connection.
+
+Moneybird's webhook tells ccvbird when a person deletes or credits a booked invoice; it is
+registered once the administration is chosen (best effort: a Moneybird that cannot reach this
+ccvbird's public address refuses it, and the dashboard says so).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from collections.abc import Mapping
+
+from ccvbird.adapters.moneybird import (
+    TokenEndpoint,
+    WebhookCredentials,
+    WebhookReceiver,
+    WebhookRejected,
+    authorization_url,
+    code_from_callback,
+)
+from ccvbird.adapters.moneybird import connect as connect_moneybird
+from ccvbird.adapters.moneybird.books import administration_settings
+from ccvbird.domain.administration import AdministrationSettings
+from ccvbird.domain.errors import CcvbirdError, ConfigError
+from ccvbird.service.moneybird_events import EVENTS, Applied, apply_invoice_event
+from ccvbird.service.suggest import Suggestion, suggest_profile
+from ccvbird.wiring import WebBackend
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "Applied",
+    "WebhookRejected",
+    "administration_choices",
+    "administrations",
+    "choose_administration",
+    "finish_oauth",
+    "invoice_url",
+    "oauth_available",
+    "receive_push",
+    "start_oauth",
+    "use_token",
+]
+
+#: ``administrations()`` is not per administration, but the client wants one to build.
+ANY_ADMINISTRATION = "0"
+
+
+def oauth_available(backend: WebBackend) -> bool:
+    return backend.app.moneybird_oauth is not None
+
+
+def start_oauth(backend: WebBackend) -> tuple[str, str]:
+    """(where to send the person, the state to keep in their session)."""
+    oauth = backend.app.moneybird_oauth
+    if oauth is None:
+        raise ConfigError("Moneybird OAuth is not configured here; use a personal API token")
+    state = secrets.token_urlsafe(24)
+    return authorization_url(oauth, state), state
+
+
+def finish_oauth(
+    backend: WebBackend, connection_id: int, callback_url: str, expected_state: str
+) -> None:
+    """Check the callback (state, code), exchange the code, store the tokens encrypted."""
+    oauth = backend.app.moneybird_oauth
+    if oauth is None:
+        raise ConfigError("Moneybird OAuth is not configured here")
+    code = code_from_callback(callback_url, expected_state)
+    endpoint = TokenEndpoint(oauth, transport=backend.app._transport(oauth.oauth_url))
+    try:
+        token = endpoint.exchange_code(code)
+    finally:
+        endpoint.close()
+    backend.installs.set_moneybird(
+        connection_id,
+        credentials={
+            "type": "oauth",
+            "access_token": token.access_token,
+            "refresh_token": token.refresh_token,
+            "expires_at": token.expires_at,
+            "scope": token.scope,
+        },
+        base_url=backend.settings.moneybird_api_url,
+    )
+    backend.forget(connection_id)
+
+
+def use_token(backend: WebBackend, connection_id: int, token: str) -> None:
+    """Check a personal API token (it must reach an administration) and store it encrypted."""
+    token = token.strip()
+    if not token:
+        raise ConfigError("API token: paste the token Moneybird showed when you created it")
+    app = backend.app
+    base_url = backend.settings.moneybird_api_url
+    client = connect_moneybird(
+        token=token,
+        administration_id=ANY_ADMINISTRATION,
+        base_url=base_url,
+        transport=app._transport(base_url),
+        budget=app.moneybird_budget,
+        budget_key=f"moneybird:check:{connection_id}",
+        sleep=app.sleep,
+    )
+    with client:
+        if not client.administrations():
+            raise ConfigError("API token: this token reaches no Moneybird administration")
+    backend.installs.set_moneybird(
+        connection_id, credentials={"type": "token", "token": token}, base_url=base_url
+    )
+    backend.forget(connection_id)
+
+
+def administrations(backend: WebBackend, connection_id: int) -> list[tuple[str, str]]:
+    """(id, name) of every administration the stored access reaches."""
+    app = backend.app
+    with app.moneybird_client(connection_id, administration_id=ANY_ADMINISTRATION) as client:
+        return [(a.id, a.name or a.id) for a in client.administrations()]
+
+
+def administration_choices(backend: WebBackend, connection_id: int) -> AdministrationSettings:
+    """Tax rates, ledger accounts, workflows, styles and accounts (cached for a while)."""
+
+    def load() -> AdministrationSettings:
+        return administration_settings(backend.app.moneybird_client(connection_id))
+
+    result: AdministrationSettings = backend.cached("administration", connection_id, load)
+    return result
+
+
+def choose_administration(
+    backend: WebBackend, connection_id: int, administration_id: str
+) -> Suggestion | None:
+    """Use ``administration_id``; draft a profile from it when the connection has none yet.
+
+    Returns the suggestion when one was made (it says what still needs a decision).
+    """
+    known = dict(administrations(backend, connection_id))
+    if administration_id not in known:
+        raise ConfigError("administration: choose one of the administrations listed")
+    installs = backend.installs
+    changed = installs.setup(connection_id).administration_id != administration_id
+    installs.set_administration(connection_id, administration_id)
+    backend.forget(connection_id)
+    suggestion = None
+    if changed or not backend.app.store.profile_toml(connection_id).strip():
+        name = backend.app.store.connection(connection_id).name
+        suggestion = suggest_profile(
+            administration_choices(backend, connection_id),
+            name=f"{name} ({known[administration_id]})",
+        )
+        installs.set_profile_text(connection_id, suggestion.toml)
+    register_moneybird_webhook(backend, connection_id)
+    return suggestion
+
+
+def register_moneybird_webhook(backend: WebBackend, connection_id: int) -> bool:
+    remove_moneybird_webhook(backend, connection_id)
+    token = backend.app.store.webhook_token(connection_id)
+    url = backend.url(f"/webhooks/moneybird/{token}")
+    try:
+        webhook = backend.app.moneybird_client(connection_id).register_webhook(url, EVENTS)
+    except CcvbirdError as exc:
+        log.warning("Moneybird refused the webhook of connection %s: %s", connection_id, exc)
+        return False
+    backend.installs.set_moneybird_webhook(
+        connection_id, webhook.id, token=webhook.token, secret=webhook.secret
+    )
+    return True
+
+
+def remove_moneybird_webhook(backend: WebBackend, connection_id: int) -> None:
+    webhook_id = backend.installs.setup(connection_id).moneybird_webhook_id
+    if not webhook_id:
+        return
+    try:
+        backend.app.moneybird_client(connection_id).delete_webhook(webhook_id)
+    except CcvbirdError as exc:
+        log.info("could not remove the Moneybird webhook of connection %s: %s", connection_id, exc)
+    backend.installs.set_moneybird_webhook(connection_id, None)
+
+
+class _SeenPushes:
+    """``SeenKeys`` over the state database's webhook deliveries (one row per push)."""
+
+    def __init__(self, backend: WebBackend, connection_id: int) -> None:
+        self._store = backend.app.store
+        self._connection_id = connection_id
+
+    def first_time(self, key: str) -> bool:
+        return self._store.record_delivery(self._connection_id, "moneybird", key, "push", None)
+
+
+def receive_push(
+    backend: WebBackend, token: str, headers: Mapping[str, str], body: bytes
+) -> Applied | None:
+    """Verify a Moneybird push (address token, signature, webhook token) and apply it.
+
+    ``None``: a repeat of a push already handled. Raises :class:`WebhookRejected` when forged.
+    """
+    connection_id = backend.app.store.connection_for_webhook_token(token)
+    credentials = (
+        backend.installs.moneybird_webhook(connection_id) if connection_id is not None else None
+    )
+    if connection_id is None or credentials is None:
+        raise WebhookRejected("no Moneybird webhook is registered at this address")
+    webhook_token, secret = credentials
+    receiver = WebhookReceiver(
+        WebhookCredentials(webhook_token, (secret,)), _SeenPushes(backend, connection_id)
+    )
+    event = receiver.accept(headers, body, now=time.time())
+    if event is None:
+        return None
+    return apply_invoice_event(
+        backend.app.store,
+        connection_id,
+        action=event.action,
+        entity_id=event.entity_id,
+        entity=event.entity,
+    )
+
+
+def invoice_url(backend: WebBackend, connection_id: int, invoice_id: str, external: bool) -> str:
+    """The invoice's page in Moneybird (for the sandbox: beside its API)."""
+    base = backend.app.store.moneybird_url(connection_id)
+    site = base.removesuffix("/api/v2") if base.endswith("/api/v2") else "https://moneybird.com"
+    if site.startswith("https://moneybird.com/api"):
+        site = "https://moneybird.com"
+    administration = backend.app.store.connection(connection_id).administration_id
+    kind = "external_sales_invoices" if external else "sales_invoices"
+    return f"{site}/{administration}/{kind}/{invoice_id}"

@@ -1,0 +1,134 @@
+"""The dashboard: counts, sync, budget, pause/resume, the order list and page, retries, CSV,
+and a history import with its progress."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime, timedelta
+
+from ccvbird.domain.sync import SyncState
+from tests.web.conftest import World, first_start, set_up
+
+TODAY = datetime.now(UTC).date()
+
+
+def with_orders(world: World) -> int:
+    first_start(world)
+    connection_id = set_up(world, start=TODAY - timedelta(days=400))
+    for _ in range(2):
+        world.shop.set_paid(world.shop.create_order(scenario="consumer", status=7, paid=False))
+    world.shop.create_order(scenario="consumer", status=4, paid=False)
+    world.drain()
+    return connection_id
+
+
+def test_the_dashboard_shows_counts_sync_times_and_budget(world: World) -> None:
+    connection_id = with_orders(world)
+    page = world.client.get(f"/connections/{connection_id}").text
+    assert 'data-state="booked"><strong>2</strong>' in page
+    assert 'data-state="waiting"><strong>1</strong>' in page
+    assert "Moneybird-verzoeken" in page and " van 150 in de laatste 5 minuten" in page
+    api = world.client.get(f"/api/connections/{connection_id}").json()
+    assert api["orders"]["booked"] == 2
+    assert api["moneybird_budget"]["used"] > 0
+
+
+def test_pause_and_resume(world: World) -> None:
+    connection_id = with_orders(world)
+    base = f"/connections/{connection_id}"
+    assert world.post_form(base, f"{base}/pause").status_code == 303
+    assert world.app.store.connection(connection_id).paused_reason
+    page = world.client.get(base).text
+    assert "Gepauzeerd" in page
+    assert world.post_form(base, f"{base}/resume").status_code == 303
+    assert world.app.store.connection(connection_id).paused_reason == ""
+
+
+def test_the_order_list_searches_and_filters(world: World) -> None:
+    connection_id = with_orders(world)
+    records = world.app.store.records(connection_id)
+    waiting = next(r for r in records if r.state is SyncState.WAITING)
+    base = f"/connections/{connection_id}/orders"
+    page = world.client.get(base, params={"state": "waiting"}).text
+    assert page.count("<tr data-order=") == 1 and waiting.order_number in page
+    page = world.client.get(base, params={"q": waiting.order_number}).text
+    assert page.count("<tr data-order=") == 1
+    page = world.client.get(base, params={"state": "booked"}).text
+    assert page.count("<tr data-order=") == 2
+
+
+def test_the_order_page_shows_the_log_the_invoice_and_what_to_do(world: World) -> None:
+    connection_id = with_orders(world)
+    booked = next(r for r in world.app.store.records(connection_id) if r.state is SyncState.BOOKED)
+    page = world.client.get(f"/connections/{connection_id}/orders/{booked.order_id}").text
+    assert booked.invoice_number and booked.invoice_number in page
+    assert f"/sales_invoices/{booked.invoice_id}" in page
+    assert "payment.created" in page and "invoice.sent" in page
+    waiting = next(
+        r for r in world.app.store.records(connection_id) if r.state is SyncState.WAITING
+    )
+    page = world.client.get(f"/connections/{connection_id}/orders/{waiting.order_id}").text
+    assert "Wat te doen" in page and 'http-equiv="refresh"' in page
+    assert world.client.get(f"/connections/{connection_id}/orders/999999").status_code == 404
+
+
+def test_retry_one_and_retry_all_put_orders_back_in_the_queue(world: World) -> None:
+    connection_id = with_orders(world)
+    store = world.app.store
+    parked = [r for r in store.records(connection_id) if r.state is SyncState.BOOKED]
+    for record in parked:  # pretend they needed a person
+        record.state, record.reason, record.reason_code = SyncState.NEEDS_ATTENTION, "x", "bug"
+        store.save(record, "needs_attention", "x")
+    base = f"/connections/{connection_id}"
+    page = f"{base}/orders/{parked[0].order_id}"
+    assert world.post_form(page, f"{page}/retry").status_code == 303
+    assert world.queue.items == [(connection_id, parked[0].order_id)]
+    world.queue.items.clear()
+    assert world.post_form(base, f"{base}/retry-failed").status_code == 303
+    assert sorted(world.queue.items) == sorted((connection_id, r.order_id) for r in parked)
+
+
+def test_sync_now_queues_what_is_due(far_world: World) -> None:
+    world = far_world
+    connection_id = with_orders(world)
+    waiting = next(
+        r for r in world.app.store.records(connection_id) if r.state is SyncState.WAITING
+    )
+    world.shop.patch_order(int(waiting.order_id), {"status": 7, "paid": True})  # no webhook
+    world.queue.items.clear()
+    base = f"/connections/{connection_id}"
+    assert world.post_form(base, f"{base}/sync").status_code == 303
+    assert (connection_id, waiting.order_id) in world.queue.items
+    assert world.app.store.connection(connection_id).last_sync_at is not None
+
+
+def test_the_order_log_exports_as_csv(world: World) -> None:
+    connection_id = with_orders(world)
+    record = world.app.store.records(connection_id)[0]
+    record.reason = '=HYPERLINK("http://evil")'
+    world.app.store.save(record, "note", "x")
+    response = world.client.get(f"/connections/{connection_id}/orders.csv")
+    assert response.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert len(rows) == 3
+    assert {r["state"] for r in rows} == {"booked", "waiting"}
+    assert all(not r["reason"].startswith("=") for r in rows)
+
+
+def test_a_history_import_books_the_past_and_shows_its_progress(world: World) -> None:
+    first_start(world)
+    connection_id = set_up(world, start=TODAY)
+    world.drain()  # the shop's earlier orders were not booked: they are history
+    assert world.app.store.count_states(connection_id).get(SyncState.BOOKED, 0) == 0
+    base = f"/connections/{connection_id}"
+    since = (TODAY - timedelta(days=400)).isoformat()
+    response = world.post_form(base, f"{base}/import", since=since)
+    assert response.headers["location"] == f"{base}/import"
+    page = world.client.get(f"{base}/import").text
+    assert "Klaar:" in page
+    progress = world.client.get(f"/api{base}").json()["import"]
+    assert progress["running"] is False and progress["done"] == progress["total"] > 0
+    paid = [o for o in world.shop.orders() if o["paid"] and o["status"] == 7 and o["is_completed"]]
+    counts = world.app.store.count_states(connection_id)
+    assert counts.get(SyncState.BOOKED, 0) + counts.get(SyncState.NEEDS_ATTENTION, 0) == len(paid)

@@ -1,0 +1,80 @@
+"""The profile page: filled from the administration, suggestions selected, validation that says
+what to fix, a preview, and TOML the engine reads."""
+
+from __future__ import annotations
+
+import re
+
+from ccvbird.sandbox.moneybird import constants as mb
+from tests.web.conftest import World, connect_moneybird, first_start, install, save_profile
+from tests.web.forms import form_fields
+
+
+def ready(world: World) -> int:
+    first_start(world)
+    connection_id = install(world)
+    connect_moneybird(world, connection_id)
+    return connection_id
+
+
+def test_dropdowns_come_from_the_administration_with_suggestions_selected(world: World) -> None:
+    connection_id = ready(world)
+    page = world.client.get(f"/connections/{connection_id}/profile").text
+    fields = form_fields(page, f"/connections/{connection_id}/profile")
+    assert fields["tax_21"] == mb.TAX_RATE_21
+    assert fields["tax_9"] == mb.TAX_RATE_9
+    assert fields["ledger_revenue"] == mb.LEDGER_REVENUE
+    assert fields["payment_default"] == mb.FINANCIAL_ACCOUNT_BANK
+    assert "Omzet verzendkosten" in page and "Betaalrekening" in page
+    # The shop's own status names, cancelled never offered.
+    assert "Afgerond" in page and 'value="8"' not in page
+
+
+def test_validation_says_what_to_fix(world: World) -> None:
+    connection_id = ready(world)
+    response = save_profile(
+        world, connection_id, tax_21="", tolerance="twee cent",
+        ledger_revenue="470000000000099999", trigger_statuses=None,
+    )  # fmt: skip
+    assert response.status_code == 422
+    text = response.text
+    assert "Kies het Moneybird-btw-tarief voor dit btw-percentage." in text
+    assert "Vul een bedrag van 0 tot 1 in, zoals 0.02." in text
+    assert "Kies een van de getoonde mogelijkheden." in text
+    assert "Vink minstens één status aan" in text
+    assert world.app.store.profile_toml(connection_id)  # the suggestion is still stored
+
+
+def test_saving_stores_a_profile_the_engine_reads(world: World) -> None:
+    connection_id = ready(world)
+    response = save_profile(
+        world, connection_id, tolerance="0.05", trigger_statuses=["5", "7"],
+        kind="external_sales_invoice", start_date="2026-01-01", oss=None,
+    )  # fmt: skip
+    assert response.status_code == 303
+    profile = world.app.store.connection(connection_id).profile
+    assert str(profile.rounding_tolerance) == "0.05"
+    assert profile.trigger_statuses == frozenset({5, 7})
+    assert profile.invoice_kind.value == "external_sales_invoice"
+    assert world.app.store.connection(connection_id).start_date.isoformat() == "2026-01-01"  # type: ignore[union-attr]
+    # Keys the form does not show are kept (the suggestion's OSS tables).
+    assert "[tax_rates.oss.DE]" in world.app.store.profile_toml(connection_id)
+
+
+def test_preview_shows_the_invoice_an_order_would_become(world: World) -> None:
+    connection_id = ready(world)
+    order_id = world.shop.create_order(scenario="consumer")
+    page = f"/connections/{connection_id}/profile"
+    fields = form_fields(world.client.get(page).text, page)
+    fields.pop("oss", None)
+    fields.update(action="preview", order=str(order_id))
+    response = world.client.post(page, data=fields)
+    assert response.status_code == 200, response.text[-2000:]
+    assert 'id="preview"' in response.text
+    number = world.shop.order(order_id)["ordernumber"]  # type: ignore[index]
+    assert re.search(rf"Bestelling {number}\S* zou deze factuur worden", response.text)
+    assert "Totaal" in response.text
+    # Nothing was saved or booked.
+    assert world.moneybird.invoices() == []
+    unknown = world.client.post(page, data={**fields, "order": "abc"})
+    assert unknown.status_code == 422 and "order:" in unknown.text
