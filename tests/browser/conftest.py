@@ -142,6 +142,7 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
         consumer.stop(graceful=True)
         mb_thread.end()
         ccv.end()
+        shop.poster.close()  # type: ignore[attr-defined]  # the shop's webhook connections
         app.close()
 
 
