@@ -7,7 +7,7 @@ bootstrap hands them the real clients, the database and the queue.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Protocol
@@ -29,20 +29,6 @@ class Clock(Protocol):
     def today(self) -> date:
         """Today's date in the shop's time zone."""
         ...
-
-
-class OrderDecoder(Protocol):
-    """Turns a CCV order document (the ``ccvbird preview`` input) into a domain order."""
-
-    def __call__(self, data: bytes, /) -> Order: ...
-
-
-class InvoicePayloadRenderer(Protocol):
-    """Turns an invoice draft into the request body Moneybird expects."""
-
-    def __call__(
-        self, draft: InvoiceDraft, /, *, contact_id: str | None = None
-    ) -> dict[str, object]: ...
 
 
 class Shop(Protocol):
@@ -132,11 +118,6 @@ class ConnectionInfo:
     poll_cursor: datetime | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class StateCounts:
-    counts: Mapping[SyncState, int] = field(default_factory=dict)
-
-
 class Store(Protocol):
     """The state database. Every write commits before it returns: a record saved is a record
     that survives a crash on the very next line."""
@@ -178,8 +159,8 @@ class Store(Protocol):
 
     def remember_contact(self, connection_id: int, email: str, contact_id: str) -> None: ...
 
-    def contact_directory(self, connection_id: int) -> tuple[dict[str, int], datetime | None]:
-        """Known Moneybird contact versions and when the directory was last refreshed."""
+    def contact_directory(self, connection_id: int) -> dict[str, int]:
+        """Known Moneybird contact versions (contact id → version)."""
         ...
 
     def record_delivery(
@@ -188,7 +169,9 @@ class Store(Protocol):
         """Record a webhook delivery; False when this delivery was seen before."""
         ...
 
-    def contact_directory_refreshed_at(self, connection_id: int) -> datetime | None: ...
+    def contact_directory_refreshed_at(self, connection_id: int) -> datetime | None:
+        """When the directory was last refreshed (``None``: never, or made stale)."""
+        ...
 
     def invalidate_contact_directory(self, connection_id: int) -> None:
         """Forget when the directory was refreshed: the next lookup re-reads Moneybird."""

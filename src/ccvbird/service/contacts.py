@@ -87,7 +87,7 @@ class ContactResolver:
         refreshed_at = self.store.contact_directory_refreshed_at(connection_id)
         if not force and refreshed_at is not None and now - refreshed_at < self.refresh_after:
             return
-        versions, _ = self.store.contact_directory(connection_id)
+        versions = self.store.contact_directory(connection_id)
         remote = self.books.contact_versions()
         changed = [cid for cid, version in remote.items() if versions.get(cid) != version]
         removed = [cid for cid in versions if cid not in remote]

@@ -119,7 +119,7 @@ class SyncEngine:
         except RateLimited as exc:
             # Not the order's fault: try again when the budget allows, without counting it.
             wait = timedelta(seconds=max((exc.retry_at or 0) - self.clock.now().timestamp(), 30))
-            self._note(
+            self._commit(
                 record,
                 "retry.rate_limited",
                 f"Moneybird or CCV asked to slow down; retrying in {wait}.",
@@ -132,7 +132,7 @@ class SyncEngine:
                 f"{exc} — reconnect or fix this in the settings; syncing resumes where it stopped."
             )
             self.store.pause(connection_id, reason)
-            self._note(record, "connection.paused", reason)
+            self._commit(record, "connection.paused", reason)
             return SyncResult(Outcome.PAUSED, record)
         except OrderProblem as exc:
             return self._park(record, "invalid_data", f"The order cannot be read: {exc}.")
@@ -397,9 +397,6 @@ class SyncEngine:
         record.reason, record.reason_code = f"Temporary problem, retrying: {error}", "transient"
         self._commit(record, "retry.scheduled", record.reason)
         return SyncResult(Outcome.RETRY_LATER, record, wait)
-
-    def _note(self, record: OrderRecord, event: str, message: str) -> None:
-        self._commit(record, event, message)
 
     def _later(self, event: str, message: str = "") -> None:
         """Log a step's result; it is committed with the next intent or outcome."""

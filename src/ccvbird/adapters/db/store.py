@@ -423,20 +423,14 @@ class SqlStore:
                     {"connection_id": connection_id, "email": key, "contact_id": contact_id},
                 )
 
-    def contact_directory(self, connection_id: int) -> tuple[dict[str, int], datetime | None]:
-        with self._session() as session:
-            versions = {
-                row.contact_id: row.version
-                for row in session.scalars(
-                    select(DirectoryContactRow).where(
-                        DirectoryContactRow.connection_id == connection_id
-                    )
+    def contact_directory(self, connection_id: int) -> dict[str, int]:
+        with self._engine.connect() as connection:
+            rows = connection.execute(
+                select(_DIRECTORY.c.contact_id, _DIRECTORY.c.version).where(
+                    _DIRECTORY.c.connection_id == connection_id
                 )
-            }
-            refreshed = session.scalar(
-                select(ConnectionRow.contacts_refreshed_at).where(ConnectionRow.id == connection_id)
             )
-            return versions, refreshed
+            return {contact_id: version for contact_id, version in rows}
 
     def contact_directory_refreshed_at(self, connection_id: int) -> datetime | None:
         with self._engine.connect() as connection:

@@ -288,7 +288,12 @@ class MoneybirdClient:
             manual_payment_action=manual_payment_action,
             ledger_account_id=ledger_account_id,
         )
-        path = self._path(f"sales_invoices/{_id(invoice_id)}/payments")
+        return self._create_payment("sales_invoices", invoice_id, body)
+
+    def _create_payment(
+        self, resource: str, invoice_id: str, body: Mapping[str, Any]
+    ) -> wire.Payment:
+        path = self._path(f"{resource}/{_id(invoice_id)}/payments")
         return parse(wire.Payment, self.api.call("POST", path, idempotent=False, json=body))
 
     def duplicate_credit_invoice(self, invoice_id: str) -> wire.SalesInvoice:
@@ -371,8 +376,7 @@ class MoneybirdClient:
             transaction_identifier=transaction_identifier,
             manual_payment_action=manual_payment_action,
         )
-        path = self._path(f"external_sales_invoices/{_id(invoice_id)}/payments")
-        return parse(wire.Payment, self.api.call("POST", path, idempotent=False, json=body))
+        return self._create_payment("external_sales_invoices", invoice_id, body)
 
     def add_external_attachment(
         self, invoice_id: str, *, filename: str, content: bytes, content_type: str
