@@ -124,6 +124,13 @@ def moneybird_sandbox_server(
     return server
 
 
+def sandbox_administration_id() -> str:
+    """The one administration the Moneybird sandbox serves (its id is fixed)."""
+    from ccvbird.sandbox.moneybird.constants import ADMINISTRATION_ID
+
+    return ADMINISTRATION_ID
+
+
 def ccv_shop_client(api_root: str, public_key: str, secret: str) -> CcvShopClient:
     """A CCV Shop client for one shop (signed, paced to CCV's limits, with timeouts)."""
     return CcvShopClient(CcvCredentials(api_root, public_key, secret))

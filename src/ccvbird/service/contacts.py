@@ -61,8 +61,7 @@ class ContactResolver:
             if adopted is not None:
                 self.store.remember_contact(connection, key, adopted.id)
                 return adopted.id
-        elif contact.email:
-            self.refresh(connection)
+        elif contact.email and self.refresh(connection):
             known = self.store.contact_id_for(connection, key)
             if known is not None:
                 return known
@@ -81,18 +80,22 @@ class ContactResolver:
         self.store.remember_contact(connection, key, created.id)
         return created.id
 
-    def refresh(self, connection_id: int, *, force: bool = False) -> None:
-        """Bring the local directory of Moneybird contacts up to date, if it is stale."""
+    def refresh(self, connection_id: int, *, force: bool = False) -> bool:
+        """Bring the local directory of Moneybird contacts up to date, if it is stale.
+
+        Returns whether it was re-read (only then can a lookup that just missed now hit).
+        """
         now = self.clock.now()
         refreshed_at = self.store.contact_directory_refreshed_at(connection_id)
         if not force and refreshed_at is not None and now - refreshed_at < self.refresh_after:
-            return
+            return False
         versions = self.store.contact_directory(connection_id)
         remote = self.books.contact_versions()
         changed = [cid for cid, version in remote.items() if versions.get(cid) != version]
         removed = [cid for cid in versions if cid not in remote]
         contacts = self.books.contacts(changed) if changed else []
         self.store.update_contact_directory(connection_id, contacts, removed, now)
+        return True
 
     def _search(self, email: str) -> RemoteContact | None:
         matches = self.books.find_contacts_by_email(email)

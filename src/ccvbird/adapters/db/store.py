@@ -18,6 +18,8 @@ from functools import lru_cache
 from typing import Any, cast
 
 from sqlalchemy import Engine, Table, bindparam, delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -76,6 +78,10 @@ class SqlStore:
         self._engine: Engine = sessions.kw["bind"]
         self._box = box
         self._now = clock.now if clock is not None else (lambda: datetime.now(UTC))
+        dialect = self._engine.dialect.name
+        self._new_record = _insert_ignoring(dialect, _RECORDS, ("connection_id", "order_id"))
+        self._new_record = self._new_record.returning(*_RECORDS.c)
+        self._new_contact = _insert_ignoring(dialect, _CONTACTS, ("connection_id", "email"))
 
     @contextmanager
     def _session(self) -> Iterator[Session]:
@@ -130,9 +136,7 @@ class SqlStore:
     def connection(self, connection_id: int) -> ConnectionInfo:
         """One query (read for every order the engine touches)."""
         with self._engine.connect() as connection:
-            row = connection.execute(
-                _CONNECTION_INFO.where(_CONNECTIONS.c.id == connection_id)
-            ).first()
+            row = connection.execute(_ONE_CONNECTION, {"c": connection_id}).first()
         if row is None:
             raise ConfigError(f"there is no connection {connection_id}")
         return _info(row)
@@ -264,25 +268,26 @@ class SqlStore:
     # -- order records ----------------------------------------------------------------------------
 
     def record(self, connection_id: int, order_id: str) -> OrderRecord:
-        find = select(_RECORDS).where(
-            _RECORDS.c.connection_id == connection_id, _RECORDS.c.order_id == order_id
-        )
+        """The order's record, created (state waiting) when it has none yet.
+
+        One statement for a known order, two for a new one (read, then insert-or-ignore
+        returning the row); a third read only when another worker inserted it in between.
+        """
+        keys = {"c": connection_id, "o": order_id}
         with self._engine.begin() as connection:
-            row = connection.execute(find).first()
+            row = connection.execute(_FIND_RECORD, keys).first()
             if row is None:
-                try:
-                    with connection.begin_nested():
-                        connection.execute(
-                            _RECORDS.insert().values(
-                                connection_id=connection_id,
-                                order_id=order_id,
-                                state=SyncState.WAITING.value,
-                                updated_at=self._now(),
-                            )
-                        )
-                except IntegrityError:  # another worker created it a moment ago
-                    pass
-                row = connection.execute(find).one()
+                row = connection.execute(
+                    self._new_record,
+                    {
+                        "connection_id": connection_id,
+                        "order_id": order_id,
+                        "state": SyncState.WAITING.value,
+                        "updated_at": self._now(),
+                    },
+                ).first()
+                if row is None:  # another worker created it a moment ago
+                    row = connection.execute(_FIND_RECORD, keys).one()
         return _to_record(row)
 
     @staticmethod
@@ -414,14 +419,13 @@ class SqlStore:
         return str(best[0])
 
     def remember_contact(self, connection_id: int, email: str, contact_id: str) -> None:
+        """Map the e-mail to the contact; the first mapping stays (insert-or-ignore)."""
         key = normalise_email(email) if "@" in email else email
         with self._engine.begin() as connection:
-            known = connection.execute(_MAPPED_CONTACT, {"c": connection_id, "e": key}).scalar()
-            if known is None:
-                connection.execute(
-                    _CONTACTS.insert(),
-                    {"connection_id": connection_id, "email": key, "contact_id": contact_id},
-                )
+            connection.execute(
+                self._new_contact,
+                {"connection_id": connection_id, "email": key, "contact_id": contact_id},
+            )
 
     def contact_directory(self, connection_id: int) -> dict[str, int]:
         with self._engine.connect() as connection:
@@ -435,9 +439,7 @@ class SqlStore:
     def contact_directory_refreshed_at(self, connection_id: int) -> datetime | None:
         with self._engine.connect() as connection:
             refreshed: datetime | None = connection.execute(
-                select(_CONNECTIONS.c.contacts_refreshed_at).where(
-                    _CONNECTIONS.c.id == connection_id
-                )
+                _REFRESHED_AT, {"c": connection_id}
             ).scalar()
             return refreshed
 
@@ -527,6 +529,9 @@ _SAVE_RECORD = (
     .values({name: bindparam(name) for name in (*RECORD_FIELDS, "state", "updated_at")})
     .returning(_RECORDS.c.id)
 )
+_FIND_RECORD = select(_RECORDS).where(
+    _RECORDS.c.connection_id == bindparam("c"), _RECORDS.c.order_id == bindparam("o")
+)
 _ADD_EVENT = cast(Table, OrderEventRow.__table__).insert()
 _CONNECTIONS = cast(Table, ConnectionRow.__table__)
 _CONTACTS = cast(Table, ContactRow.__table__)
@@ -560,6 +565,20 @@ _CONNECTION_INFO = select(
     _CONNECTIONS.c.poll_cursor,
     _PROFILES.c.toml,
 ).select_from(_CONNECTIONS.outerjoin(_PROFILES, _PROFILES.c.id == _CONNECTIONS.c.profile_id))
+_ONE_CONNECTION = _CONNECTION_INFO.where(_CONNECTIONS.c.id == bindparam("c"))
+_REFRESHED_AT = select(_CONNECTIONS.c.contacts_refreshed_at).where(
+    _CONNECTIONS.c.id == bindparam("c")
+)
+
+
+def _insert_ignoring(dialect: str, table: Table, unique: tuple[str, ...]) -> Any:
+    """``INSERT … ON CONFLICT (unique) DO NOTHING`` in the database's own dialect: one statement
+    where a read-then-insert would race with another worker."""
+    if dialect == "postgresql":
+        return postgresql_insert(table).on_conflict_do_nothing(index_elements=list(unique))
+    if dialect == "sqlite":
+        return sqlite_insert(table).on_conflict_do_nothing(index_elements=list(unique))
+    raise ConfigError(f"unsupported database {dialect!r}: use SQLite or PostgreSQL")
 
 
 def _info(row: Any) -> ConnectionInfo:

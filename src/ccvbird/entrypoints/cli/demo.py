@@ -16,7 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from ccvbird import bootstrap
-from ccvbird.domain.errors import InvalidOrderData
+from ccvbird.domain.errors import CcvbirdError, InvalidOrderData
 from ccvbird.domain.money import format_amount
 from ccvbird.domain.sync import SyncState
 from ccvbird.entrypoints.cli.common import DataDir, app, console, fail
@@ -233,6 +233,15 @@ def sandbox(
     moneybird_token: Annotated[
         str, typer.Option(help="The Moneybird API token.")
     ] = "sandbox-token",  # noqa: S107 - the documented sandbox token
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--data-dir",
+            help="Also connect this data directory to the two sandboxes once they are up, so "
+            "`ccvbird import/sync/run --data-dir …` work against them right away.",
+            file_okay=False,
+        ),
+    ] = None,
 ) -> None:
     """Run both sandboxes as real servers on localhost (a CCV shop and a Moneybird)."""
     try:
@@ -250,10 +259,64 @@ def sandbox(
     console.print(config.describe())
     console.print(
         f"Moneybird sandbox: http://{host}:{moneybird_port}/api/v2, token {moneybird_token}, "
-        "administration 470000000000000001; OAuth client sandbox-client / sandbox-client-secret."
+        f"administration {bootstrap.sandbox_administration_id()}; "
+        "OAuth client sandbox-client / sandbox-client-secret."
     )
 
+    async def connect_when_up() -> None:
+        while not (ccv.started and moneybird.started):
+            if ccv.should_exit or moneybird.should_exit:
+                return
+            await asyncio.sleep(0.05)
+        assert data_dir is not None
+        message = await asyncio.to_thread(
+            _connect_data_dir,
+            data_dir,
+            ccv_url=f"http://{host}:{ccv_port}",
+            ccv_public=ccv_public,
+            ccv_secret=ccv_secret,
+            moneybird_url=f"http://{host}:{moneybird_port}/api/v2",
+            moneybird_token=moneybird_token,
+        )
+        console.print(message)
+
     async def both() -> None:
-        await asyncio.gather(ccv.serve(), moneybird.serve())
+        tasks = [ccv.serve(), moneybird.serve()]
+        if data_dir is not None:
+            tasks.append(connect_when_up())
+        await asyncio.gather(*tasks)
 
     asyncio.run(both())
+
+
+def _connect_data_dir(
+    data_dir: Path,
+    *,
+    ccv_url: str,
+    ccv_public: str,
+    ccv_secret: str,
+    moneybird_url: str,
+    moneybird_token: str,
+) -> str:
+    """Connect ``data_dir`` to the running sandboxes (once: a second start finds it connected)."""
+    ccvbird = bootstrap.build_app(bootstrap.load_settings(data_dir=data_dir))
+    try:
+        for known in ccvbird.store.connections():
+            if known.shop_url == ccv_url:
+                return (
+                    f"Data directory {data_dir} is connected to this sandbox already "
+                    f"(connection {known.id})."
+                )
+        connected = bootstrap.connect(
+            ccvbird, name="", ccv_url=ccv_url, ccv_public=ccv_public, ccv_secret=ccv_secret,
+            moneybird_url=moneybird_url, moneybird_token=moneybird_token,
+            administration_id=bootstrap.sandbox_administration_id(),
+        )  # fmt: skip
+    except CcvbirdError as exc:
+        return f"[red]Could not connect {data_dir} to the sandboxes:[/] {exc}"
+    finally:
+        ccvbird.close()
+    return (
+        f"Connected data directory {data_dir} to both sandboxes (connection "
+        f"{connected.connection_id}). Try: ccvbird import --since 2020-01-01 --data-dir {data_dir}"
+    )
