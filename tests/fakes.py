@@ -172,6 +172,18 @@ class FakeBooks:
         return contact.id
 
     # invoices
+    def add_existing_invoice(self, reference: str, total: Decimal, *, paid: bool) -> str:
+        """An invoice booked by someone else (another connector, a person): sent, and paid in
+        full or not at all."""
+        contact = self.add_existing_contact(f"elders-{reference}@example.nl")
+        invoice = _Invoice(self._id(), reference, contact, total, False, "open")
+        invoice.number = f"2025-{next(self._numbers):04d}"
+        if paid:
+            invoice.payments.append((self._id(), total))
+            invoice.state = "paid"
+        self.invoices[invoice.id] = invoice
+        return invoice.id
+
     def create_invoice(
         self, draft: InvoiceDraft, *, contact_id: str, external: bool
     ) -> RemoteInvoice:
@@ -197,6 +209,19 @@ class FakeBooks:
             return None
 
         return self._call("find_invoice", find)
+
+    def invoices_with_references(
+        self, references: Any, *, external: bool, period: Any
+    ) -> dict[str, RemoteInvoice]:
+        def find() -> dict[str, RemoteInvoice]:
+            wanted = set(references)
+            return {
+                i.reference: i.remote()
+                for i in self.invoices.values()
+                if i.reference in wanted and i.external == external
+            }
+
+        return self._call("invoices_with_references", find)
 
     def get_invoice(self, invoice_id: str, *, external: bool) -> RemoteInvoice:
         return self._call("get_invoice", lambda: self.invoices[invoice_id].remote())

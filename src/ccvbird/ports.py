@@ -82,6 +82,14 @@ class Books(Protocol):
         """The invoice with this reference, if one exists (adoption after an uncertain create)."""
         ...
 
+    def invoices_with_references(
+        self, references: Sequence[str], *, external: bool, period: tuple[date, date]
+    ) -> dict[str, RemoteInvoice]:
+        """The invoices that already carry one of ``references``, by reference (invoice dates
+        within ``period``; drafts without a date count as today). A few requests for a whole
+        page of orders: how an import avoids booking what Moneybird already has."""
+        ...
+
     def get_invoice(self, invoice_id: str, *, external: bool) -> RemoteInvoice: ...
 
     def send_invoice(self, invoice_id: str) -> RemoteInvoice:
@@ -116,6 +124,9 @@ class ConnectionInfo:
     enabled: bool = True
     last_sync_at: datetime | None = None
     poll_cursor: datetime | None = None
+    #: When the connection was made: an order created before it may have been invoiced by
+    #: something else already (another connector, a person, an earlier ccvbird).
+    created_at: datetime | None = None
 
 
 class Store(Protocol):

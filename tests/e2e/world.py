@@ -138,17 +138,23 @@ def make_world(
     ccv_fault_rate: float = 0.0,
     poster: Any = None,
     max_attempts: int = 8,
+    same_services_as: World | None = None,
 ) -> World:
-    clock = FakeWallClock()
-    sandboxes = bootstrap.in_process_sandboxes(
-        orders=orders,
-        seed=seed,
-        clock=clock,
-        sleep=clock.sleep,
-        moneybird_faults=moneybird_faults,
-        ccv_fault_rate=ccv_fault_rate,
-        poster=poster,
-    )
+    """A ccvbird with its own state database, on new sandboxes, or on another world's
+    (``same_services_as``: the same shop and administration, as after losing the database)."""
+    if same_services_as is not None:
+        clock, sandboxes = same_services_as.clock, same_services_as.sandboxes
+    else:
+        clock = FakeWallClock()
+        sandboxes = bootstrap.in_process_sandboxes(
+            orders=orders,
+            seed=seed,
+            clock=clock,
+            sleep=clock.sleep,
+            moneybird_faults=moneybird_faults,
+            ccv_fault_rate=ccv_fault_rate,
+            poster=poster,
+        )
     settings = Settings(
         data_dir=tmp_path / "data", database_url=database_url, max_attempts=max_attempts
     )

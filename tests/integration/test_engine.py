@@ -4,7 +4,7 @@ Moneybird fakes that fail on command: exactly once, to the cent, nothing silent.
 from __future__ import annotations
 
 import copy
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -14,9 +14,14 @@ from ccvbird.adapters.db.store import SqlStore
 from ccvbird.domain.errors import AuthenticationFailed, RequestTimeout
 from ccvbird.domain.sync import SyncState
 from ccvbird.sandbox.ccvshop.generator import ShopSettings, generate_orders
+from ccvbird.service.passes import import_history
 from ccvbird.service.sync import Outcome, SyncEngine, Trigger
 from tests.builders import example_profile_text, order_document, row
 from tests.fakes import Crash, FakeBooks, FakeShop, Faults, FixedClock
+
+
+#: Connected before the orders of these tests were placed (they arrive as new orders do).
+CONNECTED_AT = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def connect(
@@ -25,6 +30,7 @@ def connect(
     start_date: date | None = None,
     profile: str | None = None,
     ccv_public: str = "sandbox-public",
+    created_at: datetime = CONNECTED_AT,
 ) -> int:
     return store.create_connection(
         name=f"Voorbeeldshop {ccv_public}",
@@ -36,6 +42,7 @@ def connect(
         moneybird_credentials={"type": "token", "token": "sandbox-token"},
         profile_toml=profile or example_profile_text(),
         start_date=start_date,
+        created_at=created_at,
     )
 
 
@@ -392,3 +399,67 @@ def test_an_existing_guest_contact_from_the_profile_is_used(store: SqlStore) -> 
     engine(store, FakeShop([guest_order("1001")]), books).sync_order(connection, "500001001")
     assert next(iter(books.invoices.values())).contact_id == existing
     assert books.summary()["contacts"] == 1
+
+
+# -- invoices Moneybird has already ---------------------------------------------------------------
+
+
+def test_an_order_placed_before_the_connection_is_looked_up_before_it_is_booked(
+    store: SqlStore,
+) -> None:
+    connection = connect(store, created_at=datetime(2026, 6, 1, tzinfo=UTC))  # orders: May
+    books = FakeBooks()
+    theirs = books.add_existing_invoice("1001", Decimal("182.45"), paid=True)
+    shop = FakeShop([paid_order("1001")])
+    result = engine(store, shop, books).sync_order(connection, "500001001", trigger=Trigger.WEBHOOK)
+    assert result.outcome is Outcome.TAKEN_OVER
+    assert books.faults.log == ["find_invoice"]  # found, taken over: no write at all
+    record = store.record(connection, "500001001")
+    assert (record.state, record.invoice_id) == (SyncState.BOOKED, theirs)
+    assert books.summary()["invoices"] == 1
+
+
+def test_an_order_placed_after_the_connection_costs_no_look_up(store: SqlStore) -> None:
+    connection = connect(store)  # connected in January, the order is from May
+    shop, books = FakeShop([paid_order()]), FakeBooks()
+    engine(store, shop, books).sync_order(connection, "500001001", trigger=Trigger.WEBHOOK)
+    assert "find_invoice" not in books.faults.log
+    assert "invoices_with_references" not in books.faults.log
+
+
+def test_an_unpaid_invoice_found_is_left_alone_and_the_order_waits_for_a_person(
+    store: SqlStore,
+) -> None:
+    connection = connect(store, created_at=datetime(2026, 6, 1, tzinfo=UTC))
+    books = FakeBooks()
+    books.add_existing_invoice("1001", Decimal("182.45"), paid=False)
+    shop = FakeShop([paid_order("1001")])
+    result = engine(store, shop, books).sync_order(connection, "500001001")
+    assert result.outcome is Outcome.PARKED
+    assert result.record.reason_code == "already_in_moneybird"
+    assert 'existing_invoices = "complete"' in result.record.reason
+    assert books.faults.log == ["find_invoice"]
+    assert [i.state for i in books.invoices.values()] == ["open"]
+
+
+def test_an_import_stops_when_moneybird_cannot_say_what_it_has(store: SqlStore) -> None:
+    connection = connect(store)
+    shop = FakeShop([paid_order("1001"), paid_order("1002", email="joost@example.nl")])
+    books = FakeBooks(Faults(plan={1: "5xx"}))  # the batched look-up is the first call
+    report = import_history(
+        connection,
+        since=date(2026, 1, 1),
+        engine=engine(store, shop, books),
+        store=store,
+        shop=shop,
+    )
+    assert "Run the import again" in report.paused_reason
+    assert books.summary() == {"invoices": 0, "payments": 0, "contacts": 0}
+    report = import_history(
+        connection,
+        since=date(2026, 1, 1),
+        engine=engine(store, shop, books),
+        store=store,
+        shop=shop,
+    )
+    assert report.outcomes["booked"] == 2 and not report.paused_reason

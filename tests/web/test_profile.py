@@ -25,6 +25,7 @@ def test_dropdowns_come_from_the_administration_with_suggestions_selected(world:
     assert fields["tax_9"] == mb.TAX_RATE_9
     assert fields["ledger_revenue"] == mb.LEDGER_REVENUE
     assert fields["payment_default"] == mb.FINANCIAL_ACCOUNT_BANK
+    assert fields["existing_invoices"] == "adopt_paid"  # never finish someone else's unasked
     assert "Omzet verzendkosten" in page and "Betaalrekening" in page
     # The shop's own status names, cancelled never offered.
     assert "Afgerond" in page and 'value="8"' not in page
@@ -50,9 +51,11 @@ def test_saving_stores_a_profile_the_engine_reads(world: World) -> None:
     response = save_profile(
         world, connection_id, tolerance="0.05", trigger_statuses=["5", "7"],
         kind="external_sales_invoice", start_date="2026-01-01", oss=None,
+        existing_invoices="complete",
     )  # fmt: skip
     assert response.status_code == 303
     profile = world.app.store.connection(connection_id).profile
+    assert profile.existing_invoices.value == "complete"
     assert str(profile.rounding_tolerance) == "0.05"
     assert profile.trigger_statuses == frozenset({5, 7})
     assert profile.invoice_kind.value == "external_sales_invoice"

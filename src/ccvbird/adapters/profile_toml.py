@@ -21,6 +21,7 @@ from ccvbird.domain.labels import LANGUAGES
 from ccvbird.domain.money import ZERO, MoneyTypeError, to_decimal
 from ccvbird.domain.order import STATUS_CANCELLED
 from ccvbird.domain.profile import (
+    ExistingInvoicePolicy,
     GuestPolicy,
     InvoiceDatePolicy,
     InvoiceKind,
@@ -61,6 +62,7 @@ class _Section(BaseModel):
 
 class InvoicingSection(_Section):
     kind: InvoiceKind = InvoiceKind.SALES_INVOICE
+    existing_invoices: ExistingInvoicePolicy = ExistingInvoicePolicy.ADOPT_PAID
     trigger_statuses: list[int] = Field(default_factory=lambda: [7], min_length=1)
     require_paid: bool = True
     invoice_date: InvoiceDatePolicy = InvoiceDatePolicy.ORDER_DATE
@@ -260,6 +262,7 @@ def profile_from_mapping(document: dict[str, Any], *, source: str = "profile") -
         shipping_vat=parsed.vat.shipping,
         invoice_date=invoicing.invoice_date,
         invoice_kind=invoicing.kind,
+        existing_invoices=invoicing.existing_invoices,
         oss=parsed.vat.oss,
         coupon_in_total_discounts=parsed.vat.coupon_in_total_discounts,
         guests_without_email=parsed.contacts.guests_without_email,

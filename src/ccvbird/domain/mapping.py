@@ -100,6 +100,12 @@ class MappingResult:
         return not self.problems
 
 
+def invoice_reference(order: Order) -> str:
+    """The invoice's reference: the CCV order number, which is also how ccvbird finds an
+    invoice again (after a lost answer, or one booked before ccvbird's state knew of it)."""
+    return order.number
+
+
 def map_order(
     order: Order, profile: MappingProfile, *, booking_date: date | None = None
 ) -> MappingResult:
@@ -180,7 +186,7 @@ class _Mapper:
             self.problems.append(self._not_reconciled(lines, totals))
 
         draft = InvoiceDraft(
-            reference=order.number,
+            reference=invoice_reference(order),
             invoice_date=invoice_date_for(order, profile, booking_date),
             currency=order.currency,
             prices_include_vat=order.prices_include_vat,

@@ -39,6 +39,18 @@ class GuestPolicy(StrEnum):
     PER_ORDER = "per_order"
 
 
+class ExistingInvoicePolicy(StrEnum):
+    """What happens to an invoice that is in Moneybird already for an order ccvbird has not booked
+    (made by another connector, by hand, or by ccvbird with a state database that is gone).
+    Either way ccvbird never makes a second one."""
+
+    #: A paid one becomes the order's booking; an unpaid one or a draft is left alone and the
+    #: order waits for a person (nobody else's invoice is finalised or paid behind their back).
+    ADOPT_PAID = "adopt_paid"
+    #: Take it over and finish it: a draft is finalised (Manual), the unpaid amount is paid.
+    COMPLETE = "complete"
+
+
 class InvoiceKind(StrEnum):
     #: A Moneybird sales invoice: Moneybird numbers it and is the invoicer.
     SALES_INVOICE = "sales_invoice"
@@ -84,6 +96,7 @@ class MappingProfile:
     shipping_vat: ShippingVatPolicy = ShippingVatPolicy.PRO_RATA
     invoice_date: InvoiceDatePolicy = InvoiceDatePolicy.ORDER_DATE
     invoice_kind: InvoiceKind = InvoiceKind.SALES_INVOICE
+    existing_invoices: ExistingInvoicePolicy = ExistingInvoicePolicy.ADOPT_PAID
     oss: bool = False
     coupon_in_total_discounts: bool = True
     guests_without_email: GuestPolicy = GuestPolicy.COLLECTIVE

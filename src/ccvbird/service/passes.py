@@ -2,23 +2,25 @@
 
 Both run the engine in this process, order after order, with the order as just read (no second
 read per order). The history import first counts what is due from the list pages alone (one
-request per page, no rows) so it can show progress and an ETA from the Moneybird budget.
+request per page, no rows) so it can show progress and an ETA from the Moneybird budget, and
+asks Moneybird once per page of orders which of them it has an invoice for already: those are
+taken over, never booked twice.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Protocol
 
 from ccvbird.domain.decisions import booking_blockers
-from ccvbird.domain.errors import InvalidOrderData
-from ccvbird.domain.mapping import MappingResult, map_order
+from ccvbird.domain.errors import CcvbirdError, InvalidOrderData
+from ccvbird.domain.mapping import MappingResult, invoice_reference, map_order
 from ccvbird.domain.order import Order
-from ccvbird.domain.sync import SyncState
-from ccvbird.ports import Clock, Shop, Store
+from ccvbird.domain.sync import RemoteInvoice, SyncState
+from ccvbird.ports import Clock, ConnectionInfo, Shop, Store
 from ccvbird.service.sync import Outcome, SyncEngine, Trigger
 from ccvbird.service.triggers import SETTLED, history, midnight, poll
 
@@ -149,23 +151,69 @@ def import_history(
         progress.advance("invalid")
 
     orders = history(connection_id, since=since, shop=shop, store=store, on_invalid=unreadable)
-    for order in orders:
+    for page in _pages(orders, IMPORT_PAGE):
+        try:
+            existing = engine.invoices_already_booked(page, connection.profile)
+        except CcvbirdError as exc:
+            # Booking without this check could duplicate what Moneybird has: stop instead.
+            report.paused_reason = (
+                f"Could not check Moneybird for invoices it has already ({exc}); nothing was "
+                "booked for these orders. Run the import again to go on where it stopped."
+            )
+            break
+        if _import_page(page, existing, connection, engine, report, progress, dry_run, on_preview):
+            break
+    return report
+
+
+#: Orders per batched check for invoices Moneybird has already (one or two requests a page).
+IMPORT_PAGE = 100
+
+
+def _import_page(
+    page: list[Order],
+    existing: dict[str, RemoteInvoice],
+    connection: ConnectionInfo,
+    engine: SyncEngine,
+    report: PassReport,
+    progress: ProgressReporter,
+    dry_run: bool,
+    on_preview: Callable[[Order, MappingResult], None] | None,
+) -> bool:
+    """Book (or preview) one page of an import; ``True`` when the connection paused."""
+    for order in page:
         report.seen += 1
+        found = existing.get(invoice_reference(order))
         if dry_run:
             blockers = booking_blockers(order, connection.profile)
             result = map_order(order, connection.profile, booking_date=engine.clock.today())
-            outcome = "would_book" if not blockers and result.ok else "would_not_book"
-            if on_preview is not None and not blockers:
+            if found is not None and not blockers:
+                outcome = "already_in_moneybird"
+            else:
+                outcome = "would_book" if not blockers and result.ok else "would_not_book"
+            if on_preview is not None and not blockers and found is None:
                 on_preview(order, result)
         else:
             synced = engine.sync_order(
-                connection_id, order.order_id, trigger=Trigger.IMPORT, order=order
+                connection.id, order.order_id, trigger=Trigger.IMPORT, order=order, existing=found
             )
             outcome = synced.outcome.value
             if synced.outcome is Outcome.PAUSED:
                 report.outcomes[outcome] += 1
-                report.paused_reason = store.connection(connection_id).paused_reason
-                break
+                report.paused_reason = engine.store.connection(connection.id).paused_reason
+                return True
         report.outcomes[outcome] += 1
         progress.advance(outcome)
-    return report
+    return False
+
+
+def _pages(orders: Iterable[Order], size: int) -> Iterator[list[Order]]:
+    """Consecutive lists of ``size`` orders (the last may be shorter), read lazily."""
+    page: list[Order] = []
+    for order in orders:
+        page.append(order)
+        if len(page) == size:
+            yield page
+            page = []
+    if page:
+        yield page

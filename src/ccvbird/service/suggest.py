@@ -153,6 +153,9 @@ def suggest_profile(settings: AdministrationSettings, *, name: str = "suggested"
         "",
         "[invoicing]",
         'kind = "sales_invoice"',
+        "# An invoice Moneybird has already for an order is never made twice: a paid one is",
+        '# taken over; an unpaid one waits for you ("complete": ccvbird finishes it).',
+        'existing_invoices = "adopt_paid"',
         "trigger_statuses = [7]",
         "require_paid = true",
     ]

@@ -18,9 +18,10 @@ this one order parks it with the reason in words while the others go on.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from enum import StrEnum
+from enum import Enum, StrEnum
 
 from ccvbird.domain.decisions import booking_blockers
 from ccvbird.domain.errors import (
@@ -31,10 +32,10 @@ from ccvbird.domain.errors import (
     RateLimited,
     TransientError,
 )
-from ccvbird.domain.mapping import MappingResult, ProblemCode, map_order
+from ccvbird.domain.mapping import MappingResult, ProblemCode, invoice_reference, map_order
 from ccvbird.domain.money import format_amount
 from ccvbird.domain.order import STATUS_CANCELLED, Order
-from ccvbird.domain.profile import InvoiceKind
+from ccvbird.domain.profile import ExistingInvoicePolicy, InvoiceKind, MappingProfile
 from ccvbird.domain.sync import (
     HAS_INVOICE,
     LEFT_ALONE,
@@ -56,8 +57,21 @@ class Trigger(StrEnum):
     RETRY = "retry"
 
 
+class Lookup(Enum):
+    """``existing=NOT_DONE``: nobody has checked Moneybird for an invoice with the order's
+    reference yet (an import checks a page of orders at once and passes what it found)."""
+
+    NOT_DONE = "not_done"
+
+
+#: How far outside the orders' dates an existing invoice is still looked for.
+EXISTING_MARGIN = timedelta(days=7)
+
+
 class Outcome(StrEnum):
     BOOKED = "booked"
+    #: An invoice for the order was in Moneybird already: it became the order's booking.
+    TAKEN_OVER = "taken_over"
     ALREADY_BOOKED = "already_booked"
     WAITING = "waiting"
     SKIPPED = "skipped"
@@ -106,16 +120,18 @@ class SyncEngine:
         *,
         trigger: Trigger = Trigger.POLL,
         order: Order | None = None,
+        existing: RemoteInvoice | Lookup | None = Lookup.NOT_DONE,
     ) -> SyncResult:
         """Do what is still to be done for one order. ``order``: the order as just read from
-        CCV (an import has it already); without it the order is read now."""
+        CCV (an import has it already); without it the order is read now. ``existing``: what
+        a batched look-up found in Moneybird for the order's reference (``None``: nothing)."""
         self._pending.clear()
         connection = self.store.connection(connection_id)
         record = self.store.record(connection_id, order_id)
         if connection.paused_reason or not connection.enabled:
             return SyncResult(Outcome.PAUSED, record)
         try:
-            return self._sync(connection, record, trigger, order)
+            return self._sync(connection, record, trigger, order, existing)
         except RateLimited as exc:
             # Not the order's fault: try again when the budget allows, without counting it.
             wait = timedelta(seconds=max((exc.retry_at or 0) - self.clock.now().timestamp(), 30))
@@ -157,6 +173,7 @@ class SyncEngine:
         record: OrderRecord,
         trigger: Trigger,
         order: Order | None,
+        existing: RemoteInvoice | Lookup | None,
     ) -> SyncResult:
         if record.state in LEFT_ALONE:
             # Credited or deleted in Moneybird by a person: only a person's retry changes that.
@@ -205,14 +222,30 @@ class SyncEngine:
         if result.problems and not record.has_invoice:
             message = " ".join(p.message for p in result.problems)
             return self._park(record, result.problems[0].code.value, message)
-        return self._book(connection, record, order, result)
+        return self._book(connection, record, order, result, existing)
 
     # -- booking ----------------------------------------------------------------------------------
 
     def _book(
-        self, connection: ConnectionInfo, record: OrderRecord, order: Order, result: MappingResult
+        self,
+        connection: ConnectionInfo,
+        record: OrderRecord,
+        order: Order,
+        result: MappingResult,
+        existing: RemoteInvoice | Lookup | None,
     ) -> SyncResult:
         external = connection.profile.invoice_kind is InvoiceKind.EXTERNAL_SALES_INVOICE
+        invoice: RemoteInvoice | None = None
+        taken_over: RemoteInvoice | None = None
+        if record.invoice_id is None and not record.invoice_intent:
+            # Not made by this state database: is it in Moneybird already all the same?
+            found = self._already_in_moneybird(connection, order, result, external, existing)
+            if found is not None:
+                parked = self._take_over(record, found, connection.profile)
+                if parked is not None:
+                    return parked
+                invoice = taken_over = found
+
         if record.state is not SyncState.BOOKING:
             record.state, record.reason, record.reason_code = SyncState.BOOKING, "", ""
             self._later("booking.start", f"booking order {order.number}")
@@ -222,7 +255,6 @@ class SyncEngine:
             record.contact_intent = False
             self._later("contact.resolved", f"contact {record.contact_id}")
 
-        invoice: RemoteInvoice | None = None
         if record.invoice_id is None:
             invoice = self._ensure_invoice(record, result, external)
 
@@ -238,14 +270,91 @@ class SyncEngine:
         record.state, record.reason, record.reason_code = SyncState.BOOKED, "", ""
         record.attempts, record.next_attempt_at = 0, None
         record.fingerprint = result.draft.fingerprint()
-        record.booked_total = result.totals.incl_vat
+        label = record.invoice_number or record.invoice_id
+        if taken_over is None:
+            record.booked_total = result.totals.incl_vat
+            self._commit(
+                record,
+                "booked",
+                f"invoice {label} booked and paid "
+                f"({order.currency} {format_amount(result.totals.incl_vat)})",
+            )
+            return SyncResult(Outcome.BOOKED, record)
+        record.booked_total = taken_over.total_incl_vat
+        if taken_over.total_incl_vat != result.totals.incl_vat:
+            self._later(
+                "invoice.total_differs",
+                "The invoice that was in Moneybird totals "
+                f"{format_amount(taken_over.total_incl_vat)}; ccvbird would have booked "
+                f"{format_amount(result.totals.incl_vat)}.",
+            )
         self._commit(
             record,
             "booked",
-            f"invoice {record.invoice_number or record.invoice_id} booked and paid "
-            f"({order.currency} {format_amount(result.totals.incl_vat)})",
+            f"invoice {label} was in Moneybird already; taken over as this order's booking",
         )
-        return SyncResult(Outcome.BOOKED, record)
+        return SyncResult(Outcome.TAKEN_OVER, record)
+
+    def invoices_already_booked(
+        self, orders: Sequence[Order], profile: MappingProfile
+    ) -> dict[str, RemoteInvoice]:
+        """The invoices Moneybird already has for these orders, by reference: one look-up for a
+        page of orders, so an import never books twice what another connector, a person or an
+        earlier ccvbird (with a state database since lost) booked already."""
+        references = [invoice_reference(o) for o in orders if invoice_reference(o)]
+        if not references:
+            return {}
+        external = profile.invoice_kind is InvoiceKind.EXTERNAL_SALES_INVOICE
+        first = min(o.created_at for o in orders).date() - EXISTING_MARGIN
+        # Sales invoices are filtered by reference, so a wide period costs nothing; external
+        # ones are listed whole, so only around the orders' own dates.
+        last = (
+            max(o.created_at for o in orders).date() if external else self.clock.today()
+        ) + EXISTING_MARGIN
+        return self.books.invoices_with_references(
+            references, external=external, period=(first, last)
+        )
+
+    def _already_in_moneybird(
+        self,
+        connection: ConnectionInfo,
+        order: Order,
+        result: MappingResult,
+        external: bool,
+        existing: RemoteInvoice | Lookup | None,
+    ) -> RemoteInvoice | None:
+        if existing is not Lookup.NOT_DONE:
+            return existing
+        made = connection.created_at
+        if made is None or order.created_at >= made:
+            # Ordered after ccvbird was connected: nothing else books this shop's orders.
+            return None
+        return self.books.find_invoice(
+            result.draft.reference,
+            contact_id=None,
+            external=external,
+            invoice_date=result.draft.invoice_date,
+        )
+
+    def _take_over(
+        self, record: OrderRecord, invoice: RemoteInvoice, profile: MappingProfile
+    ) -> SyncResult | None:
+        """Make an invoice found in Moneybird the order's booking, or park the order when the
+        profile says an unfinished one is for a person to finish (``None``: taken over)."""
+        label = invoice.invoice_number or f"draft {invoice.id}"
+        if not invoice.is_paid and profile.existing_invoices is ExistingInvoicePolicy.ADOPT_PAID:
+            state = "a draft" if invoice.is_draft else f"{invoice.state}, not paid"
+            return self._park(
+                record,
+                "already_in_moneybird",
+                f"Moneybird already has invoice {label} for this order (reference "
+                f"{invoice.reference}); it is {state}. ccvbird did not make another one and "
+                "left it as it is: finish it in Moneybird and retry, or set existing_invoices "
+                '= "complete" in the profile to let ccvbird finish it.',
+            )
+        record.contact_id = invoice.contact_id or record.contact_id
+        self._store_invoice(record, invoice, "invoice.found_existing")
+        return None
 
     def _ensure_invoice(
         self, record: OrderRecord, result: MappingResult, external: bool

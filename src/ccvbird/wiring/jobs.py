@@ -15,11 +15,12 @@ from contextlib import contextmanager
 from datetime import date, timedelta
 
 from ccvbird.domain.order import Order
+from ccvbird.domain.sync import RemoteInvoice
 from ccvbird.ports import Queue
 from ccvbird.service.imports import ImportProgress
 from ccvbird.service.notify import PAUSED, due_notices, pause_key, send_notices
 from ccvbird.service.passes import import_history, plan_import
-from ccvbird.service.sync import SyncEngine, SyncResult, Trigger
+from ccvbird.service.sync import Lookup, SyncEngine, SyncResult, Trigger
 from ccvbird.service.triggers import poll
 from ccvbird.wiring import WebBackend
 
@@ -54,9 +55,12 @@ class _LeasedEngine(SyncEngine):
         *,
         trigger: Trigger = Trigger.POLL,
         order: Order | None = None,
+        existing: RemoteInvoice | Lookup | None = Lookup.NOT_DONE,
     ) -> SyncResult:
         with self._leased(connection_id):
-            return super().sync_order(connection_id, order_id, trigger=trigger, order=order)
+            return super().sync_order(
+                connection_id, order_id, trigger=trigger, order=order, existing=existing
+            )
 
 
 def _engine(backend: WebBackend, connection_id: int) -> _LeasedEngine:

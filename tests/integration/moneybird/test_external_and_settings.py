@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from ccvbird.adapters.moneybird import MoneybirdClient, MoneybirdRefusal
+from ccvbird.adapters.moneybird.books import MoneybirdBooks
 from ccvbird.sandbox.moneybird import MoneybirdSandbox
 from ccvbird.sandbox.moneybird import constants as mb
 from tests.integration.moneybird.drafts import customer, webshop_invoice
@@ -112,3 +113,22 @@ def test_settings_lists_carry_the_sandbox_ids(client: MoneybirdClient) -> None:
         "EUR",
         "Europe/Amsterdam",
     )
+
+
+def test_external_invoices_with_references_are_found_within_their_period(
+    client: MoneybirdClient,
+) -> None:
+    contact = client.create_contact(customer())
+    ours = client.create_external_sales_invoice(webshop_invoice("5001"), contact_id=contact.id)
+    client.create_external_sales_invoice(webshop_invoice("5002"), contact_id=contact.id)
+    books = MoneybirdBooks(client)
+
+    found = books.invoices_with_references(
+        ["5001", "5003"], external=True, period=(date(2026, 2, 20), date(2026, 3, 10))
+    )
+    elsewhere = books.invoices_with_references(
+        ["5001"], external=True, period=(date(2026, 4, 1), date(2026, 4, 30))
+    )
+
+    assert {ref: i.id for ref, i in found.items()} == {"5001": ours.id}
+    assert elsewhere == {}

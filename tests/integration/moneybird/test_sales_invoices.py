@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from ccvbird.adapters.moneybird import MoneybirdClient, MoneybirdRefusal
+from ccvbird.adapters.moneybird.books import MoneybirdBooks
 from ccvbird.domain.errors import NotFound
 from ccvbird.domain.invoice import InvoiceDraft
 from ccvbird.sandbox.moneybird import MoneybirdSandbox
@@ -211,3 +212,49 @@ def test_sandbox_requests_are_all_checked(
     invoice = client.create_sales_invoice(webshop_invoice(), contact_id=contact_id)
     client.send_sales_invoice(invoice.id)
     assert [r[2] for r in sandbox.api_requests()] == [201, 201, 200]
+
+
+def test_invoices_with_references_finds_many_in_one_request(
+    client: MoneybirdClient, contact_id: str, sandbox: MoneybirdSandbox
+) -> None:
+    made = {
+        reference: client.create_sales_invoice(webshop_invoice(reference), contact_id=contact_id)
+        for reference in ("1001", "1002", "1003")
+    }
+    client.send_sales_invoice(made["1002"].id)  # states do not matter: every one is found
+    before = len(sandbox.api_requests())
+    books = MoneybirdBooks(client)
+
+    found = books.invoices_with_references(
+        ["1001", "1002", "4444"], external=False, period=(date(2026, 1, 1), date(2026, 12, 31))
+    )
+
+    assert {ref: invoice.id for ref, invoice in found.items()} == {
+        "1001": made["1001"].id,
+        "1002": made["1002"].id,
+    }
+    assert found["1002"].invoice_number
+    assert len(sandbox.api_requests()) - before == 1
+
+
+def test_invoices_with_references_outside_the_period_are_not_found(
+    client: MoneybirdClient, contact_id: str
+) -> None:
+    client.create_sales_invoice(webshop_invoice("2001"), contact_id=contact_id)  # dated 2026
+    found = MoneybirdBooks(client).invoices_with_references(
+        ["2001"], external=False, period=(date(2024, 1, 1), date(2024, 12, 31))
+    )
+    assert found == {}
+
+
+def test_a_reference_a_filter_cannot_carry_is_looked_up_on_its_own(
+    client: MoneybirdClient, contact_id: str
+) -> None:
+    odd = "A|B,C"
+    invoice = client.create_sales_invoice(webshop_invoice(odd), contact_id=contact_id)
+    found = MoneybirdBooks(client).invoices_with_references(
+        [odd, "1001"], external=False, period=(date(2026, 1, 1), date(2026, 12, 31))
+    )
+    assert {ref: i.id for ref, i in found.items()} == {odd: invoice.id}
+    with pytest.raises(ValueError, match="cannot be filtered"):
+        client.sales_invoices_with_references([odd], period="20260101..20261231")

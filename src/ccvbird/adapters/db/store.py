@@ -102,9 +102,13 @@ class SqlStore:
         moneybird_credentials: dict[str, Any],
         profile_toml: str,
         start_date: date | None = None,
+        created_at: datetime | None = None,
     ) -> int:
+        """Store a new connection. ``created_at`` (default: now) matters to the engine: orders
+        placed before it may have been invoiced by something else, so they are looked up in
+        Moneybird before they are booked."""
         parse_profile(profile_toml, source="profile")  # refuse an invalid profile up front
-        now = self._now()
+        now = created_at or self._now()
         with self._session() as session:
             profile = ProfileRow(name=f"{name} profile", toml=profile_toml, updated_at=now)
             session.add(profile)
@@ -563,6 +567,7 @@ _CONNECTION_INFO = select(
     _CONNECTIONS.c.enabled,
     _CONNECTIONS.c.last_sync_at,
     _CONNECTIONS.c.poll_cursor,
+    _CONNECTIONS.c.created_at,
     _PROFILES.c.toml,
 ).select_from(_CONNECTIONS.outerjoin(_PROFILES, _PROFILES.c.id == _CONNECTIONS.c.profile_id))
 _ONE_CONNECTION = _CONNECTION_INFO.where(_CONNECTIONS.c.id == bindparam("c"))
@@ -593,6 +598,7 @@ def _info(row: Any) -> ConnectionInfo:
         enabled=row.enabled,
         last_sync_at=row.last_sync_at,
         poll_cursor=row.poll_cursor,
+        created_at=row.created_at,
     )
 
 

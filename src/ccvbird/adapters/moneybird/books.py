@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, timedelta
 
 from ccvbird.adapters.moneybird import wire
@@ -14,6 +14,8 @@ from ccvbird.ports import PaymentDraft
 
 #: How far around the invoice date an external invoice is looked for after an uncertain create.
 EXTERNAL_LOOKUP_MARGIN = timedelta(days=7)
+#: References per ``filter=reference:a|b|…`` request: a page of orders in one short URL.
+REFERENCES_PER_REQUEST = 50
 
 
 def remote_contact(contact: wire.Contact) -> RemoteContact:
@@ -87,6 +89,32 @@ class MoneybirdBooks:
             if invoice.reference == reference:
                 return remote_invoice(invoice)
         return None
+
+    def invoices_with_references(
+        self, references: Sequence[str], *, external: bool, period: tuple[date, date]
+    ) -> dict[str, RemoteInvoice]:
+        wanted = set(references)
+        span = f"{period[0]:%Y%m%d}..{period[1]:%Y%m%d}"
+        if external:
+            # No reference filter on external invoices: list the period's and pick.
+            listed: list[wire.SalesInvoice | wire.ExternalSalesInvoice] = [
+                *self.client.external_sales_invoices(period=span)
+            ]
+        else:
+            plain = sorted(r for r in wanted if r and "|" not in r and "," not in r)
+            listed = []
+            for start in range(0, len(plain), REFERENCES_PER_REQUEST):
+                chunk = plain[start : start + REFERENCES_PER_REQUEST]
+                listed.extend(self.client.sales_invoices_with_references(chunk, period=span))
+            for odd in sorted(wanted.difference(plain, {""})):
+                one = self.client.find_sales_invoice_by_reference(odd)
+                listed.extend([one] if one is not None else [])
+        found: dict[str, RemoteInvoice] = {}
+        # Oldest first, so when a reference is on several invoices the first one made wins.
+        for invoice in sorted(listed, key=lambda i: (len(i.id), i.id)):
+            if invoice.reference in wanted:
+                found.setdefault(invoice.reference, remote_invoice(invoice))
+        return found
 
     def get_invoice(self, invoice_id: str, *, external: bool) -> RemoteInvoice:
         if external:

@@ -250,6 +250,24 @@ class MoneybirdClient:
             return None
         return parse(wire.SalesInvoice, data)
 
+    def sales_invoices_with_references(
+        self, references: Sequence[str], *, period: str
+    ) -> list[wire.SalesInvoice]:
+        """Sales invoices carrying any of ``references`` (``filter=reference:a|b|…``, every
+        state) with an invoice date in ``period`` (``YYYYMMDD..YYYYMMDD``; Moneybird's default
+        would be this year only). References containing ``|`` or ``,`` cannot be put in a
+        filter: look those up one by one with :meth:`find_sales_invoice_by_reference`."""
+        unusable = [r for r in references if not r or "|" in r or "," in r]
+        if unusable:
+            raise ValueError(f"these references cannot be filtered on: {unusable!r}")
+        if not references:
+            return []
+        found = self.api.get_all(
+            self._path("sales_invoices"),
+            {"filter": f"reference:{'|'.join(references)},period:{period},state:all"},
+        )
+        return parse_list(wire.SalesInvoice, found)
+
     def send_sales_invoice(
         self, invoice_id: str, *, delivery_method: str = "Manual"
     ) -> wire.SalesInvoice:

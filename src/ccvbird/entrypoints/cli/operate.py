@@ -62,7 +62,7 @@ def _print_report(outcomes: Counter[str], paused: str) -> None:
         "Done: " + (", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())) or "nothing to do")
     )
     if paused:
-        console.print(f"[yellow]The connection is paused:[/] {paused}")
+        console.print(f"[yellow]Stopped:[/] {paused}")
 
 
 @app.command("import")
@@ -77,7 +77,9 @@ def import_(
     data_dir: DataDir = None,
 ) -> None:
     """Book the shop's existing orders from a date on (history import); already booked orders
-    are skipped, so it can be run again at any time."""
+    are skipped, so it can be run again at any time. Orders Moneybird already has an invoice
+    for (same reference) are never booked twice: a paid one is taken over, an unpaid one is
+    left for you (see existing_invoices in docs/profile.md)."""
     try:
         start = date.fromisoformat(since)
     except ValueError:
@@ -104,7 +106,7 @@ def import_(
                 shop=shop, dry_run=True, on_preview=show,
             )  # fmt: skip
             console.print(table)
-            _print_report(report.outcomes, "")
+            _print_report(report.outcomes, report.paused_reason)
             console.print("Dry run: nothing was booked.")
             return
         columns = (

@@ -43,6 +43,7 @@ REQUIRED = {"tax_21", "tax_9", "tax_0"}
 CHOICES = {
     "kind": ("sales_invoice", "external_sales_invoice"),
     "invoice_date": ("order_date", "booking_date"),
+    "existing_invoices": ("adopt_paid", "complete"),
     "shipping_vat": ("pro_rata", "shop_rate"),
     "language": ("nl", "en"),
 }
@@ -116,6 +117,7 @@ def values_from(text: str, start_date: date | None) -> dict[str, Any]:
         "trigger_statuses": [str(s) for s in invoicing.get("trigger_statuses", [7])],
         "require_paid": bool(invoicing.get("require_paid", True)),
         "invoice_date": invoicing.get("invoice_date", "order_date"),
+        "existing_invoices": invoicing.get("existing_invoices", "adopt_paid"),
         "shipping_vat": document.get("vat", {}).get("shipping", "pro_rata"),
         "oss": bool(document.get("vat", {}).get("oss", False)),
         "tolerance": str(document.get("rounding", {}).get("tolerance", "0.02")),
@@ -150,10 +152,15 @@ def check(form: dict[str, Any], stored: str, options: Options) -> Checked:
                     "start_date", *(name for name, _p, _k in PICKS))
     }  # fmt: skip
     values["trigger_statuses"] = statuses
+    document = load(stored)
+    # Not on every form (an older page, a script): then the stored choice stays.
+    values["existing_invoices"] = str(
+        form.get("existing_invoices")
+        or document.get("invoicing", {}).get("existing_invoices", "adopt_paid")
+    ).strip()
     values["require_paid"] = form.get("require_paid") == "on"
     values["oss"] = form.get("oss") == "on"
 
-    document = load(stored)
     document["name"] = values["name"] or document.get("name", "profile")
     for key, allowed in CHOICES.items():
         if values[key] not in allowed:
@@ -185,6 +192,7 @@ def check(form: dict[str, Any], stored: str, options: Options) -> Checked:
         trigger_statuses=status_numbers or [7],
         require_paid=values["require_paid"],
         invoice_date=values["invoice_date"],
+        existing_invoices=values["existing_invoices"],
     )
     vat = document.setdefault("vat", {})
     vat.update(shipping=values["shipping_vat"], oss=values["oss"])
