@@ -19,7 +19,6 @@ from ccvbird.service.sync import Outcome, SyncEngine, Trigger
 from tests.builders import example_profile_text, order_document, row
 from tests.fakes import Crash, FakeBooks, FakeShop, Faults, FixedClock
 
-
 #: Connected before the orders of these tests were placed (they arrive as new orders do).
 CONNECTED_AT = datetime(2026, 1, 1, tzinfo=UTC)
 
