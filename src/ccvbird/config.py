@@ -82,8 +82,18 @@ class Settings(BaseSettings):
         return value.expanduser()
 
     @property
+    def database_file(self) -> Path:
+        """The SQLite file of the default state database."""
+        return self.data_dir / "ccvbird.sqlite3"
+
+    @property
     def resolved_database_url(self) -> str:
-        return self.database_url or f"sqlite:///{self.data_dir / 'ccvbird.sqlite3'}"
+        return self.database_url or f"sqlite:///{self.database_file}"
+
+    def has_database(self) -> bool:
+        """Whether there is state to read: a database URL is configured, or the data
+        directory's SQLite file exists (checked without creating anything)."""
+        return self.database_url is not None or self.database_file.exists()
 
     @property
     def queue_path(self) -> Path:

@@ -7,11 +7,12 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+from ccvbird import bootstrap
 from ccvbird.adapters.ccvshop.wire import dumps
 from ccvbird.entrypoints.cli import app
-from tests.builders import order_document, row
+from tests.builders import example_profile_text, order_document, row
 
-runner = CliRunner()
+runner = CliRunner(env={"CCVBIRD_DATA_DIR": None})  # the bundled profile unless a test says
 
 
 def write(tmp_path: Path, document: object, name: str = "order.json") -> Path:
@@ -107,3 +108,40 @@ def test_help_describes_the_preview_command() -> None:
     result = runner.invoke(app, ["preview", "--help"])
     assert result.exit_code == 0
     assert "Show the Moneybird invoice a CCV order becomes" in result.output
+
+
+def _data_dir_with_profile(tmp_path: Path, profile_text: str) -> Path:
+    data_dir = tmp_path / "data"
+    ccvbird = bootstrap.build_app(bootstrap.load_settings(data_dir=data_dir))
+    try:
+        ccvbird.store.create_connection(
+            name="Voorbeeldshop", shop_url="https://shop.example", ccv_public="pub",
+            ccv_secret="secret", moneybird_url="https://moneybird.test/api/v2",
+            administration_id="470000000000000001",
+            moneybird_credentials={"type": "token", "token": "t"}, profile_toml=profile_text,
+        )  # fmt: skip
+    finally:
+        ccvbird.close()
+    return data_dir
+
+
+def test_with_a_data_dir_the_connections_own_profile_is_used(tmp_path: Path) -> None:
+    english = example_profile_text().replace('language = "nl"', 'language = "en"', 1)
+    data_dir = _data_dir_with_profile(tmp_path, english)
+    result = runner.invoke(app, ["preview", "--data-dir", str(data_dir)])
+    assert result.exit_code == 0, result.output
+    assert "Shipping (9% VAT)" in result.output
+    assert "Verzendkosten" not in result.output
+    # --profile still wins over the stored one.
+    dutch = tmp_path / "dutch.toml"
+    dutch.write_text(example_profile_text(), encoding="utf-8")
+    bundled = runner.invoke(app, ["preview", "--data-dir", str(data_dir), "--profile", str(dutch)])
+    assert "Verzendkosten (9% btw)" in bundled.output
+
+
+def test_a_data_dir_without_a_database_is_an_error_and_stays_untouched(tmp_path: Path) -> None:
+    empty = tmp_path / "nothing-here"
+    result = runner.invoke(app, ["preview", "--data-dir", str(empty)])
+    assert result.exit_code == 2
+    assert "there is no ccvbird database" in result.output
+    assert not empty.exists()

@@ -258,3 +258,21 @@ def test_a_reference_a_filter_cannot_carry_is_looked_up_on_its_own(
     assert {ref: i.id for ref, i in found.items()} == {odd: invoice.id}
     with pytest.raises(ValueError, match="cannot be filtered"):
         client.sales_invoices_with_references([odd], period="20260101..20261231")
+
+
+def test_long_lists_of_references_are_split_over_requests_of_sensible_length(
+    client: MoneybirdClient, contact_id: str, sandbox: MoneybirdSandbox
+) -> None:
+    made = client.create_sales_invoice(webshop_invoice("WEB-0000250"), contact_id=contact_id)
+    books = MoneybirdBooks(client)
+    period = (date(2026, 1, 1), date(2026, 12, 31))
+
+    def requests_for(references: list[str]) -> tuple[int, dict[str, str]]:
+        before = len(sandbox.api_requests())
+        found = books.invoices_with_references(references, external=False, period=period)
+        return len(sandbox.api_requests()) - before, {r: i.id for r, i in found.items()}
+
+    short = [f"WEB-{n:07d}" for n in range(1, 301)]  # 300 of 11 characters: 100 a request
+    assert requests_for(short) == (3, {"WEB-0000250": made.id})
+    long = [f"WEB-{n:07d}-{'x' * 19}" for n in range(1, 301)]  # 31 characters: 48 a request
+    assert requests_for(long)[0] == 7

@@ -14,8 +14,10 @@ from ccvbird.ports import PaymentDraft
 
 #: How far around the invoice date an external invoice is looked for after an uncertain create.
 EXTERNAL_LOOKUP_MARGIN = timedelta(days=7)
-#: References per ``filter=reference:a|b|…`` request: a page of orders in one short URL.
-REFERENCES_PER_REQUEST = 50
+#: At most this many references, and this many characters of them, per
+#: ``filter=reference:a|b|…`` request: a page of orders in one URL of sensible length.
+REFERENCES_PER_REQUEST = 100
+REFERENCE_CHARACTERS_PER_REQUEST = 1500
 
 
 def remote_contact(contact: wire.Contact) -> RemoteContact:
@@ -103,8 +105,7 @@ class MoneybirdBooks:
         else:
             plain = sorted(r for r in wanted if r and "|" not in r and "," not in r)
             listed = []
-            for start in range(0, len(plain), REFERENCES_PER_REQUEST):
-                chunk = plain[start : start + REFERENCES_PER_REQUEST]
+            for chunk in _filter_chunks(plain):
                 listed.extend(self.client.sales_invoices_with_references(chunk, period=span))
             for odd in sorted(wanted.difference(plain, {""})):
                 one = self.client.find_sales_invoice_by_reference(odd)
@@ -137,6 +138,23 @@ class MoneybirdBooks:
         if external:
             return self.client.create_external_payment(invoice.id, **arguments).id  # type: ignore[arg-type]
         return self.client.create_payment(invoice.id, **arguments).id  # type: ignore[arg-type]
+
+
+def _filter_chunks(references: list[str]) -> Iterable[list[str]]:
+    """``references`` in groups that each fit one filter request."""
+    chunk: list[str] = []
+    length = 0
+    for reference in references:
+        if chunk and (
+            len(chunk) == REFERENCES_PER_REQUEST
+            or length + len(reference) + 1 > REFERENCE_CHARACTERS_PER_REQUEST
+        ):
+            yield chunk
+            chunk, length = [], 0
+        chunk.append(reference)
+        length += len(reference) + 1
+    if chunk:
+        yield chunk
 
 
 def administration_settings(client: MoneybirdClient) -> AdministrationSettings:

@@ -15,7 +15,17 @@ from ccvbird.domain.errors import ConfigError, InvalidOrderData
 from ccvbird.domain.invoice import InvoiceLine
 from ccvbird.domain.money import format_amount, format_quantity
 from ccvbird.domain.vat import VatTreatment, format_percentage
-from ccvbird.entrypoints.cli.common import EXIT_REFUSED, app, console, fail
+from ccvbird.domain.profile import MappingProfile
+from ccvbird.entrypoints.cli.common import (
+    EXIT_REFUSED,
+    ConnectionOption,
+    DataDir,
+    app,
+    console,
+    fail,
+    opened,
+    pick_connection,
+)
 from ccvbird.service.preview import Preview, preview_order
 
 
@@ -35,21 +45,30 @@ def preview(
     profile: Annotated[
         Path | None,
         typer.Option(
-            help="Mapping profile (TOML). Default: the bundled example profile.", dir_okay=False
+            help="Mapping profile (TOML). Default: the connection's profile with --data-dir, "
+            "else the bundled example profile.",
+            dir_okay=False,
         ),
     ] = None,
     as_json: Annotated[
         bool,
         typer.Option("--json", help="Print one JSON object: payload, lines, totals, problems."),
     ] = False,
+    connection: ConnectionOption = None,
+    data_dir: DataDir = None,
 ) -> None:
     """Show the Moneybird invoice a CCV order becomes, or why it must not be booked.
 
-    Books nothing and calls no API. Exit status 0: the order would be booked as shown;
-    2: it must not be booked (the problems are listed) or the input is malformed.
+    Books nothing and calls no API. With --data-dir (or CCVBIRD_DATA_DIR) and no --profile, the
+    profile of the data directory's connection is used. Exit status 0: the order would be
+    booked as shown; 2: it must not be booked (the problems are listed) or the input is
+    malformed.
     """
     try:
-        mapping_profile = bootstrap.read_profile(profile)
+        if profile is None and data_dir is not None:
+            mapping_profile = _stored_profile(data_dir, connection)
+        else:
+            mapping_profile = bootstrap.read_profile(profile)
         order = bootstrap.read_order(order_file)
     except InvalidOrderData as exc:
         fail(f"malformed order: {exc}")
@@ -64,6 +83,17 @@ def preview(
         print_preview(result)
     if not result.bookable:
         raise typer.Exit(EXIT_REFUSED)
+
+
+def _stored_profile(data_dir: Path, connection: int | None) -> MappingProfile:
+    """The profile a connection in ``data_dir`` books with (nothing is created there)."""
+    if not bootstrap.load_settings(data_dir=data_dir).has_database():
+        fail(
+            f"there is no ccvbird database in {data_dir}: pass --profile, or leave out "
+            "--data-dir (and CCVBIRD_DATA_DIR) for the bundled example profile"
+        )
+    with opened(data_dir) as ccvbird:
+        return ccvbird.store.connection(pick_connection(ccvbird, connection)).profile
 
 
 def _line_json(line: InvoiceLine) -> dict[str, Any]:
