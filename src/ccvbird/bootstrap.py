@@ -482,7 +482,7 @@ def connect(
         pause = ""
         if profile_toml is None:
             suggestion = suggest_profile(
-                administration_settings(client), name=f"{name} (suggested)"
+                administration_settings(client), name=f"{name or shop_name} (suggested)"
             )
             profile_toml = suggestion.toml
             if not suggestion.unambiguous:

@@ -64,7 +64,8 @@ def demo(
 ) -> None:
     """See ccvbird work without any account: a sandbox shop and a sandbox Moneybird, in this
     process. Connects them, imports the shop's history, books live orders from webhooks, shows
-    the result. Uses a fresh temporary data directory unless --data-dir is given."""
+    the result. Uses a fresh temporary data directory unless --data-dir is given (one without a
+    connection yet)."""
     if data_dir is None:
         data_dir = Path(tempfile.mkdtemp(prefix="ccvbird-demo-"))
     inbox = _Inbox()
@@ -76,6 +77,11 @@ def demo(
     ccvbird.ccv_limits = (10**9, 10**9)
     inbox.app = ccvbird
     try:
+        if ccvbird.store.connections():
+            fail(
+                f"{data_dir} has a connection already; the demo needs a data directory of its "
+                "own (leave out --data-dir, or give one that does not exist yet)"
+            )
         _run_demo(ccvbird, sandboxes, inbox, data_dir)
     finally:
         ccvbird.close()
