@@ -14,8 +14,8 @@ from ccvbird import bootstrap
 from ccvbird.domain.errors import ConfigError, InvalidOrderData
 from ccvbird.domain.invoice import InvoiceLine
 from ccvbird.domain.money import format_amount, format_quantity
-from ccvbird.domain.vat import VatTreatment, format_percentage
 from ccvbird.domain.profile import MappingProfile
+from ccvbird.domain.vat import VatTreatment, format_percentage
 from ccvbird.entrypoints.cli.common import (
     EXIT_REFUSED,
     ConnectionOption,
