@@ -44,7 +44,14 @@ class PassReport:
     connection_id: int
     seen: int = 0
     outcomes: Counter[str] = field(default_factory=Counter)
+    #: Why the connection is paused (a person must act before anything is booked).
     paused_reason: str = ""
+    #: Why this pass stopped early although the connection is not paused (run it again).
+    stopped_reason: str = ""
+
+    @property
+    def why_not_finished(self) -> str:
+        return self.paused_reason or self.stopped_reason
 
 
 class _Collector:
@@ -156,7 +163,7 @@ def import_history(
             existing = engine.invoices_already_booked(page, connection.profile)
         except CcvbirdError as exc:
             # Booking without this check could duplicate what Moneybird has: stop instead.
-            report.paused_reason = (
+            report.stopped_reason = (
                 f"Could not check Moneybird for invoices it has already ({exc}); nothing was "
                 "booked for these orders. Run the import again to go on where it stopped."
             )

@@ -95,7 +95,7 @@ def run_import(backend: WebBackend, progress: ImportProgress) -> None:
             progress=progress,
             total=plan.orders - plan.settled,
         )
-        progress.finish(app.clock.now(), report.paused_reason)
+        progress.finish(app.clock.now(), report.why_not_finished)
     except Exception as exc:
         log.exception("the history import of connection %s failed", connection_id)
         progress.finish(app.clock.now(), f"{type(exc).__name__}: {exc}")

@@ -57,12 +57,14 @@ class BudgetProgress:
         self.progress.update(self.task, completed=done, eta=f"left {left}, ETA {eta}", tally=tally)
 
 
-def _print_report(outcomes: Counter[str], paused: str) -> None:
+def _print_report(outcomes: Counter[str], paused: str, stopped: str = "") -> None:
     console.print(
         "Done: " + (", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())) or "nothing to do")
     )
     if paused:
-        console.print(f"[yellow]Stopped:[/] {paused}")
+        console.print(f"[yellow]The connection is paused:[/] {paused}")
+    if stopped:
+        console.print(f"[yellow]Stopped early:[/] {stopped}")
 
 
 @app.command("import")
@@ -106,7 +108,7 @@ def import_(
                 shop=shop, dry_run=True, on_preview=show,
             )  # fmt: skip
             console.print(table)
-            _print_report(report.outcomes, report.paused_reason)
+            _print_report(report.outcomes, report.paused_reason, report.stopped_reason)
             console.print("Dry run: nothing was booked.")
             return
         columns = (
@@ -126,7 +128,7 @@ def import_(
                 chosen, since=start, engine=ccvbird.engine_for(chosen), store=ccvbird.store,
                 shop=shop, progress=reporter, total=plan.orders - plan.settled,
             )  # fmt: skip
-        _print_report(report.outcomes, report.paused_reason)
+        _print_report(report.outcomes, report.paused_reason, report.stopped_reason)
 
 
 @app.command()
@@ -142,7 +144,7 @@ def sync(data_dir: DataDir = None) -> None:
                 lookback=timedelta(days=ccvbird.settings.lookback_days),
             )  # fmt: skip
             console.print(f"[bold]{info.name}[/]: {report.seen} recent orders looked at.")
-            _print_report(report.outcomes, report.paused_reason)
+            _print_report(report.outcomes, report.paused_reason, report.stopped_reason)
 
 
 @app.command()
