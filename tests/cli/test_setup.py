@@ -78,6 +78,21 @@ def test_connect_takes_a_name_and_a_profile_file(
     assert "# chosen by hand" in shown.stdout
 
 
+def test_names_that_look_like_markup_are_printed_as_they_are(
+    sandboxes: Sandboxes, data_dir: Path
+) -> None:
+    name = "Koffie [/b] [bold]& Co"  # a shop may call itself anything
+    result = ccvbird(
+        "connect", *sandboxes.connect_options(), "--name", name, "--data-dir", data_dir
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    status = ccvbird("status", "--data-dir", data_dir)
+    assert status.exit_code == 0, status.output
+    assert f"{name} (connection 1," in status.stdout
+    synced = ccvbird("sync", "--data-dir", data_dir)
+    assert f"{name}: " in synced.stdout
+
+
 @pytest.mark.parametrize(
     ("changes", "message"),
     [

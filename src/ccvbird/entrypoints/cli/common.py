@@ -9,6 +9,7 @@ from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from ccvbird import __version__, bootstrap
 from ccvbird.domain.errors import CcvbirdError, ConfigError
@@ -41,7 +42,8 @@ ConnectionOption = Annotated[
 
 
 def fail(message: str) -> NoReturn:
-    errors.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    # Messages carry shop data (names, order numbers): never read as Rich markup.
+    errors.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(EXIT_REFUSED)
 
 

@@ -12,6 +12,7 @@ from typing import Annotated
 from urllib.parse import parse_qs, urlsplit
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
@@ -93,8 +94,9 @@ def _run_demo(
     shop = sandboxes.shop
     console.rule("[bold]1. Connect[/]")
     console.print(
-        f"Sandbox shop [bold]{shop.name}[/] with {len(shop.orders())} orders; sandbox Moneybird "
-        f"administration {sandboxes.administration_id}. Data directory: {data_dir}"
+        f"Sandbox shop [bold]{escape(shop.name)}[/] with {len(shop.orders())} orders; "
+        f"sandbox Moneybird administration {sandboxes.administration_id}. "
+        f"Data directory: {data_dir}"
     )
     connected = bootstrap.connect(
         ccvbird, name=shop.name, ccv_url=sandboxes.ccv_url, ccv_public=sandboxes.ccv_public,
@@ -154,7 +156,7 @@ def _run_demo(
         how = (
             f"as invoice {record.invoice_number}" if record.invoice_number else f"— {record.reason}"
         )
-        console.print(f"Order {record.order_number}: {record.state.value} {how}")
+        console.print(escape(f"Order {record.order_number}: {record.state.value} {how}"))
 
     console.rule("[bold]4. Run again: nothing is booked twice[/]")
     before = len(sandboxes.moneybird.invoices())
@@ -200,7 +202,7 @@ def _run_demo(
         table.add_row(
             record.order_number,
             invoice.invoice_id,
-            customer.strip(),
+            escape(customer.strip()),
             format_amount(invoice.total_price_incl_tax),
             vat or "0.00",
             invoice.state,
@@ -208,7 +210,10 @@ def _run_demo(
     console.print(table)
     attention = ccvbird.store.records(cid, states=[SyncState.NEEDS_ATTENTION], limit=2)
     for record in attention:
-        console.print(f"[yellow]Needs attention[/] — order {record.order_number}: {record.reason}")
+        console.print(
+            f"[yellow]Needs attention[/] — order {escape(record.order_number)}: "
+            f"{escape(record.reason)}"
+        )
     console.print(
         f"\nLook around: [bold]ccvbird status --data-dir {data_dir}[/], "
         f"[bold]ccvbird orders --data-dir {data_dir}[/]."

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 
@@ -62,9 +63,9 @@ def _print_report(outcomes: Counter[str], paused: str, stopped: str = "") -> Non
         "Done: " + (", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())) or "nothing to do")
     )
     if paused:
-        console.print(f"[yellow]The connection is paused:[/] {paused}")
+        console.print(f"[yellow]The connection is paused:[/] {escape(paused)}")
     if stopped:
-        console.print(f"[yellow]Stopped early:[/] {stopped}")
+        console.print(f"[yellow]Stopped early:[/] {escape(stopped)}")
 
 
 @app.command("import")
@@ -101,7 +102,9 @@ def import_(
                 verdict = "yes" if result.ok else "no: " + result.problems[0].message[:80]
                 total = format_amount(result.totals.incl_vat)
                 day = result.draft.invoice_date.isoformat()
-                table.add_row(order.number, day, total, str(len(result.draft.lines)), verdict)
+                table.add_row(
+                    escape(order.number), day, total, str(len(result.draft.lines)), escape(verdict)
+                )
 
             report = import_history(
                 chosen, since=start, engine=ccvbird.engine_for(chosen), store=ccvbird.store,
@@ -143,7 +146,7 @@ def sync(data_dir: DataDir = None) -> None:
                 shop=ccvbird.shop_for(info.id), clock=ccvbird.clock,
                 lookback=timedelta(days=ccvbird.settings.lookback_days),
             )  # fmt: skip
-            console.print(f"[bold]{info.name}[/]: {report.seen} recent orders looked at.")
+            console.print(f"[bold]{escape(info.name)}[/]: {report.seen} recent orders looked at.")
             _print_report(report.outcomes, report.paused_reason, report.stopped_reason)
 
 
@@ -157,7 +160,7 @@ def status(data_dir: DataDir = None) -> None:
         for info in connections:
             counts = ccvbird.store.count_states(info.id)
             console.print(
-                f"[bold]{info.name}[/] (connection {info.id}, "
+                f"[bold]{escape(info.name)}[/] (connection {info.id}, "
                 f"administration {info.administration_id})"
             )
             console.print(
@@ -179,7 +182,7 @@ def status(data_dir: DataDir = None) -> None:
                 f"{ccvbird.settings.moneybird_window_seconds:.0f} s"
             )
             if info.paused_reason:
-                console.print(f"  [yellow]paused:[/] {info.paused_reason}")
+                console.print(f"  [yellow]paused:[/] {escape(info.paused_reason)}")
             elif not info.enabled:
                 console.print("  [yellow]disabled[/]")
 
@@ -205,7 +208,10 @@ def orders(
         created = record.order_created_at.date().isoformat() if record.order_created_at else ""
         shown = record.state.value.replace("_", " ")
         invoice = record.invoice_number or ""
-        table.add_row(record.order_number, record.order_id, created, shown, invoice, record.reason)
+        table.add_row(
+            escape(record.order_number), record.order_id, created, shown, invoice,
+            escape(record.reason),
+        )  # fmt: skip
     console.print(table)
 
 
@@ -246,10 +252,9 @@ def retry(
             result = engine.sync_order(chosen, order_id, trigger=Trigger.RETRY)
             outcomes[result.outcome.value] += 1
             if len(targets) == 1:
-                console.print(
-                    f"Order {result.record.order_number or order_id}: {result.outcome.value}. "
-                    f"{result.record.reason}"
-                )
+                said = f"Order {result.record.order_number or order_id}: {result.outcome.value}."
+                reason = result.record.reason
+                console.print(escape(f"{said} {reason}" if reason else said))
         _print_report(outcomes, ccvbird.store.connection(chosen).paused_reason)
 
 

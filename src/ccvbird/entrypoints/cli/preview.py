@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from ccvbird import bootstrap
@@ -137,11 +138,12 @@ def print_preview(result: Preview) -> None:
     who = contact.company_name or " ".join(p for p in (contact.firstname, contact.lastname) if p)
     vat_number = f", VAT number {contact.tax_number}" if contact.tax_number else ""
     console.print(
-        f"[bold]Order {order.number or '(no number)'}[/] (CCV id {order.order_id}) → invoice dated "
-        f"{draft.invoice_date.isoformat()}, {draft.currency}, {mode}"
+        f"[bold]Order {escape(order.number or '(no number)')}[/] (CCV id {order.order_id}) → "
+        f"invoice dated {draft.invoice_date.isoformat()}, {draft.currency}, {mode}"
     )
     console.print(
-        f"Customer: {who or '(no name)'} ({contact.country or '?'}){vat_number}", highlight=False
+        escape(f"Customer: {who or '(no name)'} ({contact.country or '?'}){vat_number}"),
+        highlight=False,
     )
 
     table = Table(header_style="bold")
@@ -158,7 +160,7 @@ def print_preview(result: Preview) -> None:
             vat += " [red](not mapped)[/]"
             unmapped = True
         table.add_row(
-            line.description,
+            escape(line.description),
             format_quantity(line.quantity),
             format_amount(line.price),
             format_amount(line.amount),

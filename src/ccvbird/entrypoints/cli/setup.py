@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from ccvbird import bootstrap
 from ccvbird.domain.errors import ConfigError
@@ -117,11 +118,12 @@ def connect(
             profile_toml=profile_text,
         )
         console.print(
-            f"Connected [bold]{connected.shop_name}[/] to Moneybird administration "
-            f"[bold]{connected.administration_name}[/] (connection {connected.connection_id})."
+            f"Connected [bold]{escape(connected.shop_name)}[/] to Moneybird administration "
+            f"[bold]{escape(connected.administration_name)}[/] "
+            f"(connection {connected.connection_id})."
         )
         if connected.paused_reason:
-            console.print(f"[yellow]Waiting for you:[/] {connected.paused_reason}")
+            console.print(f"[yellow]Waiting for you:[/] {escape(connected.paused_reason)}")
         else:
             console.print(
                 "The profile is complete. Next: [bold]ccvbird import --since YYYY-MM-DD[/] "
