@@ -95,6 +95,9 @@ class ForgetfulBooks:
     def find_invoice(self, reference: str, **_: Any) -> RemoteInvoice | None:
         return None
 
+    def invoices_with_references(self, references: Any, **_: Any) -> dict[str, RemoteInvoice]:
+        return {}
+
     def get_invoice(self, invoice_id: str, *, external: bool) -> RemoteInvoice:
         raise NotImplementedError
 

@@ -84,6 +84,8 @@ def demo(
                 "own (leave out --data-dir, or give one that does not exist yet)"
             )
         _run_demo(ccvbird, sandboxes, inbox, data_dir)
+    except CcvbirdError as exc:  # expected failures (a refused profile, …): one line, exit 2
+        fail(str(exc))
     finally:
         ccvbird.close()
 
