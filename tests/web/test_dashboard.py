@@ -7,6 +7,7 @@ import csv
 import io
 from datetime import UTC, datetime, timedelta
 
+from ccvbird.domain.mapping import map_order
 from ccvbird.domain.sync import SyncState
 from tests.web.conftest import World, first_start, set_up
 
@@ -132,3 +133,30 @@ def test_a_history_import_books_the_past_and_shows_its_progress(world: World) ->
     paid = [o for o in world.shop.orders() if o["paid"] and o["status"] == 7 and o["is_completed"]]
     counts = world.app.store.count_states(connection_id)
     assert counts.get(SyncState.BOOKED, 0) + counts.get(SyncState.NEEDS_ATTENTION, 0) == len(paid)
+
+
+def test_an_unfinished_invoice_moneybird_has_is_left_and_explained(world: World) -> None:
+    first_start(world)
+    connection_id = set_up(world, start=TODAY)
+    world.drain()
+    app = world.app
+    theirs = next(
+        o for o in world.shop.orders() if o["paid"] and o["status"] == 7 and o["is_completed"]
+    )
+    order = app.shop_for(connection_id).get_order(str(theirs["id"]))
+    mapped = map_order(order, app.store.connection(connection_id).profile)
+    books = app.books_for(connection_id)
+    contact = books.create_contact(mapped.contact)
+    made = books.create_invoice(mapped.draft, contact_id=contact.id, external=False)
+    books.send_invoice(made.id)  # open, unpaid: another tool's, say
+
+    base = f"/connections/{connection_id}"
+    since = (TODAY - timedelta(days=400)).isoformat()
+    world.post_form(base, f"{base}/import", since=since)
+
+    progress_page = world.client.get(f"{base}/import").text
+    assert "Vraagt aandacht: 1" in progress_page and "Geboekt: " in progress_page
+    order_page = world.client.get(f"{base}/orders/{order.order_id}").text
+    assert "Moneybird heeft al een onafgemaakte factuur voor deze bestelling" in order_page
+    same = [i for i in world.moneybird.invoices() if i.reference == order.number]
+    assert [i.id for i in same] == [made.id]

@@ -74,5 +74,26 @@ def advice(reason_code: str) -> str:
         "invoice_deleted": _(
             "Press retry to book the order again, or leave it if it should not be invoiced."
         ),
+        "already_in_moneybird": _(
+            "Moneybird has an unfinished invoice for this order already. Finish it in Moneybird "
+            "and retry, or let ccvbird finish such invoices (profile: an invoice Moneybird has "
+            "already)."
+        ),
     }
     return advice_by_code.get(reason_code, "")
+
+
+def outcome_label(outcome: str) -> str:
+    """What an import did with an order, in words (the engine's outcome names otherwise)."""
+    labels = {
+        "booked": _("Booked"),
+        "taken_over": _("Already in Moneybird, taken over"),
+        "already_booked": _("Booked before"),
+        "waiting": _("Waiting"),
+        "skipped": _("Skipped"),
+        "parked": _("Needs attention"),
+        "changed": _("Changed after booking"),
+        "retry_later": _("To be retried"),
+        "paused": _("Paused"),
+    }
+    return labels.get(outcome, outcome)

@@ -14,7 +14,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from ccvbird.domain.money import format_amount
 from ccvbird.entrypoints.web import i18n
-from ccvbird.entrypoints.web.labels import advice, state_label
+from ccvbird.entrypoints.web.labels import advice, outcome_label, state_label
 from ccvbird.entrypoints.web.security import csrf_token, current_account
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -44,7 +44,13 @@ def environment() -> Environment:
     env.install_gettext_callables(  # type: ignore[attr-defined]
         i18n.gettext, i18n.ngettext, newstyle=True
     )
-    env.filters.update(when=_when, money=_money, state_label=state_label, advice=advice)
+    env.filters.update(
+        when=_when,
+        money=_money,
+        state_label=state_label,
+        advice=advice,
+        outcome_label=outcome_label,
+    )
     return env
 
 
