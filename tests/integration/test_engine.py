@@ -463,3 +463,22 @@ def test_an_import_stops_when_moneybird_cannot_say_what_it_has(store: SqlStore) 
         shop=shop,
     )
     assert report.outcomes["booked"] == 2 and not report.paused_reason
+
+
+def test_a_retry_after_finishing_the_invoice_in_moneybird_takes_it_over(store: SqlStore) -> None:
+    # The import found an unfinished invoice for an order placed after the connection was made
+    # (another connector still ran); a person marks it paid and retries: never a second one.
+    connection = connect(store)  # January; the order is from May
+    books = FakeBooks()
+    theirs = books.add_existing_invoice("1001", Decimal("182.45"), paid=False)
+    shop = FakeShop([paid_order("1001")])
+    sync = engine(store, shop, books)
+    parked = import_history(connection, since=date(2026, 1, 1), engine=sync, store=store, shop=shop)
+    assert parked.outcomes["parked"] == 1
+    books.invoices[theirs].payments.append(("470000000000099001", Decimal("182.45")))
+    books.invoices[theirs].state = "paid"
+
+    result = sync.sync_order(connection, "500001001", trigger=Trigger.RETRY)
+
+    assert result.outcome is Outcome.TAKEN_OVER
+    assert (result.record.invoice_id, books.summary()["invoices"]) == (theirs, 1)

@@ -64,6 +64,8 @@ class Lookup(Enum):
     NOT_DONE = "not_done"
 
 
+#: Why an order waits: Moneybird has an unfinished invoice for it that ccvbird did not make.
+ALREADY_IN_MONEYBIRD = "already_in_moneybird"
 #: How far outside the orders' dates an existing invoice is still looked for.
 EXISTING_MARGIN = timedelta(days=7)
 
@@ -239,7 +241,9 @@ class SyncEngine:
         taken_over: RemoteInvoice | None = None
         if record.invoice_id is None and not record.invoice_intent:
             # Not made by this state database: is it in Moneybird already all the same?
-            found = self._already_in_moneybird(connection, order, result, external, existing)
+            found = self._already_in_moneybird(
+                connection, record, order, result, external, existing
+            )
             if found is not None:
                 parked = self._take_over(record, found, connection.profile)
                 if parked is not None:
@@ -318,6 +322,7 @@ class SyncEngine:
     def _already_in_moneybird(
         self,
         connection: ConnectionInfo,
+        record: OrderRecord,
         order: Order,
         result: MappingResult,
         external: bool,
@@ -326,7 +331,8 @@ class SyncEngine:
         if existing is not Lookup.NOT_DONE:
             return existing
         made = connection.created_at
-        if made is None or order.created_at >= made:
+        found_before = record.reason_code == ALREADY_IN_MONEYBIRD
+        if not found_before and (made is None or order.created_at >= made):
             # Ordered after ccvbird was connected: nothing else books this shop's orders.
             return None
         return self.books.find_invoice(
@@ -346,7 +352,7 @@ class SyncEngine:
             state = "a draft" if invoice.is_draft else f"{invoice.state}, not paid"
             return self._park(
                 record,
-                "already_in_moneybird",
+                ALREADY_IN_MONEYBIRD,
                 f"Moneybird already has invoice {label} for this order (reference "
                 f"{invoice.reference}); it is {state}. ccvbird did not make another one and "
                 "left it as it is: finish it in Moneybird and retry, or set existing_invoices "
