@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from itertools import islice
 from typing import Protocol
 
 from ccvbird.domain.decisions import booking_blockers
@@ -216,11 +217,6 @@ def _import_page(
 
 def _pages(orders: Iterable[Order], size: int) -> Iterator[list[Order]]:
     """Consecutive lists of ``size`` orders (the last may be shorter), read lazily."""
-    page: list[Order] = []
-    for order in orders:
-        page.append(order)
-        if len(page) == size:
-            yield page
-            page = []
-    if page:
+    remaining = iter(orders)
+    while page := list(islice(remaining, size)):
         yield page

@@ -305,7 +305,7 @@ class SyncEngine:
         """The invoices Moneybird already has for these orders, by reference: one look-up for a
         page of orders, so an import never books twice what another connector, a person or an
         earlier ccvbird (with a state database since lost) booked already."""
-        references = [invoice_reference(o) for o in orders if invoice_reference(o)]
+        references = [r for r in map(invoice_reference, orders) if r]
         if not references:
             return {}
         external = profile.invoice_kind is InvoiceKind.EXTERNAL_SALES_INVOICE

@@ -79,8 +79,9 @@ class SqlStore:
         self._box = box
         self._now = clock.now if clock is not None else (lambda: datetime.now(UTC))
         dialect = self._engine.dialect.name
-        self._new_record = _insert_ignoring(dialect, _RECORDS, ("connection_id", "order_id"))
-        self._new_record = self._new_record.returning(*_RECORDS.c)
+        self._new_record = _insert_ignoring(
+            dialect, _RECORDS, ("connection_id", "order_id")
+        ).returning(*_RECORDS.c)
         self._new_contact = _insert_ignoring(dialect, _CONTACTS, ("connection_id", "email"))
 
     @contextmanager

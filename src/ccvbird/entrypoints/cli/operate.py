@@ -27,7 +27,7 @@ from ccvbird.entrypoints.cli.common import (
     pick_connection,
 )
 from ccvbird.entrypoints.web.serve import web_server
-from ccvbird.service.passes import import_history, plan_import, sync_pass
+from ccvbird.service.passes import PassReport, import_history, plan_import, sync_pass
 from ccvbird.service.sync import Trigger
 
 #: Moneybird requests one order costs on average (create, send, pay, plus new contacts).
@@ -56,6 +56,10 @@ class BudgetProgress:
         eta = timedelta(seconds=round(left * REQUESTS_PER_ORDER / self.per_second))
         tally = ", ".join(f"{k} {v}" for k, v in sorted(self.outcomes.items()))
         self.progress.update(self.task, completed=done, eta=f"left {left}, ETA {eta}", tally=tally)
+
+
+def _print_pass(report: PassReport) -> None:
+    _print_report(report.outcomes, report.paused_reason, report.stopped_reason)
 
 
 def _print_report(outcomes: Counter[str], paused: str, stopped: str = "") -> None:
@@ -111,7 +115,7 @@ def import_(
                 shop=shop, dry_run=True, on_preview=show,
             )  # fmt: skip
             console.print(table)
-            _print_report(report.outcomes, report.paused_reason, report.stopped_reason)
+            _print_pass(report)
             console.print("Dry run: nothing was booked.")
             return
         columns = (
@@ -131,7 +135,7 @@ def import_(
                 chosen, since=start, engine=ccvbird.engine_for(chosen), store=ccvbird.store,
                 shop=shop, progress=reporter, total=plan.orders - plan.settled,
             )  # fmt: skip
-        _print_report(report.outcomes, report.paused_reason, report.stopped_reason)
+        _print_pass(report)
 
 
 @app.command()
@@ -147,7 +151,7 @@ def sync(data_dir: DataDir = None) -> None:
                 lookback=timedelta(days=ccvbird.settings.lookback_days),
             )  # fmt: skip
             console.print(f"[bold]{escape(info.name)}[/]: {report.seen} recent orders looked at.")
-            _print_report(report.outcomes, report.paused_reason, report.stopped_reason)
+            _print_pass(report)
 
 
 @app.command()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ccvbird.domain.sync import SyncState
 from ccvbird.entrypoints.web.i18n import _
+from ccvbird.service.sync import Outcome
 
 
 def state_label(state: SyncState | str) -> str:
@@ -85,15 +86,15 @@ def advice(reason_code: str) -> str:
 
 def outcome_label(outcome: str) -> str:
     """What an import did with an order, in words (the engine's outcome names otherwise)."""
-    labels = {
-        "booked": _("Booked"),
-        "taken_over": _("Already in Moneybird, taken over"),
-        "already_booked": _("Booked before"),
-        "waiting": _("Waiting"),
-        "skipped": _("Skipped"),
-        "parked": _("Needs attention"),
-        "changed": _("Changed after booking"),
-        "retry_later": _("To be retried"),
-        "paused": _("Paused"),
+    labels: dict[str, str] = {  # an import also counts "invalid" orders: those keep their name
+        Outcome.BOOKED: _("Booked"),
+        Outcome.TAKEN_OVER: _("Already in Moneybird, taken over"),
+        Outcome.ALREADY_BOOKED: _("Booked before"),
+        Outcome.WAITING: _("Waiting"),
+        Outcome.SKIPPED: _("Skipped"),
+        Outcome.PARKED: _("Needs attention"),
+        Outcome.CHANGED: _("Changed after booking"),
+        Outcome.RETRY_LATER: _("To be retried"),
+        Outcome.PAUSED: _("Paused"),
     }
     return labels.get(outcome, outcome)
