@@ -20,6 +20,7 @@ from typing import Annotated, Any
 import simplejson
 from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainValidator, ValidationError
 
+from ccvbird.domain.bounds import MONEY_LIMIT, has_undecodable_text
 from ccvbird.domain.errors import InvalidOrderData
 from ccvbird.domain.money import ZERO, MoneyTypeError, to_decimal
 from ccvbird.domain.order import (
@@ -39,13 +40,43 @@ def loads(data: bytes | str) -> Any:
     return json.loads(data, parse_float=Decimal)
 
 
+def loads_isolating(data: bytes) -> Any:
+    """Parse an API answer even when some of its text is not UTF-8.
+
+    A list page holds many orders; one customer name of raw Latin-1 bytes must not make the
+    whole page unreadable. Bytes that are not UTF-8 are kept as lone surrogates
+    (``surrogateescape``), so the page parses and :func:`parse_order` parks just the order
+    they are in, naming the field.
+    """
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = data.decode("utf-8", "surrogateescape")
+    return json.loads(text, parse_float=Decimal)
+
+
+def undecodable_field(document: Any, path: str = "") -> str | None:
+    """The dotted path of the first text in ``document`` that holds bytes that are not UTF-8."""
+    if isinstance(document, str):
+        return path if has_undecodable_text(document) else None
+    if isinstance(document, dict):
+        for key, value in document.items():
+            if isinstance(key, str) and has_undecodable_text(key):
+                return f"{path}.{key!r}" if path else repr(key)
+            found = undecodable_field(value, f"{path}.{key}" if path else str(key))
+            if found is not None:
+                return found
+    elif isinstance(document, list):
+        for index, value in enumerate(document):
+            found = undecodable_field(value, f"{path}[{index}]")
+            if found is not None:
+                return found
+    return None
+
+
 def dumps(document: Any, *, indent: int | None = None) -> str:
     """Write JSON with Decimals as exact JSON numbers (``12.30``), the way CCV sends amounts."""
     return simplejson.dumps(document, use_decimal=True, indent=indent, ensure_ascii=False)
-
-
-#: Moneybird accepts amounts within ±1,000,000,000; anything larger is not a real order.
-MONEY_LIMIT = Decimal(1_000_000_000)
 
 
 def _money(value: object) -> Decimal:
@@ -350,6 +381,12 @@ def parse_order(order_body: Any, rows_body: Any) -> Order:
     """
     if not isinstance(order_body, dict):
         raise InvalidOrderData("order", "expected a JSON object")
+    for prefix, body in (("order", order_body), ("orderrows", rows_body)):
+        where = undecodable_field(body, prefix)
+        if where is not None:
+            raise InvalidOrderData(
+                where, "contains bytes that are not UTF-8 text (the shop stored it garbled)"
+            )
     try:
         order = WireOrder.model_validate(order_body)
     except ValidationError as exc:

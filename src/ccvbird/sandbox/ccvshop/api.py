@@ -40,7 +40,10 @@ BAD_REQUEST = "400.10"
 
 
 def _json(document: Any, status: int = 200) -> Response:
-    return Response(dumps(document), status_code=status, media_type="application/json")
+    # ``surrogateescape``: text the shop holds as raw bytes (``"M\udce9ller"``, an order added
+    # with a Latin-1 name) goes out as those bytes, invalid UTF-8, as a garbled real shop sends.
+    body = dumps(document).encode("utf-8", "surrogateescape")
+    return Response(body, status_code=status, media_type="application/json")
 
 
 def _error(status: int, code: str, message: str) -> Response:
