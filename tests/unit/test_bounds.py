@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import dataclasses
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
-from ccvbird.adapters.ccvshop.wire import loads_isolating, parse_order
+from ccvbird.adapters.ccvshop.webhooks import InvalidWebhookBody, parse_webhook
+from ccvbird.adapters.ccvshop.wire import dumps, loads_isolating, parse_order
 from ccvbird.domain.bounds import email_problem, is_order_id, storable
 from ccvbird.domain.errors import InvalidOrderData
 from ccvbird.domain.mapping import ProblemCode, map_order
@@ -18,9 +20,11 @@ from tests.builders import example_profile, make_order, order_document, row
 ONE = [row("Koffiemolen", 1, "121.00", 21)]
 
 
-def codes(order_facts: dict[str, object], rows: list[dict[str, object]] | None = None, **profile: dict[str, object]) -> list[ProblemCode]:  # fmt: skip
-    order = make_order(rows or ONE, **order_facts)  # type: ignore[arg-type]
-    return [p.code for p in map_order(order, example_profile(**profile)).problems]
+def codes(
+    order_facts: dict[str, Any], rows: list[dict[str, Any]] | None = None
+) -> list[ProblemCode]:
+    order = make_order(rows or ONE, **order_facts)
+    return [p.code for p in map_order(order, example_profile()).problems]
 
 
 # -- e-mail ---------------------------------------------------------------------------------------
@@ -124,7 +128,7 @@ def test_amounts_beyond_moneybirds_range_are_refused() -> None:
     order = make_order(ONE, paid="121.00")
     yacht = dataclasses.replace(order.rows[0], total=Decimal("600000000.00"))
     huge = dataclasses.replace(order, rows=(yacht, yacht), total_paid=Decimal("1200000000.00"))
-    assert [p.code for p in map_order(huge, example_profile()).problems][0] is (
+    assert next(p.code for p in map_order(huge, example_profile()).problems) is (
         ProblemCode.AMOUNT_OUT_OF_RANGE
     )
 
@@ -146,8 +150,6 @@ def test_one_order_with_latin1_bytes_does_not_make_the_page_unreadable() -> None
 
 
 def _dumps(document: object) -> bytes:
-    from ccvbird.adapters.ccvshop.wire import dumps
-
     return dumps(document).encode()
 
 
@@ -175,3 +177,10 @@ def test_an_invoice_is_paid_only_when_moneybird_says_so_or_payments_cover_it(
     state: str, total: str, unpaid: str, paid: bool
 ) -> None:
     assert invoice(state, total, unpaid).is_paid is paid
+
+
+def test_a_webhook_naming_an_absurd_order_id_is_refused_not_recorded() -> None:
+    body = b'{"id": ' + b"1" * 45 + b', "href": "https://shop.example/api/rest/v1/orders/1"}'
+    with pytest.raises(InvalidWebhookBody) as caught:
+        parse_webhook(body, event="orders.created")
+    assert caught.value.field == "id"

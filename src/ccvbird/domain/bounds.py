@@ -35,7 +35,8 @@ EMAIL_LIMIT = 254
 EMAIL_LOCAL_LIMIT = 64
 EMAIL_DOMAIN_LIMIT = 255
 
-_DOMAIN_LABEL = re.compile(r"^[A-Za-z0-9\u00a1-\uffff](?:[A-Za-z0-9\u00a1-\uffff-]{0,61}[A-Za-z0-9\u00a1-\uffff])?$")  # fmt: skip
+_LETTER = r"A-Za-z0-9\u00a1-\uffff"  # letters and digits, international domains included
+_DOMAIN_LABEL = re.compile(rf"^[{_LETTER}](?:[{_LETTER}-]{{0,61}}[{_LETTER}])?$")
 _LOCAL = re.compile(r"^[^\s@\"(),:;<>\[\\\]]+$")
 
 

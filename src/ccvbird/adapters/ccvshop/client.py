@@ -358,7 +358,9 @@ class CcvShopClient:
             order_id = str(body.get("id", ""))
             try:
                 if not is_order_id(order_id):
-                    raise InvalidOrderData("order.id", f"{_shown(body.get('id'))} is not an order id")
+                    raise InvalidOrderData(
+                        "order.id", f"{_shown(body.get('id'))} is not an order id"
+                    )
                 order = parse_order(body, self.order_rows_body(order_id))
             except InvalidOrderData as problem:
                 if on_invalid is None:

@@ -66,7 +66,9 @@ class CcvShop:
             if not is_order_id(order_id):
                 # Not an id CCV Shop can be asked about again: nothing to enqueue or record. The
                 # import names it (``on_invalid``); polling only logs it.
-                log.warning("CCV Shop lists an order with an unusable id %r", storable(order_id, 50))
+                log.warning(
+                    "CCV Shop lists an order with an unusable id %r", storable(order_id, 50)
+                )
                 continue
             try:
                 yield summary_of(body)

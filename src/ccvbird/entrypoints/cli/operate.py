@@ -183,7 +183,9 @@ def status(data_dir: DataDir = None) -> None:
             )
             console.print(f"  last sync: {last}; next: {following}")
             if info.last_error:
-                when = info.last_error_at.isoformat(timespec="seconds") if info.last_error_at else ""
+                when = (
+                    info.last_error_at.isoformat(timespec="seconds") if info.last_error_at else ""
+                )
                 console.print(
                     f"  [red]last sync failed[/] {when}: {escape(info.last_error)}", soft_wrap=True
                 )
