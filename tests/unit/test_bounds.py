@@ -136,6 +136,14 @@ def test_amounts_beyond_moneybirds_range_are_refused() -> None:
 # -- unreadable text ------------------------------------------------------------------------------
 
 
+def test_garbled_bytes_in_a_field_ccvbird_ignores_stop_nothing() -> None:
+    order = order_document(ONE, paid="121.00", number="1")["order"]
+    page = b'{"items": [' + _dumps({**order, "ignored_note": "LATIN1"}).replace(
+        b"LATIN1", b"\xe9t\xe9"
+    ) + b"]}"  # fmt: skip
+    assert parse_order(loads_isolating(page)["items"][0], {"items": ONE}).number == "1"
+
+
 def test_one_order_with_latin1_bytes_does_not_make_the_page_unreadable() -> None:
     good = order_document(ONE, paid="121.00", number="1")["order"]
     page = b'{"items": [' + _dumps(good) + b", " + _dumps(good).replace(
@@ -145,7 +153,7 @@ def test_one_order_with_latin1_bytes_does_not_make_the_page_unreadable() -> None
     assert parse_order(items[0], {"items": ONE}).number == "1"
     with pytest.raises(InvalidOrderData) as caught:
         parse_order(items[1], {"items": ONE})
-    assert caught.value.field == "order.customer.billingaddress.first_name"
+    assert caught.value.field == "order.customer.billing.first_name"
     assert "not UTF-8" in str(caught.value)
 
 

@@ -255,10 +255,10 @@ class _Mapper:
             found.append(
                 Problem(
                     ProblemCode.REFERENCE_TOO_LONG,
-                    f"The order number is {len(draft.reference)} characters long; an invoice "
-                    f"reference can have at most {REFERENCE_LIMIT}. ccvbird does not shorten it "
-                    "(a shortened reference could be another order's). Check the order number "
-                    "in CCV Shop.",
+                    f"The invoice reference of this order (its order number) would be "
+                    f"{len(draft.reference)} characters long; ccvbird books references of at most "
+                    f"{REFERENCE_LIMIT}, and never shortens one (a shortened reference could be "
+                    "another order's). Check the order number in CCV Shop.",
                 )
             )
         found.extend(self._amount_problems(draft, totals))

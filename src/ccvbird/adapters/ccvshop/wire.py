@@ -13,6 +13,7 @@ money type below refuses a float outright so a caller that forgot cannot slip on
 from __future__ import annotations
 
 import json
+from dataclasses import fields, is_dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
@@ -55,20 +56,20 @@ def loads_isolating(data: bytes) -> Any:
     return json.loads(text, parse_float=Decimal)
 
 
-def undecodable_field(document: Any, path: str = "") -> str | None:
-    """The dotted path of the first text in ``document`` that holds bytes that are not UTF-8."""
-    if isinstance(document, str):
-        return path if has_undecodable_text(document) else None
-    if isinstance(document, dict):
-        for key, value in document.items():
-            if isinstance(key, str) and has_undecodable_text(key):
-                return f"{path}.{key!r}" if path else repr(key)
-            found = undecodable_field(value, f"{path}.{key}" if path else str(key))
+def undecodable_field(value: Any, path: str) -> str | None:
+    """The dotted path of the first text in ``value`` (a domain order, or any part of one) that
+    holds bytes that were not UTF-8. Only what ccvbird uses is looked at: garbled bytes in a
+    field ccvbird ignores stop nothing."""
+    if isinstance(value, str):
+        return path if has_undecodable_text(value) else None
+    if isinstance(value, tuple):
+        for index, item in enumerate(value):
+            found = undecodable_field(item, f"{path}[{index}]")
             if found is not None:
                 return found
-    elif isinstance(document, list):
-        for index, value in enumerate(document):
-            found = undecodable_field(value, f"{path}[{index}]")
+    elif is_dataclass(value) and not isinstance(value, type):
+        for item in fields(value):
+            found = undecodable_field(getattr(value, item.name), f"{path}.{item.name}")
             if found is not None:
                 return found
     return None
@@ -381,12 +382,6 @@ def parse_order(order_body: Any, rows_body: Any) -> Order:
     """
     if not isinstance(order_body, dict):
         raise InvalidOrderData("order", "expected a JSON object")
-    for prefix, body in (("order", order_body), ("orderrows", rows_body)):
-        where = undecodable_field(body, prefix)
-        if where is not None:
-            raise InvalidOrderData(
-                where, "contains bytes that are not UTF-8 text (the shop stored it garbled)"
-            )
     try:
         order = WireOrder.model_validate(order_body)
     except ValidationError as exc:
@@ -399,7 +394,13 @@ def parse_order(order_body: Any, rows_body: Any) -> Order:
         rows = WireRowCollection.model_validate(rows_body)
     except ValidationError as exc:
         raise invalid_data(exc, "orderrows") from None
-    return order.to_domain(rows.items)
+    parsed = order.to_domain(rows.items)
+    where = undecodable_field(parsed, "order")
+    if where is not None:
+        raise InvalidOrderData(
+            where, "contains bytes that are not UTF-8 text (the shop stored it garbled)"
+        )
+    return parsed
 
 
 def decode_order_file(data: bytes) -> Order:
