@@ -20,6 +20,7 @@ from huey import Huey, crontab
 from huey.consumer import Consumer
 
 from ccvbird import bootstrap
+from ccvbird.domain.errors import CcvbirdError
 from ccvbird.ports import Queue
 from ccvbird.service.sync import Outcome, Trigger
 from ccvbird.service.triggers import poll
@@ -104,6 +105,13 @@ def register(app: bootstrap.App, huey: Huey) -> Tasks:
                     lookback=timedelta(days=app.settings.lookback_days),
                 )
                 polled += 1
+            except CcvbirdError as exc:
+                # The reason is on the connection (``status`` shows it); no traceback for it.
+                log.warning(
+                    "polling connection %s failed; the next poll tries again: %s",
+                    connection.id,
+                    exc,
+                )
             except Exception:
                 log.exception(
                     "polling connection %s failed; the next poll tries again", connection.id

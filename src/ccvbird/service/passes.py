@@ -16,6 +16,7 @@ from datetime import date, timedelta
 from itertools import islice
 from typing import Protocol
 
+from ccvbird.domain.bounds import is_order_id
 from ccvbird.domain.decisions import booking_blockers
 from ccvbird.domain.errors import CcvbirdError, InvalidOrderData
 from ccvbird.domain.mapping import MappingResult, invoice_reference, map_order
@@ -49,6 +50,8 @@ class PassReport:
     paused_reason: str = ""
     #: Why this pass stopped early although the connection is not paused (run it again).
     stopped_reason: str = ""
+    #: Orders that could not even be given a record (their id is unusable), each with why.
+    unrecorded: list[str] = field(default_factory=list)
 
     @property
     def why_not_finished(self) -> str:
@@ -84,9 +87,16 @@ def sync_pass(
         report.paused_reason = connection.paused_reason
         return report
     collector = _Collector()
-    polled = poll(
-        connection_id, store=store, shop=shop, queue=collector, clock=clock, lookback=lookback
-    )
+    try:
+        polled = poll(
+            connection_id, store=store, shop=shop, queue=collector, clock=clock, lookback=lookback
+        )
+    except CcvbirdError as exc:
+        report.stopped_reason = (
+            f"Could not read the shop's orders ({exc}); nothing was booked. The next sync tries "
+            "again."
+        )
+        return report
     report.seen = polled.seen
     for order_id in collector.order_ids:
         result = engine.sync_order(connection_id, order_id, trigger=Trigger.POLL)
@@ -145,7 +155,14 @@ def import_history(
 
     def unreadable(order_id: str, problem: InvalidOrderData) -> None:
         report.seen += 1
-        if dry_run:
+        if not is_order_id(order_id):
+            # No record can hold it (and CCV could not be asked for it again): say so here.
+            report.outcomes["invalid"] += 1
+            report.unrecorded.append(
+                f"An order in CCV Shop cannot be read and was not booked: {problem}. "
+                "Check the shop's orders of this period in CCV Shop."
+            )
+        elif dry_run:
             report.outcomes["invalid"] += 1
         else:
             record = store.record(connection_id, order_id)

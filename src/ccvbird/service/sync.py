@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import Enum, StrEnum
 
+from ccvbird.domain.bounds import REFERENCE_LIMIT
 from ccvbird.domain.decisions import booking_blockers
 from ccvbird.domain.errors import (
     CcvbirdError,
@@ -305,7 +306,9 @@ class SyncEngine:
         """The invoices Moneybird already has for these orders, by reference: one look-up for a
         page of orders, so an import never books twice what another connector, a person or an
         earlier ccvbird (with a state database since lost) booked already."""
-        references = [r for r in map(invoice_reference, orders) if r]
+        # A reference too long to be booked is parked by the mapping; asking Moneybird about it
+        # could only fail the look-up of the whole page.
+        references = [r for r in map(invoice_reference, orders) if r and len(r) <= REFERENCE_LIMIT]
         if not references:
             return {}
         external = profile.invoice_kind is InvoiceKind.EXTERNAL_SALES_INVOICE

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from ccvbird.domain.errors import InvalidOrderData
+from ccvbird.domain.errors import CcvbirdError, InvalidOrderData
 from ccvbird.domain.order import Order
 from ccvbird.domain.sync import OrderRecord, SyncState
 from ccvbird.ports import Clock, Queue, Shop, Store
@@ -66,20 +66,26 @@ def poll(
         if r.order_created_at is None or r.order_created_at >= window_start - overlap
     }
     seen = enqueued = 0
-    for summary in shop.list_orders(created_from=window_start - overlap):
-        seen += 1
-        record = known.get(summary.order_id)
-        if record is not None and (
-            record.state in SETTLED
-            or (
-                record.ccv_status == summary.status
-                and record.ccv_paid == summary.paid
-                and not _due(record, now)
-            )
-        ):
-            continue
-        queue.enqueue_order(connection_id, summary.order_id)
-        enqueued += 1
+    try:
+        for summary in shop.list_orders(created_from=window_start - overlap):
+            seen += 1
+            record = known.get(summary.order_id)
+            if record is not None and (
+                record.state in SETTLED
+                or (
+                    record.ccv_status == summary.status
+                    and record.ccv_paid == summary.paid
+                    and not _due(record, now)
+                )
+            ):
+                continue
+            queue.enqueue_order(connection_id, summary.order_id)
+            enqueued += 1
+    except CcvbirdError as exc:
+        # Not one order's problem (those are parked one by one): the shop could not be read.
+        # Kept on the connection so that ``status`` says why the last sync failed.
+        store.mark_sync_failed(connection_id, now, f"Could not read the shop's orders: {exc}")
+        raise
     store.mark_synced(connection_id, now, now)
     return PollReport(seen=seen, enqueued=enqueued, window_start=window_start)
 

@@ -35,6 +35,7 @@ from ccvbird.adapters.db.tables import (
 )
 from ccvbird.adapters.profile_toml import parse_profile
 from ccvbird.adapters.secrets import SecretBox
+from ccvbird.domain.bounds import REFERENCE_LIMIT, storable
 from ccvbird.domain.errors import ConfigError
 from ccvbird.domain.profile import MappingProfile
 from ccvbird.domain.sync import OrderRecord, RemoteContact, SyncState, normalise_email
@@ -237,8 +238,16 @@ class SqlStore:
     def resume(self, connection_id: int) -> None:
         self.pause(connection_id, "")
 
+    def mark_sync_failed(self, connection_id: int, at: datetime, error: str) -> None:
+        with self._session() as session:
+            session.execute(
+                update(ConnectionRow)
+                .where(ConnectionRow.id == connection_id)
+                .values(last_error=storable(error, 2000), last_error_at=at)
+            )
+
     def mark_synced(self, connection_id: int, at: datetime, cursor: datetime | None) -> None:
-        values: dict[str, Any] = {"last_sync_at": at}
+        values: dict[str, Any] = {"last_sync_at": at, "last_error": "", "last_error_at": None}
         if cursor is not None:
             values["poll_cursor"] = cursor
         with self._session() as session:
@@ -317,6 +326,10 @@ class SqlStore:
         """
         now = self._now()
         values: dict[str, Any] = {name: getattr(record, name) for name in RECORD_FIELDS}
+        # Bounded here, whatever the caller did: a shop's absurd order number must never fail
+        # the insert (and with it the import of every other order).
+        values["order_number"] = storable(record.order_number or "", REFERENCE_LIMIT)
+        values["reason"] = storable(record.reason or "")
         values.update(
             state=record.state.value,
             updated_at=now,
@@ -336,7 +349,7 @@ class SqlStore:
                         "at": now,
                         "event": e,
                         "state": record.state.value,
-                        "message": m,
+                        "message": storable(m),
                     }
                     for e, m in (*earlier, (event, message))
                 ],
@@ -569,6 +582,8 @@ _CONNECTION_INFO = select(
     _CONNECTIONS.c.last_sync_at,
     _CONNECTIONS.c.poll_cursor,
     _CONNECTIONS.c.created_at,
+    _CONNECTIONS.c.last_error,
+    _CONNECTIONS.c.last_error_at,
     _PROFILES.c.toml,
 ).select_from(_CONNECTIONS.outerjoin(_PROFILES, _PROFILES.c.id == _CONNECTIONS.c.profile_id))
 _ONE_CONNECTION = _CONNECTION_INFO.where(_CONNECTIONS.c.id == bindparam("c"))
@@ -600,6 +615,8 @@ def _info(row: Any) -> ConnectionInfo:
         last_sync_at=row.last_sync_at,
         poll_cursor=row.poll_cursor,
         created_at=row.created_at,
+        last_error=row.last_error or "",
+        last_error_at=row.last_error_at,
     )
 
 

@@ -107,6 +107,9 @@ class ConnectionRow(Base):
     moneybird_webhook_id: Mapped[str | None] = mapped_column(String(40))
     #: Encrypted JSON ``{"token", "secret"}`` of the Moneybird webhook (shown once by Moneybird).
     moneybird_webhook: Mapped[str | None] = mapped_column(Text)
+    # -- why the last poll failed (schema 0008) --
+    last_error: Mapped[str] = mapped_column(Text, default="", server_default="")
+    last_error_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class OrderRecordRow(Base):

@@ -60,6 +60,8 @@ class BudgetProgress:
 
 def _print_pass(report: PassReport) -> None:
     _print_report(report.outcomes, report.paused_reason, report.stopped_reason)
+    for problem in report.unrecorded:
+        console.print(f"[yellow]Not booked:[/] {escape(problem)}")
 
 
 def _print_report(outcomes: Counter[str], paused: str, stopped: str = "") -> None:
@@ -180,6 +182,13 @@ def status(data_dir: DataDir = None) -> None:
                 else "at the next start of `ccvbird run`"
             )
             console.print(f"  last sync: {last}; next: {following}")
+            if info.last_error:
+                when = (
+                    info.last_error_at.isoformat(timespec="seconds") if info.last_error_at else ""
+                )
+                console.print(
+                    f"  [red]last sync failed[/] {when}: {escape(info.last_error)}", soft_wrap=True
+                )
             used, limit = bootstrap.budget_use(ccvbird, info.id)
             console.print(
                 f"  Moneybird budget: {used} of {limit} requests used in the last "
