@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated
 
 import typer
@@ -156,7 +156,8 @@ def sync(data_dir: DataDir = None) -> None:
 
 @app.command()
 def status(data_dir: DataDir = None) -> None:
-    """Per connection: orders by state, last and next sync, Moneybird budget use, why paused."""
+    """Per connection: orders by state, last and next sync, bookings waiting for a retry (and
+    when the next is due), Moneybird budget use, why paused."""
     with opened(data_dir) as ccvbird:
         connections = ccvbird.store.connections()
         if not connections:
@@ -180,6 +181,7 @@ def status(data_dir: DataDir = None) -> None:
                 else "at the next start of `ccvbird run`"
             )
             console.print(f"  last sync: {last}; next: {following}")
+            console.print("  " + _retries_line(*ccvbird.store.retries_waiting(info.id), ccvbird))
             used, limit = bootstrap.budget_use(ccvbird, info.id)
             console.print(
                 f"  Moneybird budget: {used} of {limit} requests used in the last "
@@ -189,6 +191,15 @@ def status(data_dir: DataDir = None) -> None:
                 console.print(f"  [yellow]paused:[/] {escape(info.paused_reason)}")
             elif not info.enabled:
                 console.print("  [yellow]disabled[/]")
+
+
+def _retries_line(count: int, first: datetime | None, ccvbird: bootstrap.App) -> str:
+    """How many bookings wait to be taken up again, and when the first one is due."""
+    if count == 0:
+        return "bookings waiting for a retry: none"
+    now = ccvbird.clock.now()
+    due = "now" if first is None or first <= now else first.isoformat(timespec="seconds")
+    return f"bookings waiting for a retry: {count}; next due: {due}"
 
 
 @app.command()
