@@ -43,9 +43,7 @@ def setup(
 
 
 def imported(connection: int, sync: SyncEngine, shop: FakeShop, store: SqlStore) -> PassReport:
-    return import_history(
-        connection, since=date(2026, 1, 1), engine=sync, store=store, shop=shop
-    )
+    return import_history(connection, since=date(2026, 1, 1), engine=sync, store=store, shop=shop)
 
 
 def a_pass(connection: int, sync: SyncEngine, shop: FakeShop, clock: FixedClock) -> PassReport:
@@ -178,7 +176,7 @@ def test_a_refused_token_pauses_and_after_resume_the_next_pass_books_what_waited
 
 def test_status_counts_the_bookings_waiting_for_a_retry(store: SqlStore) -> None:
     books = FakeBooks(Faults({SEND_CALL: "5xx"}))
-    connection, shop, sync, clock = setup(store, books)
+    connection, shop, sync, _clock = setup(store, books)
     assert store.retries_waiting(connection) == (0, None)
     imported(connection, sync, shop, store)
     assert store.retries_waiting(connection) == (1, NOW + timedelta(seconds=30))

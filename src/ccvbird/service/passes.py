@@ -44,6 +44,8 @@ class _Silent:
 class PassReport:
     connection_id: int
     seen: int = 0
+    #: Orders taken up because their time to be looked at again had come (retries, resumes).
+    due: int = 0
     outcomes: Counter[str] = field(default_factory=Counter)
     #: Why the connection is paused (a person must act before anything is booked).
     paused_reason: str = ""
@@ -90,7 +92,7 @@ def sync_pass(
     )
     report.seen = polled.seen
     polled_ids = set(collector.order_ids)
-    enqueue_due(
+    report.due = enqueue_due(
         connection_id,
         store=store,
         clock=clock,

@@ -150,7 +150,10 @@ def sync(data_dir: DataDir = None) -> None:
                 shop=ccvbird.shop_for(info.id), clock=ccvbird.clock,
                 lookback=timedelta(days=ccvbird.settings.lookback_days),
             )  # fmt: skip
-            console.print(f"[bold]{escape(info.name)}[/]: {report.seen} recent orders looked at.")
+            console.print(
+                f"[bold]{escape(info.name)}[/]: {report.seen} recent orders looked at, "
+                f"{report.due} due for a retry."
+            )
             _print_pass(report)
 
 
