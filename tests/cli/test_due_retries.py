@@ -74,3 +74,28 @@ def test_sync_finishes_an_old_orders_interrupted_booking_without_a_second_invoic
     status = flat(ccvbird("status", "--data-dir", data_dir).stdout)
     assert "bookings waiting for a retry: none" in status
     assert "booking: 0, booked: 1," in status
+
+
+def test_an_order_in_hand_when_the_token_is_refused_is_booked_after_resume_without_a_retry(
+    connected: Sandboxes, data_dir: Path
+) -> None:
+    yesterday = (datetime.now(UTC) - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    number = connected.add_order(created=yesterday)
+    grant = connected.moneybird.grants.pop(MONEYBIRD_TOKEN)  # Moneybird refuses the token
+
+    paused = ccvbird("sync", "--data-dir", data_dir)
+    assert "The connection is paused" in flat(paused.stdout), paused.output
+    status = flat(ccvbird("status", "--data-dir", data_dir).stdout)
+    assert "bookings waiting for a retry: 1; next due: once the connection resumes" in status
+    listed = flat(ccvbird("orders", "--data-dir", data_dir).stdout)
+    assert "Waiting: the connection is paused" in listed, listed
+
+    connected.moneybird.grants[MONEYBIRD_TOKEN] = grant  # the token is valid again
+    resumed = ccvbird("resume", "--data-dir", data_dir)
+    assert "resumed; 1 waiting order(s) are booked by the next sync" in flat(resumed.stdout)
+    synced = ccvbird("sync", "--data-dir", data_dir)
+
+    assert "Done: booked 1" in synced.stdout, synced.output
+    (invoice,) = sales_invoices(connected, f"reference:{number}")
+    assert (invoice["state"], len(invoice["payments"])) == ("paid", 1)
+    assert sales_invoices(connected, "state:draft") == []

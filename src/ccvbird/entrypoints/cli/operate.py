@@ -1,4 +1,5 @@
-"""Running: ``import``, ``sync``, ``run``, ``worker``, ``status``, ``orders``, ``retry``."""
+"""Running: ``import``, ``sync``, ``run``, ``worker``, ``status``, ``orders``, ``retry``,
+``resume``."""
 
 from __future__ import annotations
 
@@ -184,7 +185,8 @@ def status(data_dir: DataDir = None) -> None:
                 else "at the next start of `ccvbird run`"
             )
             console.print(f"  last sync: {last}; next: {following}")
-            console.print("  " + _retries_line(*ccvbird.store.retries_waiting(info.id), ccvbird))
+            count, first = ccvbird.store.retries_waiting(info.id)
+            console.print("  " + _retries_line(count, first, ccvbird, paused=info.paused_reason))
             used, limit = bootstrap.budget_use(ccvbird, info.id)
             console.print(
                 f"  Moneybird budget: {used} of {limit} requests used in the last "
@@ -196,12 +198,18 @@ def status(data_dir: DataDir = None) -> None:
                 console.print("  [yellow]disabled[/]")
 
 
-def _retries_line(count: int, first: datetime | None, ccvbird: bootstrap.App) -> str:
+def _retries_line(
+    count: int, first: datetime | None, ccvbird: bootstrap.App, *, paused: str
+) -> str:
     """How many bookings wait to be taken up again, and when the first one is due."""
     if count == 0:
         return "bookings waiting for a retry: none"
-    now = ccvbird.clock.now()
-    due = "now" if first is None or first <= now else first.isoformat(timespec="seconds")
+    if paused:
+        due = "once the connection resumes"
+    elif first is None or first <= ccvbird.clock.now():
+        due = "now"
+    else:
+        due = first.isoformat(timespec="seconds")
     return f"bookings waiting for a retry: {count}; next due: {due}"
 
 
@@ -274,6 +282,23 @@ def retry(
                 reason = result.record.reason
                 console.print(escape(f"{said} {reason}" if reason else said))
         _print_report(outcomes, ccvbird.store.connection(chosen).paused_reason)
+
+
+@app.command()
+def resume(connection: ConnectionOption = None, data_dir: DataDir = None) -> None:
+    """Resume a paused connection once you fixed the cause (e.g. restored the Moneybird token):
+    the next `ccvbird sync` (or the running `ccvbird run`) books every order that waited."""
+    with opened(data_dir) as ccvbird:
+        chosen = pick_connection(ccvbird, connection)
+        info = ccvbird.store.connection(chosen)
+        if not info.paused_reason:
+            console.print(f"Connection {chosen} is not paused.")
+            return
+        ccvbird.store.resume(chosen)
+        count, _first = ccvbird.store.retries_waiting(chosen)
+        console.print(
+            f"Connection {chosen} resumed; {count} waiting order(s) are booked by the next sync."
+        )
 
 
 def _serve_workers(data_dir: DataDir, *, workers: int | None, scheduler: bool, web: bool) -> None:
