@@ -162,6 +162,13 @@ class Store(Protocol):
 
     def count_states(self, connection_id: int) -> dict[SyncState, int]: ...
 
+    def claim_due(
+        self, connection_id: int, now: datetime, *, until: datetime, limit: int = 500
+    ) -> list[str]:
+        """The order ids whose booking is due at ``now`` (retry time reached, or interrupted
+        with no time), claimed until ``until`` so no other pass takes them meanwhile."""
+        ...
+
     def pause(self, connection_id: int, reason: str) -> None: ...
 
     def resume(self, connection_id: int) -> None: ...

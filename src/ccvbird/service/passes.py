@@ -24,7 +24,7 @@ from ccvbird.domain.order import Order
 from ccvbird.domain.sync import RemoteInvoice, SyncState
 from ccvbird.ports import Clock, ConnectionInfo, Shop, Store
 from ccvbird.service.sync import Outcome, SyncEngine, Trigger
-from ccvbird.service.triggers import SETTLED, history, midnight, poll
+from ccvbird.service.triggers import SETTLED, enqueue_due, history, midnight, poll
 
 
 class ProgressReporter(Protocol):
@@ -45,6 +45,8 @@ class _Silent:
 class PassReport:
     connection_id: int
     seen: int = 0
+    #: Orders taken up because their time to be looked at again had come (retries, resumes).
+    due: int = 0
     outcomes: Counter[str] = field(default_factory=Counter)
     #: Why the connection is paused (a person must act before anything is booked).
     paused_reason: str = ""
@@ -80,7 +82,8 @@ def sync_pass(
     clock: Clock,
     lookback: timedelta = timedelta(days=30),
 ) -> PassReport:
-    """Poll once and book whatever is due, in this process; then return."""
+    """Poll once and book whatever is due — new and changed orders of the polling window, and
+    every booking whose retry time has come, however old its order — in this process."""
     connection = store.connection(connection_id)
     report = PassReport(connection_id)
     if connection.paused_reason:
@@ -98,12 +101,21 @@ def sync_pass(
         )
         return report
     report.seen = polled.seen
+    polled_ids = set(collector.order_ids)
+    report.due = enqueue_due(
+        connection_id,
+        store=store,
+        clock=clock,
+        enqueue=lambda order_id: collector.enqueue_order(connection_id, order_id),
+    )
     for order_id in collector.order_ids:
-        result = engine.sync_order(connection_id, order_id, trigger=Trigger.POLL)
+        trigger = Trigger.POLL if order_id in polled_ids else Trigger.RETRY
+        result = engine.sync_order(connection_id, order_id, trigger=trigger)
         report.outcomes[result.outcome.value] += 1
-        if result.outcome is Outcome.PAUSED:
+        if result.outcome is Outcome.PAUSED and not report.paused_reason:
+            # Go on: each further order only records that it waits for the connection (no
+            # request), so it is taken up by itself once the connection resumes.
             report.paused_reason = store.connection(connection_id).paused_reason
-            break
     return report
 
 

@@ -381,6 +381,48 @@ class SqlStore:
         with self._session() as session:
             return [_to_record(row) for row in session.scalars(query)]
 
+    def claim_due(
+        self, connection_id: int, now: datetime, *, until: datetime, limit: int = 500
+    ) -> list[str]:
+        """The orders whose booking is due (retry time reached, or a booking interrupted with no
+        time at all), oldest time first; each is claimed until ``until`` in the same statement,
+        so a second scheduler or pass running meanwhile does not take it as well.
+
+        One ``UPDATE … RETURNING`` on the ``(connection_id, next_attempt_at)`` index: the cost
+        grows with the bookings that are due, not with the orders ccvbird knows.
+        """
+        due = _due_clause(now)
+        chosen = (
+            select(_RECORDS.c.id)
+            .where(_RECORDS.c.connection_id == connection_id, due)
+            .order_by(_RECORDS.c.next_attempt_at, _RECORDS.c.id)
+            .limit(limit)
+        )
+        claim = (
+            update(_RECORDS)
+            .where(_RECORDS.c.connection_id == connection_id, _RECORDS.c.id.in_(chosen), due)
+            .values(next_attempt_at=until)
+            .returning(_RECORDS.c.order_id)
+        )
+        with self._engine.begin() as connection:
+            return [str(order_id) for order_id in connection.execute(claim).scalars()]
+
+    def retries_waiting(self, connection_id: int) -> tuple[int, datetime | None]:
+        """(how many bookings wait to be looked at again, when the first of them is due):
+        ``ccvbird status``. ``None`` as the time with a count: due now."""
+        waiting = (_RECORDS.c.state == SyncState.BOOKING.value) | (
+            _RECORDS.c.state.in_(_DUE_STATES) & _RECORDS.c.next_attempt_at.is_not(None)
+        )
+        with self._engine.connect() as connection:
+            count, first = connection.execute(
+                select(func.count(), func.min(_RECORDS.c.next_attempt_at)).where(
+                    _RECORDS.c.connection_id == connection_id, waiting
+                )
+            ).one()
+        if first is not None and first.tzinfo is None:  # an aggregate skips the column's type
+            first = first.replace(tzinfo=UTC)
+        return int(count), first
+
     def find_record(self, connection_id: int, order_id: str) -> OrderRecord | None:
         """The order's record, or ``None`` (unlike :meth:`record`, never creates one)."""
         with self._session() as session:
@@ -547,6 +589,18 @@ _SAVE_RECORD = (
     .values({name: bindparam(name) for name in (*RECORD_FIELDS, "state", "updated_at")})
     .returning(_RECORDS.c.id)
 )
+#: States in which a record's ``next_attempt_at`` says when the engine looks at it again.
+_DUE_STATES = (SyncState.BOOKING.value, SyncState.WAITING.value)
+
+
+def _due_clause(now: datetime) -> Any:
+    """Records due at ``now``: their time has come, or a booking has no time (interrupted
+    before ccvbird gave every booking one)."""
+    return (_RECORDS.c.state.in_(_DUE_STATES) & (_RECORDS.c.next_attempt_at <= now)) | (
+        (_RECORDS.c.state == SyncState.BOOKING.value) & _RECORDS.c.next_attempt_at.is_(None)
+    )
+
+
 _FIND_RECORD = select(_RECORDS).where(
     _RECORDS.c.connection_id == bindparam("c"), _RECORDS.c.order_id == bindparam("o")
 )
