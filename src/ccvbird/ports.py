@@ -127,6 +127,10 @@ class ConnectionInfo:
     #: When the connection was made: an order created before it may have been invoiced by
     #: something else already (another connector, a person, an earlier ccvbird).
     created_at: datetime | None = None
+    #: (connection id, reference prefix) of every other connection that books into the same
+    #: Moneybird administration: their invoice references must stay apart from this one's
+    #: (``domain/references.py``).
+    neighbours: tuple[tuple[int, str], ...] = ()
 
 
 class Store(Protocol):

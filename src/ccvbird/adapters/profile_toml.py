@@ -29,6 +29,7 @@ from ccvbird.domain.profile import (
     MappingProfile,
     ShippingVatPolicy,
 )
+from ccvbird.domain.references import prefix_problem
 from ccvbird.domain.vat import EU_COUNTRIES, HOME_COUNTRY, TaxKey, VatTreatment
 
 
@@ -69,6 +70,15 @@ class InvoicingSection(_Section):
     timezone: str = "Europe/Amsterdam"
     workflow_id: OptionalId = None
     document_style_id: OptionalId = None
+    reference_prefix: str = ""
+
+    @field_validator("reference_prefix")
+    @classmethod
+    def _reference_prefix(cls, value: str) -> str:
+        problem = prefix_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
 
     @field_validator("trigger_statuses")
     @classmethod
@@ -269,6 +279,7 @@ def profile_from_mapping(document: dict[str, Any], *, source: str = "profile") -
         guest_contact_id=parsed.contacts.guest_contact_id,
         language=parsed.language,
         timezone=invoicing.timezone,
+        reference_prefix=invoicing.reference_prefix,
     )
 
 

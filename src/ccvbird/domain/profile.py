@@ -104,6 +104,10 @@ class MappingProfile:
     guest_contact_id: str | None = None
     language: str = "nl"
     timezone: str = "Europe/Amsterdam"
+    #: Put before the CCV order number in the invoice reference (``B-`` makes ``B-1001``): how
+    #: two shops booking into one administration keep their references apart
+    #: (``domain/references.py``). Empty: the bare order number, as before.
+    reference_prefix: str = ""
 
     def tax_rate_id(self, key: TaxKey) -> str | None:
         return self.tax_rates.get(key)

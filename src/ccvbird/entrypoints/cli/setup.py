@@ -193,7 +193,16 @@ def profile_suggest(connection: ConnectionOption = None, data_dir: DataDir = Non
     """Draft a profile from the Moneybird administration (tax rates, ledger accounts, …)."""
     with opened(data_dir) as ccvbird:
         chosen = pick_connection(ccvbird, connection)
-        suggestion = suggest_profile(bootstrap.administration_settings_for(ccvbird, chosen))
+        info = ccvbird.store.connection(chosen)
+        suggestion = suggest_profile(
+            bootstrap.administration_settings_for(ccvbird, chosen),
+            reference_prefix=bootstrap.reference_prefix_for(
+                ccvbird,
+                info.administration_id,
+                connection_id=chosen,
+                current=info.profile.reference_prefix,
+            ),
+        )
     sys.stdout.write(suggestion.toml)
     for note in suggestion.missing + suggestion.ambiguous:
         errors.print(f"[yellow]To fill in:[/] {note}")
