@@ -30,6 +30,7 @@ from ccvbird.sandbox.ccvshop.inprocess import InProcessTransport
 from ccvbird.sandbox.ccvshop.limits import Limits
 from ccvbird.sandbox.ccvshop.outbound import RecordingPoster
 from ccvbird.sandbox.ccvshop.shop import SandboxShop
+from ccvbird.service.moneybird_events import Applied, apply_invoice_event
 from ccvbird.service.passes import import_history
 from tests.e2e.world import SINCE, FakeWallClock
 
@@ -207,6 +208,15 @@ def test_both_shops_are_booked_once_each_under_its_own_references(
             assert by_id[record.invoice_id] == f"{prefix}{record.order_number}"
     # The first connection's references are the bare order numbers, as before.
     assert "B-" not in store.profile_toml(world.first_id)
+    # A Moneybird push about one shop's invoice (both connections' webhooks hear it) changes
+    # only that shop's order.
+    action = (
+        "external_sales_invoice_destroyed" if kind != "sales_invoice" else "sales_invoice_destroyed"
+    )
+    for invoice in invoices:
+        theirs = world.first_id if invoice.reference.startswith("B-") else world.second_id
+        applied = apply_invoice_event(store, theirs, action=action, entity_id=invoice.id, entity={})
+        assert applied is Applied.IGNORED, invoice.reference
 
 
 def _booked(store: Any, connection_id: int) -> set[str]:
