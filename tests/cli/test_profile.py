@@ -130,7 +130,11 @@ def test_a_second_shop_in_the_administration_is_drafted_a_prefix_it_cannot_drop(
 ) -> None:
     connected.shop.add_api_key("second-public", "second-secret")
     options = connected.connect_options(ccv_public="second-public", ccv_secret="second-secret")
-    assert ccvbird("connect", *options, "--data-dir", data_dir).exit_code == 0
+    connected_second = ccvbird("connect", *options, "--data-dir", data_dir)
+    assert connected_second.exit_code == 0
+    assert "invoice references start with B- (invoicing.reference_prefix)" in flat(
+        connected_second.stdout
+    )
     second = tmp_path / "second.toml"
     exported = ccvbird(
         "profile", "export", "--connection", "2", "-o", second, "--data-dir", data_dir

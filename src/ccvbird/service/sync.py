@@ -67,6 +67,9 @@ class Lookup(Enum):
 
 #: Why an order waits: Moneybird has an unfinished invoice for it that ccvbird did not make.
 ALREADY_IN_MONEYBIRD = "already_in_moneybird"
+#: How the reason begins when a connection is paused for a reference prefix clashing with an
+#: older connection's (saving a profile with a prefix of its own resumes it).
+PREFIX_PAUSE = "The profile needs a reference prefix of its own"
 #: How far outside the orders' dates an existing invoice is still looked for.
 EXISTING_MARGIN = timedelta(days=7)
 
@@ -245,8 +248,8 @@ class SyncEngine:
         if problem is not None:
             # The connection made first keeps its references; this one needs a prefix.
             reason = (
-                f"The profile needs a reference prefix of its own: {problem}. Nothing is booked "
-                "for this connection until it has one."
+                f"{PREFIX_PAUSE}: {problem}. Nothing is booked for this connection until it "
+                "has one."
             )
             self.store.pause(connection.id, reason)
             self._commit(record, "connection.paused", reason)

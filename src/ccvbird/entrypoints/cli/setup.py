@@ -122,6 +122,13 @@ def connect(
             f"[bold]{escape(connected.administration_name)}[/] "
             f"(connection {connected.connection_id})."
         )
+        info = ccvbird.store.connection(connected.connection_id)
+        if info.neighbours and info.profile.reference_prefix:
+            console.print(
+                "Another connection books into this administration too: this shop's invoice "
+                f"references start with {escape(info.profile.reference_prefix)} "
+                "(invoicing.reference_prefix), so neither shop takes the other's invoices."
+            )
         if connected.paused_reason:
             console.print(f"[yellow]Waiting for you:[/] {escape(connected.paused_reason)}")
         else:

@@ -14,6 +14,7 @@ from ccvbird.entrypoints.web.i18n import _
 from ccvbird.entrypoints.web.pages import flash
 from ccvbird.entrypoints.web.routes.common import form_of, pages, run_in_threadpool, see_other
 from ccvbird.entrypoints.web.security import Backend, ConnectionId, check_csrf
+from ccvbird.service.sync import PREFIX_PAUSE
 from ccvbird.wiring import SETUP_REASON, WebBackend, reference_prefix_for
 from ccvbird.wiring.moneybird import administration_choices
 from ccvbird.wiring.shop import preview, status_names
@@ -90,6 +91,8 @@ async def profile_save(request: Request, connection_id: ConnectionId, backend: B
         backend.installs.set_start_date(connection_id, checked.start_date)
         flash(request, _("The profile is saved."))
         paused = backend.app.store.connection(connection_id).paused_reason
+        if paused.startswith(PREFIX_PAUSE):
+            backend.app.store.resume(connection_id)  # it has a prefix of its own now
         if paused == SETUP_REASON:
             return see_other(f"/connections/{connection_id}/setup")
         return see_other(f"/connections/{connection_id}/profile")
