@@ -42,6 +42,7 @@ from ccvbird.domain.errors import ConfigError, InvalidOrderData
 from ccvbird.domain.invoice import InvoiceDraft
 from ccvbird.domain.order import Order
 from ccvbird.domain.profile import MappingProfile
+from ccvbird.domain.references import conflict, draft_prefix
 from ccvbird.ports import OAuthToken, Queue
 from ccvbird.service.suggest import Suggestion, suggest_profile
 from ccvbird.service.sync import SyncEngine
@@ -357,6 +358,16 @@ def administration_settings_for(app: App, connection_id: int) -> AdministrationS
     return administration_settings(app.moneybird_client(connection_id))
 
 
+def reference_prefix_for(
+    app: App, administration_id: str, *, connection_id: int | None = None, current: str = ""
+) -> str:
+    """The reference prefix to draft for a connection booking into ``administration_id``:
+    ``current`` when no other connection there conflicts with it (so the first connection
+    keeps its bare order numbers), else the first free one (``B-``, ``C-``, …)."""
+    others = app.store.reference_prefixes(administration_id, other_than=connection_id)
+    return current if conflict(current, others) is None else draft_prefix(others)
+
+
 def budget_use(app: App, connection_id: int) -> tuple[int, int]:
     """(requests used in the current window, the limit) of the connection's Moneybird token."""
     used = getattr(app.moneybird_budget, "used", None)
@@ -483,7 +494,9 @@ def connect(
         pause = ""
         if profile_toml is None:
             suggestion = suggest_profile(
-                administration_settings(client), name=f"{name or shop_name} (suggested)"
+                administration_settings(client),
+                name=f"{name or shop_name} (suggested)",
+                reference_prefix=reference_prefix_for(app, administration_id),
             )
             profile_toml = suggestion.toml
             if not suggestion.unambiguous:

@@ -130,6 +130,10 @@ class ConnectionInfo:
     #: Why the last poll failed (empty once a poll succeeds), and when.
     last_error: str = ""
     last_error_at: datetime | None = None
+    #: (connection id, reference prefix) of every other connection that books into the same
+    #: Moneybird administration: their invoice references must stay apart from this one's
+    #: (``domain/references.py``).
+    neighbours: tuple[tuple[int, str], ...] = ()
 
 
 class Store(Protocol):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.conftest import Sandboxes, ccvbird
+from tests.cli.conftest import Sandboxes, ccvbird, flat
 
 TOLERANCE = 'tolerance = "0.02"'
 
@@ -123,3 +123,37 @@ def test_suggest_drafts_a_valid_profile_from_the_administration(
     file = tmp_path / "suggested.toml"
     file.write_text(result.stdout, encoding="utf-8")
     assert ccvbird("profile", "validate", file).exit_code == 0
+
+
+def test_a_second_shop_in_the_administration_is_drafted_a_prefix_it_cannot_drop(
+    connected: Sandboxes, data_dir: Path, tmp_path: Path
+) -> None:
+    connected.shop.add_api_key("second-public", "second-secret")
+    options = connected.connect_options(ccv_public="second-public", ccv_secret="second-secret")
+    connected_second = ccvbird("connect", *options, "--data-dir", data_dir)
+    assert connected_second.exit_code == 0
+    assert "invoice references start with B- (invoicing.reference_prefix)" in flat(
+        connected_second.stdout
+    )
+    second = tmp_path / "second.toml"
+    exported = ccvbird(
+        "profile", "export", "--connection", "2", "-o", second, "--data-dir", data_dir
+    )
+    assert exported.exit_code == 0
+    text = second.read_text(encoding="utf-8")
+    assert 'reference_prefix = "B-"' in text
+    first = ccvbird("profile", "export", "--connection", "1", "--data-dir", data_dir).stdout
+    assert "reference_prefix" not in first  # the first connection keeps its order numbers
+
+    bare = tmp_path / "bare.toml"
+    bare.write_text(text.replace('reference_prefix = "B-"\n', ""), encoding="utf-8")
+    refused = ccvbird("profile", "import", bare, "--connection", "2", "--data-dir", data_dir)
+    assert refused.exit_code == 2
+    message = flat(refused.stderr)
+    assert message.startswith(f"error: {bare} is invalid: invoicing.reference_prefix: another")
+    assert 'for example "B-"' in message
+    # Nor may the first connection take the second's prefix.
+    taken = ccvbird("profile", "import", second, "--connection", "1", "--data-dir", data_dir)
+    assert taken.exit_code == 2 and "invoicing.reference_prefix" in taken.stderr
+    shown = ccvbird("profile", "show", "--connection", "2", "--data-dir", data_dir).stdout
+    assert 'reference_prefix = "B-"' in shown

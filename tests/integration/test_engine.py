@@ -4,6 +4,7 @@ Moneybird fakes that fail on command: exactly once, to the cent, nothing silent.
 from __future__ import annotations
 
 import copy
+import zlib
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -37,7 +38,9 @@ def connect(
         ccv_public=ccv_public,
         ccv_secret="sandbox-secret",
         moneybird_url="https://moneybird.test/api/v2",
-        administration_id="470000000000000001",
+        # Each connection its own administration (its own FakeBooks): two connections of one
+        # administration would need reference prefixes of their own.
+        administration_id=str(470000000000000001 + zlib.crc32(ccv_public.encode())),
         moneybird_credentials={"type": "token", "token": "sandbox-token"},
         profile_toml=profile or example_profile_text(),
         start_date=start_date,

@@ -5,8 +5,21 @@ from __future__ import annotations
 
 import re
 
+from sqlalchemy import update
+
+from ccvbird.adapters.db.tables import ConnectionRow, ProfileRow
 from ccvbird.sandbox.moneybird import constants as mb
-from tests.web.conftest import World, connect_moneybird, first_start, install, save_profile
+from tests.web.conftest import (
+    World,
+    connect_moneybird,
+    first_start,
+    install,
+    save_profile,
+    second_shop,
+    set_up,
+    set_up_shop,
+    sign_in,
+)
 from tests.web.forms import form_fields
 
 
@@ -81,3 +94,59 @@ def test_preview_shows_the_invoice_an_order_would_become(world: World) -> None:
     assert world.moneybird.invoices() == []
     unknown = world.client.post(page, data={**fields, "order": "abc"})
     assert unknown.status_code == 422 and "order:" in unknown.text
+
+
+def test_a_second_shop_in_the_same_administration_gets_a_prefix_and_cannot_drop_it(
+    world: World,
+) -> None:
+    first_start(world)
+    first_id = set_up(world)
+    shop2, app2 = second_shop(world)
+    world.shop, world.app_id = shop2, app2  # the second merchant installs from their shop
+    second_id = install(world, "owner@thee.example")
+    connect_moneybird(world, second_id)  # the same sandbox administration
+    page = f"/connections/{second_id}/profile"
+    fields = form_fields(world.client.get(page).text, page)
+    assert fields["reference_prefix"] == "B-"  # drafted by the wizard
+    assert "Voorvoegsel van de factuurreferentie" in world.client.get(page).text
+
+    for refused in ("", " "):
+        response = save_profile(world, second_id, oss=None, reference_prefix=refused)
+        assert response.status_code == 422, refused
+        assert "Een andere koppeling boekt in deze Moneybird-administratie" in response.text
+        assert "bijvoorbeeld B-" in response.text
+    response = save_profile(world, second_id, oss=None, reference_prefix="B|")
+    assert response.status_code == 422
+    assert "Gebruik hoogstens 12 letters en cijfers" in response.text
+    assert world.app.store.connection(second_id).profile.reference_prefix == "B-"
+
+    response = save_profile(world, second_id, oss=None, reference_prefix="TZ-")
+    assert response.status_code == 303, response.text
+    assert world.app.store.connection(second_id).profile.reference_prefix == "TZ-"
+    # The first connection keeps its bare order numbers.
+    assert world.app.store.connection(first_id).profile.reference_prefix == ""
+
+
+def test_saving_a_prefix_of_its_own_resumes_a_connection_paused_for_a_clash(
+    world: World,
+) -> None:
+    first_start(world)
+    set_up(world)
+    shop2, app2 = second_shop(world)
+    second_id = set_up_shop(world, shop2, app2, "owner@thee.example")
+    store = world.app.store
+    # As made before prefixes existed: the same (no) prefix as the first connection.
+    bare = store.profile_toml(second_id).replace('reference_prefix = "B-"\n', "")
+    with world.app.sessions() as session, session.begin():
+        profile_id = session.get(ConnectionRow, second_id).profile_id
+        session.execute(update(ProfileRow).where(ProfileRow.id == profile_id).values(toml=bare))
+    order_id = shop2.create_order(scenario="consumer")
+    synced = world.app.engine_for(second_id).sync_order(second_id, str(order_id))
+    assert synced.outcome.value == "paused"
+    assert store.connection(second_id).paused_reason.startswith("The profile needs a reference")
+
+    world.client.cookies.clear()
+    sign_in(world, "owner@thee.example")
+    response = save_profile(world, second_id, oss=None, reference_prefix="TZ-")
+    assert response.status_code == 303, response.text
+    assert store.connection(second_id).paused_reason == ""

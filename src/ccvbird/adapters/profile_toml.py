@@ -29,6 +29,7 @@ from ccvbird.domain.profile import (
     MappingProfile,
     ShippingVatPolicy,
 )
+from ccvbird.domain.references import prefix_problem
 from ccvbird.domain.vat import EU_COUNTRIES, HOME_COUNTRY, TaxKey, VatTreatment
 
 
@@ -79,6 +80,16 @@ class InvoicingSection(_Section):
         if len(code) != 3 or not code.isascii() or not code.isalpha():
             raise ValueError(f"{value!r} is not an ISO 4217 currency code such as EUR")
         return code
+
+    reference_prefix: str = ""
+
+    @field_validator("reference_prefix")
+    @classmethod
+    def _reference_prefix(cls, value: str) -> str:
+        problem = prefix_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
 
     @field_validator("trigger_statuses")
     @classmethod
@@ -281,6 +292,7 @@ def profile_from_mapping(document: dict[str, Any], *, source: str = "profile") -
         timezone=invoicing.timezone,
         currency=invoicing.currency,
         foreign_currency=invoicing.foreign_currency,
+        reference_prefix=invoicing.reference_prefix,
     )
 
 

@@ -108,10 +108,12 @@ class MappingResult:
         return not self.problems
 
 
-def invoice_reference(order: Order) -> str:
-    """The invoice's reference: the CCV order number, which is also how ccvbird finds an
-    invoice again (after a lost answer, or one booked before ccvbird's state knew of it)."""
-    return order.number
+def invoice_reference(order: Order, profile: MappingProfile) -> str:
+    """The invoice's reference: the connection's ``reference_prefix`` and the CCV order number
+    (``B-1001``), which is also how ccvbird finds an invoice again (after a lost answer, or one
+    booked before ccvbird's state knew of it). The prefix keeps two shops booking into one
+    administration apart: each finds only its own invoices."""
+    return f"{profile.reference_prefix}{order.number}"
 
 
 def map_order(
@@ -194,7 +196,7 @@ class _Mapper:
             self.problems.append(self._not_reconciled(lines, totals))
 
         draft = InvoiceDraft(
-            reference=invoice_reference(order),
+            reference=invoice_reference(order, profile),
             invoice_date=invoice_date_for(order, profile, booking_date),
             currency=order.currency,
             prices_include_vat=order.prices_include_vat,

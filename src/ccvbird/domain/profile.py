@@ -109,6 +109,10 @@ class MappingProfile:
     #: Book orders in another currency as invoices in that currency (Moneybird converts them);
     #: off by default: such an order waits for a person.
     foreign_currency: bool = False
+    #: Put before the CCV order number in the invoice reference (``B-`` makes ``B-1001``): how
+    #: two shops booking into one administration keep their references apart
+    #: (``domain/references.py``). Empty: the bare order number, as before.
+    reference_prefix: str = ""
 
     def tax_rate_id(self, key: TaxKey) -> str | None:
         return self.tax_rates.get(key)

@@ -220,7 +220,7 @@ def _import_page(
     """Book (or preview) one page of an import; ``True`` when the connection paused."""
     for order in page:
         report.seen += 1
-        found = existing.get(invoice_reference(order))
+        found = existing.get(invoice_reference(order, connection.profile))
         if dry_run:
             blockers = booking_blockers(order, connection.profile)
             result = map_order(order, connection.profile, booking_date=engine.clock.today())

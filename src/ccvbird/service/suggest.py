@@ -55,7 +55,12 @@ def _one(candidates: list[str], key: str, suggestion: Suggestion, *, required: b
     return None
 
 
-def suggest_profile(settings: AdministrationSettings, *, name: str = "suggested") -> Suggestion:
+def suggest_profile(
+    settings: AdministrationSettings, *, name: str = "suggested", reference_prefix: str = ""
+) -> Suggestion:
+    """A profile drafted from ``settings``. ``reference_prefix``: the prefix the invoice
+    references get when another connection books into the same administration already (see
+    :func:`ccvbird.domain.references.draft_prefix`); empty: the bare order numbers."""
     suggestion = Suggestion(toml="")
     rates = [r for r in settings.tax_rates if r.usable]
     domestic = [r for r in rates if not r.country or r.country == HOME_COUNTRY]
@@ -163,6 +168,12 @@ def suggest_profile(settings: AdministrationSettings, *, name: str = "suggested"
         f"currency = {_quote(settings.currency)}",
         "foreign_currency = false",
     ]
+    if reference_prefix:
+        lines += [
+            "# Another shop books into this administration too: this shop's invoice references",
+            "# start with a prefix of their own, so neither takes the other's invoices.",
+            f"reference_prefix = {_quote(reference_prefix)}",
+        ]
     if workflow:
         lines.append(
             f"workflow_id = {_quote(workflow)}  # {_quote_comment(_name(settings, workflow))}"

@@ -37,6 +37,7 @@ from ccvbird.domain.mapping import MappingResult, ProblemCode, invoice_reference
 from ccvbird.domain.money import format_amount
 from ccvbird.domain.order import STATUS_CANCELLED, Order
 from ccvbird.domain.profile import ExistingInvoicePolicy, InvoiceKind, MappingProfile
+from ccvbird.domain.references import REFERENCE_TAKEN, claimed_by, conflict
 from ccvbird.domain.sync import (
     HAS_INVOICE,
     LEFT_ALONE,
@@ -67,6 +68,9 @@ class Lookup(Enum):
 
 #: Why an order waits: Moneybird has an unfinished invoice for it that ccvbird did not make.
 ALREADY_IN_MONEYBIRD = "already_in_moneybird"
+#: How the reason begins when a connection is paused for a reference prefix clashing with an
+#: older connection's (saving a profile with a prefix of its own resumes it).
+PREFIX_PAUSE = "The profile needs a reference prefix of its own"
 #: How far outside the orders' dates an existing invoice is still looked for.
 EXISTING_MARGIN = timedelta(days=7)
 #: Why an order waits: its connection is paused (or switched off); due again once it resumes.
@@ -237,7 +241,43 @@ class SyncEngine:
         if result.problems and not record.has_invoice:
             message = " ".join(p.message for p in result.problems)
             return self._park(record, result.problems[0].code.value, message)
+        if not record.has_invoice:
+            stopped = self._reference_not_ours(connection, record, result.draft.reference)
+            if stopped is not None:
+                return stopped
         return self._book(connection, record, order, result, existing)
+
+    def _reference_not_ours(
+        self, connection: ConnectionInfo, record: OrderRecord, reference: str
+    ) -> SyncResult | None:
+        """Stop when another connection in the same administration can make this reference:
+        the look-up by reference would take that shop's invoice for this order (and the other
+        way round). ``domain/references.py`` says what is guaranteed."""
+        if not connection.neighbours:
+            return None
+        prefix = connection.profile.reference_prefix
+        earlier = [p for other, p in connection.neighbours if other < connection.id]
+        problem = conflict(prefix, earlier)
+        if problem is not None:
+            # The connection made first keeps its references; this one needs a prefix.
+            reason = (
+                f"{PREFIX_PAUSE}: {problem}. Nothing is booked for this connection until it "
+                "has one."
+            )
+            self.store.pause(connection.id, reason)
+            self._commit(record, "connection.paused", reason)
+            return SyncResult(Outcome.PAUSED, record)
+        owner = claimed_by(reference, prefix, (p for _other, p in connection.neighbours))
+        if owner is None:
+            return None
+        return self._park(
+            record,
+            REFERENCE_TAKEN,
+            f"This order's invoice reference {reference} starts with {owner}, the reference "
+            "prefix of another connection that books into the same Moneybird administration, "
+            "so it could be that shop's invoice. ccvbird books neither for the other: give this "
+            "connection a reference prefix of its own (invoicing.reference_prefix), then retry.",
+        )
 
     # -- booking ----------------------------------------------------------------------------------
 
@@ -324,7 +364,11 @@ class SyncEngine:
         earlier ccvbird (with a state database since lost) booked already."""
         # A reference too long to be booked is parked by the mapping; asking Moneybird about it
         # could only fail the look-up of the whole page.
-        references = [r for r in map(invoice_reference, orders) if r and len(r) <= REFERENCE_LIMIT]
+        references = [
+            r
+            for r in (invoice_reference(o, profile) for o in orders if o.number)
+            if len(r) <= REFERENCE_LIMIT
+        ]
         if not references:
             return {}
         external = profile.invoice_kind is InvoiceKind.EXTERNAL_SALES_INVOICE

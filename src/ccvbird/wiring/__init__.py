@@ -21,7 +21,7 @@ from ccvbird.adapters.mail import SmtpMailer
 from ccvbird.adapters.passwords import MIN_LENGTH, hash_password, verify_password
 from ccvbird.adapters.profile_toml import parse_profile as check_profile
 from ccvbird.adapters.secrets import load_or_create_key
-from ccvbird.bootstrap import App
+from ccvbird.bootstrap import App, reference_prefix_for
 from ccvbird.config import Settings
 from ccvbird.service.imports import ImportBoard
 from ccvbird.service.notify import Mailer
@@ -36,6 +36,7 @@ __all__ = [
     "check_profile",
     "hash_password",
     "mailer_for",
+    "reference_prefix_for",
     "verify_password",
     "web_backend",
 ]

@@ -27,6 +27,7 @@ from ccvbird.adapters.moneybird import (
 )
 from ccvbird.adapters.moneybird import connect as connect_moneybird
 from ccvbird.adapters.moneybird.books import administration_settings
+from ccvbird.bootstrap import reference_prefix_for
 from ccvbird.domain.administration import AdministrationSettings
 from ccvbird.domain.errors import CcvbirdError, ConfigError
 from ccvbird.service.moneybird_events import EVENTS, Applied, apply_invoice_event
@@ -155,6 +156,9 @@ def choose_administration(
         suggestion = suggest_profile(
             administration_choices(backend, connection_id),
             name=f"{name} ({known[administration_id]})",
+            reference_prefix=reference_prefix_for(
+                backend.app, administration_id, connection_id=connection_id
+            ),
         )
         installs.set_profile_text(connection_id, suggestion.toml)
     register_moneybird_webhook(backend, connection_id)

@@ -38,6 +38,7 @@ from ccvbird.adapters.secrets import SecretBox
 from ccvbird.domain.bounds import REFERENCE_LIMIT, storable
 from ccvbird.domain.errors import ConfigError
 from ccvbird.domain.profile import MappingProfile
+from ccvbird.domain.references import conflict
 from ccvbird.domain.sync import OrderRecord, RemoteContact, SyncState, normalise_email
 from ccvbird.ports import ConnectionInfo
 
@@ -109,11 +110,14 @@ class SqlStore:
         """Store a new connection. ``created_at`` (default: now) matters to the engine: orders
         placed before it may have been invoiced by something else, so they are looked up in
         Moneybird before they are booked."""
-        parse_profile(profile_toml, source="profile")  # refuse an invalid profile up front
+        profile = parse_profile(profile_toml, source="profile")  # refuse an invalid one up front
         now = created_at or self._now()
         with self._session() as session:
-            profile = ProfileRow(name=f"{name} profile", toml=profile_toml, updated_at=now)
-            session.add(profile)
+            self._refuse_reference_conflict(
+                session, administration_id, None, profile.reference_prefix
+            )
+            stored = ProfileRow(name=f"{name} profile", toml=profile_toml, updated_at=now)
+            session.add(stored)
             session.flush()
             row = ConnectionRow(
                 name=name,
@@ -123,7 +127,7 @@ class SqlStore:
                 moneybird_url=moneybird_url.rstrip("/"),
                 administration_id=administration_id,
                 moneybird_credentials=self._box.encrypt(json.dumps(moneybird_credentials)),
-                profile_id=profile.id,
+                profile_id=stored.id,
                 start_date=start_date,
                 enabled=True,
                 paused_reason="",
@@ -140,17 +144,36 @@ class SqlStore:
             return row.id
 
     def connection(self, connection_id: int) -> ConnectionInfo:
-        """One query (read for every order the engine touches)."""
+        """One query (read for every order the engine touches): the connection, and the other
+        connections of its administration (a row each) for their reference prefixes."""
         with self._engine.connect() as connection:
-            row = connection.execute(_ONE_CONNECTION, {"c": connection_id}).first()
-        if row is None:
+            rows = connection.execute(_ONE_CONNECTION, {"c": connection_id}).all()
+        if not rows:
             raise ConfigError(f"there is no connection {connection_id}")
-        return _info(row)
+        neighbours = tuple(
+            (row.neighbour_id, _prefix_of(row.neighbour_toml or ""))
+            for row in rows
+            if row.neighbour_id is not None
+        )
+        return _info(rows[0], neighbours)
 
     def connections(self) -> list[ConnectionInfo]:
         with self._engine.connect() as connection:
             rows = connection.execute(_CONNECTION_INFO.order_by(_CONNECTIONS.c.id)).all()
-        return [_info(row) for row in rows]
+        prefixes = [(row.id, row.administration_id, _prefix_of(row.toml or "")) for row in rows]
+        return [
+            _info(
+                row,
+                tuple(
+                    (other, prefix)
+                    for other, administration, prefix in prefixes
+                    if other != row.id
+                    and administration
+                    and administration == row.administration_id
+                ),
+            )
+            for row in rows
+        ]
 
     def secrets(self, connection_id: int) -> ConnectionSecrets:
         with self._session() as session:
@@ -202,16 +225,61 @@ class SqlStore:
             return profile.toml if profile else ""
 
     def set_profile(self, connection_id: int, toml: str) -> None:
-        parse_profile(toml, source="profile")
+        profile = parse_profile(toml, source="profile")
         with self._session() as session:
             row = session.get(ConnectionRow, connection_id)
             if row is None or row.profile_id is None:
                 raise ConfigError(f"there is no connection {connection_id}")
+            self._refuse_reference_conflict(
+                session, row.administration_id, connection_id, profile.reference_prefix
+            )
             session.execute(
                 update(ProfileRow)
                 .where(ProfileRow.id == row.profile_id)
                 .values(toml=toml, updated_at=self._now())
             )
+
+    # -- invoice references of connections sharing an administration (domain/references.py) --
+
+    def reference_prefixes(
+        self, administration_id: str, *, other_than: int | None = None
+    ) -> list[str]:
+        """The reference prefixes of the connections that book into ``administration_id``
+        (except ``other_than``), oldest connection first."""
+        with self._session() as session:
+            return self._prefixes(session, administration_id, other_than)
+
+    def reference_conflict(self, connection_id: int, prefix: str) -> str | None:
+        """Why connection ``connection_id`` cannot use ``prefix`` (another connection in its
+        administration could make the same references), or ``None``."""
+        with self._session() as session:
+            row = session.get(ConnectionRow, connection_id)
+            if row is None:
+                raise ConfigError(f"there is no connection {connection_id}")
+            return conflict(prefix, self._prefixes(session, row.administration_id, connection_id))
+
+    def _prefixes(
+        self, session: Session, administration_id: str, other_than: int | None
+    ) -> list[str]:
+        if not administration_id:
+            return []  # not connected to Moneybird yet: books into nothing
+        query = (
+            select(ConnectionRow.id, ProfileRow.toml)
+            .outerjoin(ProfileRow, ProfileRow.id == ConnectionRow.profile_id)
+            .where(ConnectionRow.administration_id == administration_id)
+            .order_by(ConnectionRow.id)
+        )
+        if other_than is not None:
+            query = query.where(ConnectionRow.id != other_than)
+        return [_prefix_of(toml or "") for _id, toml in session.execute(query)]
+
+    def _refuse_reference_conflict(
+        self, session: Session, administration_id: str, connection_id: int | None, prefix: str
+    ) -> None:
+        problem = conflict(prefix, self._prefixes(session, administration_id, connection_id))
+        if problem is not None:
+            message = f"invoicing.reference_prefix: {problem}"
+            raise ConfigError(f"profile is refused: {message}", problems=[message])
 
     def webhook_token(self, connection_id: int) -> str:
         with self._session() as session:
@@ -467,6 +535,12 @@ class SqlStore:
         key = normalise_email(email) if "@" in email else email
         with self._engine.connect() as connection:
             mapped = connection.execute(_MAPPED_CONTACT, {"c": connection_id, "e": key}).scalar()
+            if mapped is None and "@" in key:
+                # Another shop booking into the same administration may have this customer:
+                # one contact per e-mail per administration, not per connection.
+                mapped = connection.execute(
+                    _NEIGHBOURS_CONTACT, {"c": connection_id, "e": key}
+                ).scalar()
             if mapped is not None:
                 return str(mapped)
             candidates = connection.execute(
@@ -607,10 +681,27 @@ _FIND_RECORD = select(_RECORDS).where(
 _ADD_EVENT = cast(Table, OrderEventRow.__table__).insert()
 _CONNECTIONS = cast(Table, ConnectionRow.__table__)
 _CONTACTS = cast(Table, ContactRow.__table__)
+_NEIGHBOURS_TABLE = _CONNECTIONS.alias("neighbour_connection")
 _DIRECTORY = cast(Table, DirectoryContactRow.__table__)
 _DIRECTORY_EMAILS = cast(Table, DirectoryEmailRow.__table__)
 _MAPPED_CONTACT = select(_CONTACTS.c.contact_id).where(
     _CONTACTS.c.connection_id == bindparam("c"), _CONTACTS.c.email == bindparam("e")
+)
+_OWN = _CONNECTIONS.alias("own")
+_SAME_ADMINISTRATION = (
+    select(_NEIGHBOURS_TABLE.c.id)
+    .join(_OWN, _OWN.c.administration_id == _NEIGHBOURS_TABLE.c.administration_id)
+    .where(
+        _OWN.c.id == bindparam("c"),
+        _NEIGHBOURS_TABLE.c.id != _OWN.c.id,
+        _OWN.c.administration_id != "",
+    )
+)
+_NEIGHBOURS_CONTACT = (
+    select(_CONTACTS.c.contact_id)
+    .where(_CONTACTS.c.connection_id.in_(_SAME_ADMINISTRATION), _CONTACTS.c.email == bindparam("e"))
+    .order_by(_CONTACTS.c.connection_id)
+    .limit(1)
 )
 _DIRECTORY_CONTACTS = (
     select(_DIRECTORY_EMAILS.c.contact_id, _DIRECTORY.c.archived)
@@ -625,7 +716,7 @@ _DIRECTORY_CONTACTS = (
     )
 )
 _PROFILES = cast(Table, ProfileRow.__table__)
-_CONNECTION_INFO = select(
+_INFO_COLUMNS = (
     _CONNECTIONS.c.id,
     _CONNECTIONS.c.name,
     _CONNECTIONS.c.shop_url,
@@ -639,8 +730,29 @@ _CONNECTION_INFO = select(
     _CONNECTIONS.c.last_error,
     _CONNECTIONS.c.last_error_at,
     _PROFILES.c.toml,
-).select_from(_CONNECTIONS.outerjoin(_PROFILES, _PROFILES.c.id == _CONNECTIONS.c.profile_id))
-_ONE_CONNECTION = _CONNECTION_INFO.where(_CONNECTIONS.c.id == bindparam("c"))
+)
+_WITH_PROFILE = _CONNECTIONS.outerjoin(_PROFILES, _PROFILES.c.id == _CONNECTIONS.c.profile_id)
+_CONNECTION_INFO = select(*_INFO_COLUMNS).select_from(_WITH_PROFILE)
+#: The other connections of the same administration, for their reference prefixes.
+_NEIGHBOURS = _CONNECTIONS.alias("neighbour")
+_NEIGHBOUR_PROFILES = _PROFILES.alias("neighbour_profile")
+_ONE_CONNECTION = (
+    select(
+        *_INFO_COLUMNS,
+        _NEIGHBOURS.c.id.label("neighbour_id"),
+        _NEIGHBOUR_PROFILES.c.toml.label("neighbour_toml"),
+    )
+    .select_from(
+        _WITH_PROFILE.outerjoin(
+            _NEIGHBOURS,
+            (_NEIGHBOURS.c.administration_id == _CONNECTIONS.c.administration_id)
+            & (_NEIGHBOURS.c.id != _CONNECTIONS.c.id)
+            & (_CONNECTIONS.c.administration_id != ""),
+        ).outerjoin(_NEIGHBOUR_PROFILES, _NEIGHBOUR_PROFILES.c.id == _NEIGHBOURS.c.profile_id)
+    )
+    .where(_CONNECTIONS.c.id == bindparam("c"))
+    .order_by(_NEIGHBOURS.c.id)
+)
 _REFRESHED_AT = select(_CONNECTIONS.c.contacts_refreshed_at).where(
     _CONNECTIONS.c.id == bindparam("c")
 )
@@ -656,7 +768,7 @@ def _insert_ignoring(dialect: str, table: Table, unique: tuple[str, ...]) -> Any
     raise ConfigError(f"unsupported database {dialect!r}: use SQLite or PostgreSQL")
 
 
-def _info(row: Any) -> ConnectionInfo:
+def _info(row: Any, neighbours: tuple[tuple[int, str], ...] = ()) -> ConnectionInfo:
     return ConnectionInfo(
         id=row.id,
         name=row.name,
@@ -671,7 +783,18 @@ def _info(row: Any) -> ConnectionInfo:
         created_at=row.created_at,
         last_error=row.last_error or "",
         last_error_at=row.last_error_at,
+        neighbours=neighbours,
     )
+
+
+@lru_cache(maxsize=256)
+def _prefix_of(toml: str) -> str:
+    """Another connection's reference prefix; an unreadable profile counts as none (that
+    connection books nothing until its profile is fixed, and the fix is checked)."""
+    try:
+        return parse_profile(toml, source="profile").reference_prefix
+    except ConfigError:
+        return ""
 
 
 @lru_cache(maxsize=64)

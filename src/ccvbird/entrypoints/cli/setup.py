@@ -122,6 +122,13 @@ def connect(
             f"[bold]{escape(connected.administration_name)}[/] "
             f"(connection {connected.connection_id})."
         )
+        info = ccvbird.store.connection(connected.connection_id)
+        if info.neighbours and info.profile.reference_prefix:
+            console.print(
+                "Another connection books into this administration too: this shop's invoice "
+                f"references start with {escape(info.profile.reference_prefix)} "
+                "(invoicing.reference_prefix), so neither shop takes the other's invoices."
+            )
         if connected.paused_reason:
             console.print(f"[yellow]Waiting for you:[/] {escape(connected.paused_reason)}")
         else:
@@ -193,7 +200,16 @@ def profile_suggest(connection: ConnectionOption = None, data_dir: DataDir = Non
     """Draft a profile from the Moneybird administration (tax rates, ledger accounts, …)."""
     with opened(data_dir) as ccvbird:
         chosen = pick_connection(ccvbird, connection)
-        suggestion = suggest_profile(bootstrap.administration_settings_for(ccvbird, chosen))
+        info = ccvbird.store.connection(chosen)
+        suggestion = suggest_profile(
+            bootstrap.administration_settings_for(ccvbird, chosen),
+            reference_prefix=bootstrap.reference_prefix_for(
+                ccvbird,
+                info.administration_id,
+                connection_id=chosen,
+                current=info.profile.reference_prefix,
+            ),
+        )
     sys.stdout.write(suggestion.toml)
     for note in suggestion.missing + suggestion.ambiguous:
         errors.print(f"[yellow]To fill in:[/] {note}")

@@ -16,6 +16,7 @@ from typing import Any
 
 from ccvbird.domain.administration import AdministrationSettings
 from ccvbird.domain.errors import ConfigError
+from ccvbird.domain.references import prefix_problem
 from ccvbird.entrypoints.web.i18n import _
 from ccvbird.wiring import check_profile
 
@@ -118,6 +119,7 @@ def values_from(text: str, start_date: date | None) -> dict[str, Any]:
         "require_paid": bool(invoicing.get("require_paid", True)),
         "invoice_date": invoicing.get("invoice_date", "order_date"),
         "existing_invoices": invoicing.get("existing_invoices", "adopt_paid"),
+        "reference_prefix": str(invoicing.get("reference_prefix", "")),
         "shipping_vat": document.get("vat", {}).get("shipping", "pro_rata"),
         "oss": bool(document.get("vat", {}).get("oss", False)),
         "tolerance": str(document.get("rounding", {}).get("tolerance", "0.02")),
@@ -158,6 +160,15 @@ def check(form: dict[str, Any], stored: str, options: Options) -> Checked:
         form.get("existing_invoices")
         or document.get("invoicing", {}).get("existing_invoices", "adopt_paid")
     ).strip()
+    values["reference_prefix"] = str(
+        form["reference_prefix"]
+        if "reference_prefix" in form
+        else document.get("invoicing", {}).get("reference_prefix", "")
+    ).strip()
+    if prefix_problem(values["reference_prefix"]) is not None:
+        problems["reference_prefix"] = _(
+            "Use at most 12 letters and digits, optionally followed by - . _ or /, such as B-."
+        )
     values["require_paid"] = form.get("require_paid") == "on"
     values["oss"] = form.get("oss") == "on"
 
@@ -194,6 +205,10 @@ def check(form: dict[str, Any], stored: str, options: Options) -> Checked:
         invoice_date=values["invoice_date"],
         existing_invoices=values["existing_invoices"],
     )
+    if values["reference_prefix"] and "reference_prefix" not in problems:
+        invoicing["reference_prefix"] = values["reference_prefix"]
+    else:
+        invoicing.pop("reference_prefix", None)
     vat = document.setdefault("vat", {})
     vat.update(shipping=values["shipping_vat"], oss=values["oss"])
     document.setdefault("rounding", {})["tolerance"] = f"{tolerance:f}"

@@ -14,7 +14,8 @@ from ccvbird.entrypoints.web.i18n import _
 from ccvbird.entrypoints.web.pages import flash
 from ccvbird.entrypoints.web.routes.common import form_of, pages, run_in_threadpool, see_other
 from ccvbird.entrypoints.web.security import Backend, ConnectionId, check_csrf
-from ccvbird.wiring import SETUP_REASON, WebBackend
+from ccvbird.service.sync import PREFIX_PAUSE
+from ccvbird.wiring import SETUP_REASON, WebBackend, reference_prefix_for
 from ccvbird.wiring.moneybird import administration_choices
 from ccvbird.wiring.shop import preview, status_names
 
@@ -62,6 +63,18 @@ async def profile_save(request: Request, connection_id: ConnectionId, backend: B
         return see_other(f"/connections/{connection_id}")
     stored = backend.app.store.profile_toml(connection_id)
     checked = profile_form.check(form, stored, context["options"])
+    taken = backend.app.store.reference_conflict(connection_id, checked.values["reference_prefix"])
+    if taken is not None and "reference_prefix" not in checked.problems:
+        checked.problems["reference_prefix"] = _(
+            "Another connection books into this Moneybird administration with this prefix, or "
+            "one that starts alike, so the invoice references of both shops could be the same. "
+            "Choose a prefix of its own, for example %(prefix)s.",
+            prefix=reference_prefix_for(
+                backend.app,
+                context["connection"].administration_id,
+                connection_id=connection_id,
+            ),
+        )
     order = str(form.get("order", ""))
     shown: Any = None
     status = 200
@@ -78,6 +91,8 @@ async def profile_save(request: Request, connection_id: ConnectionId, backend: B
         backend.installs.set_start_date(connection_id, checked.start_date)
         flash(request, _("The profile is saved."))
         paused = backend.app.store.connection(connection_id).paused_reason
+        if paused.startswith(PREFIX_PAUSE):
+            backend.app.store.resume(connection_id)  # it has a prefix of its own now
         if paused == SETUP_REASON:
             return see_other(f"/connections/{connection_id}/setup")
         return see_other(f"/connections/{connection_id}/profile")
