@@ -111,7 +111,9 @@ class ConnectionRow(Base):
     moneybird_webhook: Mapped[str | None] = mapped_column(Text)
     #: The token in the Moneybird webhook's address (schema 0009), never the CCV one: an address
     #: that leaks from one side does not open the other.
-    moneybird_webhook_token: Mapped[str | None] = mapped_column(String(100), unique=True)
+    moneybird_webhook_token: Mapped[str | None] = mapped_column(
+        String(100), unique=True, index=True
+    )
 
 
 class OrderRecordRow(Base):

@@ -47,9 +47,14 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("moneybird_webhook_token", sa.String(length=100), nullable=True)
         )
-        batch_op.create_unique_constraint(
-            batch_op.f("uq_connections_moneybird_webhook_token"), ["moneybird_webhook_token"]
-        )
+    # A unique index, not a constraint: SQLite adds it without rebuilding the table (which the
+    # foreign keys to ``connections`` would refuse).
+    op.create_index(
+        op.f("ix_connections_moneybird_webhook_token"),
+        "connections",
+        ["moneybird_webhook_token"],
+        unique=True,
+    )
 
     bind = op.get_bind()
     connections = sa.table(
@@ -83,10 +88,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_connections_moneybird_webhook_token"), table_name="connections")
     with op.batch_alter_table("connections", schema=None) as batch_op:
-        batch_op.drop_constraint(
-            batch_op.f("uq_connections_moneybird_webhook_token"), type_="unique"
-        )
         batch_op.drop_column("moneybird_webhook_token")
     with op.batch_alter_table("webhook_deliveries", schema=None) as batch_op:
         batch_op.drop_column("queued")
