@@ -34,7 +34,7 @@ from ccvbird.adapters.moneybird import connect as connect_moneybird
 from ccvbird.adapters.moneybird.books import MoneybirdBooks, administration_settings
 from ccvbird.adapters.moneybird.payload import sales_invoice_payload
 from ccvbird.adapters.profile_toml import load_profile, parse_profile
-from ccvbird.adapters.queue import HueyQueue, make_huey
+from ccvbird.adapters.queue import HueyQueue, PendingMarks, make_huey
 from ccvbird.adapters.secrets import SecretBox, load_or_create_key
 from ccvbird.config import Settings
 from ccvbird.domain.administration import AdministrationSettings
@@ -376,8 +376,14 @@ def budget_use(app: App, connection_id: int) -> tuple[int, int]:
 
 
 def huey_queue(task: Any) -> Queue:
-    """The ``Queue`` port over the ``ccvbird.sync_order`` Huey task."""
-    return HueyQueue(task, task.schedule)
+    """The ``Queue`` port over the ``ccvbird.sync_order`` Huey task: an order is queued at most
+    once while a copy of it waits (the marks live in the task's Huey storage)."""
+    return HueyQueue(task, task.schedule, pending_marks(task.huey))
+
+
+def pending_marks(huey: Any) -> PendingMarks:
+    """The "queued" marks of ``huey``: set when an order is queued, cleared when it is taken."""
+    return PendingMarks(huey)
 
 
 def task_queue(settings: Settings, *, immediate: bool = False) -> Any:

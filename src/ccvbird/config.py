@@ -77,6 +77,9 @@ class Settings(BaseSettings):
     notify_parked_hours: float = 24.0
     #: How often the web app checks whether a notice is due (seconds).
     notify_interval_seconds: float = 300.0
+    #: The largest request body the web app reads (bytes); larger ones are answered 413.
+    #: Webhooks and App Store calls are a few kilobytes, a profile form a few tens.
+    max_body_bytes: int = Field(default=1_000_000, ge=1024)
 
     @field_validator("data_dir")
     @classmethod

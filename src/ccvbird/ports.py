@@ -200,6 +200,16 @@ class Store(Protocol):
         """Record a webhook delivery; False when this delivery was seen before."""
         ...
 
+    def delivery_to_queue(
+        self, connection_id: int, source: str, key: str, event: str, order_id: str | None
+    ) -> bool:
+        """Record a delivery to be queued; False when it was queued before (a duplicate)."""
+        ...
+
+    def delivery_queued(self, source: str, key: str) -> None:
+        """Mark the delivery queued (call only after the queue took it)."""
+        ...
+
     def contact_directory_refreshed_at(self, connection_id: int) -> datetime | None:
         """When the directory was last refreshed (``None``: never, or made stale)."""
         ...

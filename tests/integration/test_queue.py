@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from huey import MemoryHuey
 
 from ccvbird import bootstrap
+from ccvbird.adapters.queue import HueyQueue, PendingMarks
 from ccvbird.entrypoints import worker
+from ccvbird.service.triggers import poll
 from ccvbird.service.webhooks import Delivery, receive_ccv_delivery
 from tests.e2e.world import World, make_world
 
@@ -70,4 +75,117 @@ def test_a_webhook_goes_through_the_queue_to_a_worker(
     assert huey.execute(task) == "booked"
     assert huey.pending_count() == 0
     assert len(world.invoices()) == 1
+    huey.flush()
+
+
+def _huey_for(world: World, queue_url: str | None, tmp_path: Path) -> Any:
+    settings = world.app.settings.model_copy(
+        update={"queue_url": queue_url, "data_dir": tmp_path / "q"}
+    )
+    huey = bootstrap.task_queue(settings)
+    huey.flush()
+    return huey
+
+
+def _poll(world: World, queue: Any) -> int:
+    report = poll(
+        world.connection_id,
+        store=world.store,
+        shop=world.app.shop_for(world.connection_id),
+        queue=queue,
+        clock=world.app.clock,
+        lookback=timedelta(days=3650),
+    )
+    return report.enqueued
+
+
+def test_polls_while_the_workers_are_stopped_queue_each_order_once(
+    world: World, queue_url: str | None, tmp_path: Path
+) -> None:
+    huey = _huey_for(world, queue_url, tmp_path)
+    tasks = worker.register(world.app, huey)
+    for _ in range(3):
+        world.sandboxes.shop.create_order(status=7, paid=True)
+    for _ in range(5):  # five minutes of polling, no worker running
+        _poll(world, tasks.queue())
+    assert huey.pending_count() == 3
+    while (task := huey.dequeue()) is not None:
+        assert huey.execute(task) == "booked"
+    assert len(world.invoices()) == 3
+    # Once taken, an order is queued again by the next trigger.
+    order_id = str(world.sandboxes.shop.create_order(status=7, paid=True))
+    tasks.queue().enqueue_order(world.connection_id, order_id)
+    assert huey.pending_count() == 1
+    huey.flush()
+
+
+def test_a_trigger_while_the_order_is_processed_queues_another_run(
+    world: World, queue_url: str | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    huey = _huey_for(world, queue_url, tmp_path)
+    tasks = worker.register(world.app, huey)
+    order_id = str(world.sandboxes.shop.create_order(status=7, paid=True))
+    tasks.queue().enqueue_order(world.connection_id, order_id)
+    real_run_sync = worker.run_sync
+
+    def webhook_arrives_meanwhile(*args: Any) -> tuple[str, float | None]:
+        tasks.queue().enqueue_order(world.connection_id, order_id)  # the order is being read
+        return real_run_sync(*args)
+
+    monkeypatch.setattr(worker, "run_sync", webhook_arrives_meanwhile)
+    task = huey.dequeue()
+    assert huey.execute(task) == "booked"
+    assert huey.pending_count() == 1  # the trigger was not absorbed by the run it arrived in
+    monkeypatch.setattr(worker, "run_sync", real_run_sync)
+    assert huey.execute(huey.dequeue()) == "already_booked"  # the second run writes nothing
+    assert len(world.invoices()) == 1
+    huey.flush()
+
+
+def test_an_order_whose_queueing_failed_is_queued_by_the_next_trigger() -> None:
+    huey = MemoryHuey("marks")
+    calls: list[tuple[int, str]] = []
+
+    def failing(connection_id: int, order_id: str) -> None:
+        calls.append((connection_id, order_id))
+        if len(calls) == 1:
+            raise ConnectionError("the queue is down")
+
+    queue = HueyQueue(failing, lambda *a, **k: None, PendingMarks(huey))
+    with pytest.raises(ConnectionError):
+        queue.enqueue_order(1, "7")
+    queue.enqueue_order(1, "7")
+    queue.enqueue_order(1, "7")  # a copy is waiting now
+    assert calls == [(1, "7"), (1, "7")]
+
+
+def test_a_mark_lost_with_its_task_expires() -> None:
+    now = [1000.0]
+    marks = PendingMarks(MemoryHuey("marks"), stale_after=3600, now=lambda: now[0])
+    assert marks.claim(1, "7")
+    assert not marks.claim(1, "7")
+    assert marks.claim(1, "8")  # per order
+    assert marks.claim(2, "7")  # per connection
+    now[0] += 3599
+    assert not marks.claim(1, "7")
+    now[0] += 2
+    assert marks.claim(1, "7")  # its task never cleared it: queue the order again
+    marks.release(1, "7")
+    assert marks.claim(1, "7")
+
+
+def test_an_order_put_back_while_the_connection_is_busy_is_still_queued_once(
+    world: World, queue_url: str | None, tmp_path: Path
+) -> None:
+    huey = _huey_for(world, queue_url, tmp_path)
+    tasks = worker.register(world.app, huey)
+    order_id = str(world.sandboxes.shop.create_order(status=7, paid=True))
+    until = world.app.clock.now() + timedelta(minutes=5)
+    assert world.store.acquire_lease(world.connection_id, "another worker", until)
+    tasks.queue().enqueue_order(world.connection_id, order_id)
+    assert huey.execute(huey.dequeue()) == "busy"
+    assert huey.pending_count() == 1  # back on the queue (due in a moment), holding the mark
+    for _ in range(3):
+        _poll(world, tasks.queue())
+    assert huey.pending_count() == 1
     huey.flush()

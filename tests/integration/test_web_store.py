@@ -133,3 +133,69 @@ def test_records_by_order_and_by_invoice(store: SqlStore, sessions: sessionmaker
     found = store.record_for_invoice(connection_id, "4709")
     assert found is not None and found.order_id == "1"
     assert store.record_for_invoice(connection_id, "4710") is None
+
+
+def test_schema_0009_gives_existing_connections_a_moneybird_token_and_remembers_their_keys(
+    database_url: str,
+) -> None:
+    """Upgrading a database made before 0009: every connection gets its own Moneybird token,
+    its keys count as handed over, its deliveries as queued — and the Moneybird webhook it
+    registered at the CCV token's address keeps working there until it is registered again."""
+    import hashlib
+
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import text
+
+    from ccvbird.adapters.db.database import MIGRATIONS, migrate, open_engine
+
+    engine = open_engine(database_url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0002")
+    box = SecretBox(Fernet.generate_key())
+    legacy_webhook = box.encrypt(json.dumps({"token": "tok", "secret": "sec"}))
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO connections (id, name, shop_url, ccv_public, ccv_secret, "
+                "moneybird_url, administration_id, moneybird_credentials, enabled, paused_reason, "
+                "webhook_token, created_at, source, return_url, ccv_webhook_ids, "
+                "moneybird_webhook_id, moneybird_webhook) VALUES (7, 'Shop', 'https://s.example', "
+                "'pub^old', 'x', '', '1', 'x', true, '', 'ccv-token', '2026-01-01', 'app_store', "
+                "'', '', '4701', :webhook)"
+            ),
+            {"webhook": legacy_webhook},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO webhook_deliveries (connection_id, source, delivery_key, event, "
+                "order_id, received_at) VALUES (7, 'ccv', 'k1', 'orders.created', '1', "
+                "'2026-01-01')"
+            )
+        )
+    migrate(engine)
+    sessions = sessionmaker(engine, expire_on_commit=False)
+    installs = InstallStore(sessions, box)
+    store = SqlStore(sessions, box)
+    with engine.connect() as connection:
+        token = connection.execute(
+            text("SELECT moneybird_webhook_token FROM connections WHERE id = 7")
+        ).scalar_one()
+        digest = connection.execute(text("SELECT key_digest FROM app_store_keys")).scalar_one()
+    assert token and token != "ccv-token"
+    assert digest == hashlib.sha256(b"pub^old").hexdigest()
+    assert installs.keys_handed_over_before("pub^old")
+    assert not store.delivery_to_queue(7, "ccv", "k1", "orders.created", "1")  # queued before
+    # The webhook registered before 0009 posts to the CCV token's address: it keeps working...
+    legacy = installs.push_target("ccv-token")
+    assert legacy is not None and (legacy.connection_id, legacy.webhook_token) == (7, "tok")
+    assert installs.moneybird_address_token(7) == token
+    # ...until the webhook is registered again, at the Moneybird token's address.
+    installs.set_moneybird_webhook(7, "4702", token="tok2", secret="sec2")
+    assert installs.push_target("ccv-token") is None
+    again = installs.push_target(token)
+    assert again is not None and again.webhook_token == "tok2"
+    engine.dispose()

@@ -181,7 +181,8 @@ def test_webhooks_with_a_wrong_token_or_signature_are_refused(world: World) -> N
     world.queue.items.clear()
     forged = world.client.post("/webhooks/ccv/not-the-token/orders.created", content=body)
     assert forged.status_code == 404
-    token = world.app.store.webhook_token(connection_id)
+    backend = world.client.app.state.backend  # type: ignore[attr-defined]
+    token = backend.installs.moneybird_address_token(connection_id)
     unsigned = world.client.post(f"/webhooks/moneybird/{token}", content=b"{}")
     assert unsigned.status_code == 401
     assert world.client.post("/webhooks/moneybird/wrong", content=b"{}").status_code == 401

@@ -3,6 +3,10 @@ uninstall keeps the history; installing again brings the connection back."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
+from typing import Any
+
 from tests.web.conftest import World, connect_moneybird, first_start, install, save_profile
 
 
@@ -109,3 +113,79 @@ def test_uninstall_disables_the_connection_removes_webhooks_and_keeps_history(
     assert response.headers["location"] == f"/connections/{connection_id}/setup"
     assert world.app.store.connection(connection_id).enabled
     assert world.app.store.records(connection_id) == booked
+
+
+def _recording_calls(world: World) -> list[tuple[str, bytes, dict[str, str]]]:
+    """What the shop posts to the app (App Store calls and webhooks), as an eavesdropper sees it."""
+    calls: list[tuple[str, bytes, dict[str, str]]] = []
+    deliver = world.shop.poster
+
+    def recording(url: str, body: bytes, headers: Mapping[str, str]) -> int | None:
+        calls.append((url, body, dict(headers)))
+        return deliver(url, body, headers)
+
+    world.shop.poster = recording
+    return calls
+
+
+def _captured(calls: list[tuple[str, bytes, dict[str, str]]], path: str) -> list[Any]:
+    return [(url, body, headers) for url, body, headers in calls if url.endswith(path)]
+
+
+def _reinstall(world: World, connection_id: int) -> None:
+    from tests.web.conftest import sign_in
+
+    world.client.cookies.clear()
+    visit = world.client.get(world.shop.install_app(world.app_id), follow_redirects=False)
+    sign_in(world, "owner@shop.example", page=visit.headers["location"])
+    response = world.post_form(
+        f"/connections/{connection_id}/setup", f"/connections/{connection_id}/setup/finish"
+    )
+    assert response.status_code == 303, response.text
+
+
+def test_a_replayed_handshake_and_uninstall_leave_the_reinstalled_shop_alone(
+    world: World,
+) -> None:
+    from tests.web.conftest import set_up
+
+    calls = _recording_calls(world)
+    first_start(world)
+    connection_id = set_up(world)
+    assert world.shop.uninstall_app(world.app_id) == 200
+    _reinstall(world, connection_id)
+    live = world.app.store.secrets(connection_id).ccv_public
+    assert world.app.store.connection(connection_id).enabled
+    first_handshake = _captured(calls, "/ccv/handshake")[0]
+    first_uninstall = _captured(calls, "/ccv/uninstall")[0]
+    assert json.loads(first_handshake[1])["api_public"] != live
+
+    url, body, headers = first_handshake
+    replayed = world.client.post(url, content=body, headers=headers)
+    assert replayed.status_code == 409
+    assert world.app.store.secrets(connection_id).ccv_public == live  # the old keys stay out
+
+    url, body, headers = first_uninstall
+    replayed = world.client.post(url, content=body, headers=headers)
+    assert replayed.status_code == 409
+    connection = world.app.store.connection(connection_id)
+    assert connection.enabled and not connection.paused_reason
+    assert world.shop.webhooks()  # the live installation's webhooks are still there
+
+
+def test_an_uninstall_naming_an_earlier_installation_is_refused(world: World) -> None:
+    from tests.web.conftest import set_up
+
+    calls = _recording_calls(world)
+    first_start(world)
+    connection_id = set_up(world)
+    assert world.shop.uninstall_app(world.app_id) == 200
+    _reinstall(world, connection_id)
+    url, body, headers = _captured(calls, "/ccv/uninstall")[0]
+    assert world.client.post(url, content=body, headers=headers).status_code == 409
+    assert world.app.store.connection(connection_id).enabled
+    # The current installation's own uninstall is honoured (and a repeat of it changes nothing).
+    assert world.shop.uninstall_app(world.app_id) == 200
+    assert not world.app.store.connection(connection_id).enabled
+    url, body, headers = _captured(calls, "/ccv/uninstall")[-1]
+    assert world.client.post(url, content=body, headers=headers).status_code == 200

@@ -8,6 +8,11 @@ from ccvbird.sandbox.moneybird import constants as mb
 from tests.web.conftest import World, first_start, set_up
 
 
+def moneybird_token(world: World, connection_id: int) -> str:
+    token: str = world.client.app.state.backend.installs.moneybird_address_token(connection_id)  # type: ignore[attr-defined]
+    return token
+
+
 def booked_order(world: World) -> tuple[int, str]:
     first_start(world)
     connection_id = set_up(world)
@@ -107,7 +112,7 @@ def test_a_moneybird_push_is_handled_once(world: World) -> None:
             webhook.secrets, push.body, int(world.moneybird.clock())
         ),
     }
-    token = world.app.store.webhook_token(connection_id)
+    token = moneybird_token(world, connection_id)
     response = world.client.post(f"/webhooks/moneybird/{token}", content=push.body, headers=headers)
     assert response.json() == {"result": "duplicate"}
     assert len(world.app.store.events(connection_id, order_id)) == events_before
@@ -123,3 +128,59 @@ def test_a_delivery_before_setup_is_finished_is_acknowledged_not_queued(world: W
     response = world.client.post(f"/webhooks/ccv/{token}/orders.created", content=body)
     assert response.status_code == 200
     assert world.queue.items == []
+
+
+class DownQueue:
+    """A queue that is not there (Redis restarting, the SQLite file locked)."""
+
+    def enqueue_order(self, connection_id: int, order_id: str, *, delay_seconds: float = 0) -> None:
+        raise ConnectionError("the queue is down")
+
+
+def test_a_delivery_that_could_not_be_queued_is_queued_when_ccv_repeats_it(world: World) -> None:
+    first_start(world)
+    connection_id = set_up(world)
+    order_id = str(world.shop.create_order(scenario="consumer", status=7, paid=False))
+    world.drain()  # created unpaid: nothing to book yet
+    world.client.app.state.queue = DownQueue()  # type: ignore[attr-defined]
+    world.shop.set_paid(int(order_id))
+    paid = world.shop.deliveries[-1]
+    assert paid.status == 500  # CCV is told it did not arrive
+    world.client.app.state.queue = world.queue  # type: ignore[attr-defined]
+    repeat = world.client.post(paid.address, content=paid.body)
+    assert repeat.status_code == 202
+    assert repeat.json() == {"result": "enqueued"}
+    world.drain()
+    record = world.app.store.find_record(connection_id, order_id)
+    assert record is not None and record.state is SyncState.BOOKED
+    again = world.client.post(paid.address, content=paid.body)
+    assert again.json() == {"result": "duplicate"}  # queued once is queued
+
+
+def test_the_moneybird_webhook_has_its_own_address_token(world: World) -> None:
+    connection_id, order_id = booked_order(world)
+    record = world.app.store.find_record(connection_id, order_id)
+    assert record is not None and record.invoice_id
+    books = world.moneybird.books(mb.ADMINISTRATION_ID)
+    (webhook,) = books.webhooks.values()
+    own, ccv = moneybird_token(world, connection_id), world.app.store.webhook_token(connection_id)
+    assert own != ccv
+    assert webhook.url.endswith(f"/webhooks/moneybird/{own}")
+    books.duplicate_credit_invoice(record.invoice_id)
+    world.moneybird.deliver_webhooks()
+    push = world.moneybird.outbox.delivered[-1]
+    from ccvbird.sandbox.moneybird.webhooks import signature_header
+
+    headers = {
+        "Idempotency-Key": push.key + "-again",
+        "Moneybird-Signature": signature_header(
+            webhook.secrets, push.body, int(world.moneybird.clock())
+        ),
+    }
+    # The CCV token (in every CCV webhook address) does not open the Moneybird webhook.
+    refused = world.client.post(f"/webhooks/moneybird/{ccv}", content=push.body, headers=headers)
+    assert refused.status_code == 401
+    accepted = world.client.post(f"/webhooks/moneybird/{own}", content=push.body, headers=headers)
+    assert accepted.status_code == 200, accepted.text
+    credited = world.app.store.find_record(connection_id, order_id)
+    assert credited is not None and credited.state is SyncState.CREDITED

@@ -1,16 +1,28 @@
 """The task queue: Huey, with SQLite storage on one machine and Redis storage on many.
 
 The same task code runs either way; only where the queue lives changes (``CCVBIRD_QUEUE_URL``).
-Triggers put "sync order X of connection C" on the queue; workers take it off. Duplicates are
-harmless (the engine re-reads the order and the state decides), so nothing here deduplicates.
+Triggers put "sync order X of connection C" on the queue; workers take it off.
+
+Duplicates are harmless (the engine re-reads the order and the state decides), but they pile up:
+polling every minute while the workers are stopped or slow once left 3,586 tasks for 291
+orders. So an order is queued at most once while a copy of it is waiting: :class:`PendingMarks`
+keeps a "queued" mark per (connection, order) in Huey's own storage (the same SQLite file or
+Redis as the queue, so every process sees it), set atomically when the order is queued and
+cleared by the worker when it takes the task — before it reads the order, so a trigger that
+arrives while the order is being processed queues another run.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 from huey import Huey, RedisHuey, SqliteHuey
+
+#: A mark older than this is taken to be lost with its task (a queue flushed by hand, a worker
+#: killed between taking a task and clearing the mark) and the order is queued anyway.
+STALE_MARK_SECONDS = 3600.0
 
 
 def make_huey(queue_url: str | None, sqlite_path: Path, *, immediate: bool = False) -> Huey:
@@ -23,15 +35,70 @@ def make_huey(queue_url: str | None, sqlite_path: Path, *, immediate: bool = Fal
     return SqliteHuey("ccvbird", filename=str(sqlite_path), immediate=immediate)
 
 
-class HueyQueue:
-    """The ``Queue`` port on a Huey task that takes (connection_id, order_id)."""
+class PendingMarks:
+    """Which orders have a copy waiting on the queue (Huey's key-value storage)."""
 
-    def __init__(self, task: Callable[..., object], schedule: Callable[..., object]) -> None:
+    def __init__(
+        self,
+        huey: Huey,
+        *,
+        stale_after: float = STALE_MARK_SECONDS,
+        now: Callable[[], float] = time.time,
+    ) -> None:
+        self._huey = huey
+        self._stale_after = stale_after
+        self._now = now
+
+    @staticmethod
+    def _key(connection_id: int, order_id: str) -> str:
+        return f"ccvbird.queued:{connection_id}:{order_id}"
+
+    def claim(self, connection_id: int, order_id: str) -> bool:
+        """Set the mark; False when it is set already (a copy is waiting: queue nothing)."""
+        key = self._key(connection_id, order_id)
+        now = self._now()
+        if self._huey.put_if_empty(key, now):
+            return True
+        since = self._huey.get(key, peek=True)
+        if isinstance(since, int | float) and now - since < self._stale_after:
+            return False
+        self._huey.put(key, now)  # lost with its task (or cleared meanwhile): queue again
+        return True
+
+    def release(self, connection_id: int, order_id: str) -> None:
+        """Clear the mark: the waiting copy was taken (or never made it onto the queue)."""
+        self._huey.delete(self._key(connection_id, order_id))
+
+
+class HueyQueue:
+    """The ``Queue`` port on a Huey task that takes (connection_id, order_id).
+
+    An order is queued now only when no copy of it is waiting (``marks``). A delayed task (a
+    retry at its time) is scheduled unmarked: a webhook or a poll meanwhile queues the order at
+    once rather than waiting for the retry.
+    """
+
+    def __init__(
+        self,
+        task: Callable[..., object],
+        schedule: Callable[..., object],
+        marks: PendingMarks | None = None,
+    ) -> None:
         self._task = task
         self._schedule = schedule
+        self._marks = marks
 
     def enqueue_order(self, connection_id: int, order_id: str, *, delay_seconds: float = 0) -> None:
         if delay_seconds > 0:
             self._schedule((connection_id, order_id), delay=delay_seconds)
-        else:
+            return
+        if self._marks is None:
             self._task(connection_id, order_id)
+            return
+        if not self._marks.claim(connection_id, order_id):
+            return
+        try:
+            self._task(connection_id, order_id)
+        except BaseException:
+            self._marks.release(connection_id, order_id)  # not queued: the next trigger must be
+            raise

@@ -9,6 +9,8 @@ survives a lost or flushed queue and is never taken twice.
 One worker handles a connection at a time: a task first takes the connection's lease in the
 state database (shared by every worker and machine) and puts itself back on the queue a moment
 later when another worker holds it.
+An order waits on the queue at most once (``adapters/queue.py``): the task clears the
+order's "queued" mark when it starts.
 """
 
 from __future__ import annotations
@@ -92,11 +94,22 @@ class Tasks:
 def register(app: bootstrap.App, huey: Huey) -> Tasks:
     """Define ccvbird's tasks on ``huey`` (the same names in every process)."""
 
+    marks = bootstrap.pending_marks(huey)
+
     @huey.task(name="ccvbird.sync_order")  # type: ignore[untyped-decorator]
     def sync_order(connection_id: int, order_id: str, trigger: str = Trigger.WEBHOOK.value) -> str:
+        # A task queued now carries the order's "queued" mark (a scheduled retry does not).
+        # Taking the task clears it before the order is read, so a trigger from here on
+        # queues another run rather than being absorbed by this one.
+        marked = trigger != Trigger.RETRY.value
+        if marked:
+            marks.release(connection_id, order_id)
         outcome, retry_in = run_sync(app, connection_id, order_id, Trigger(trigger))
         if outcome == BUSY:
-            sync_order.schedule((connection_id, order_id, trigger), delay=BUSY_RETRY_SECONDS)
+            # Back on the queue holding the mark again — unless a newer copy is waiting
+            # already, which will do the work.
+            if not marked or marks.claim(connection_id, order_id):
+                sync_order.schedule((connection_id, order_id, trigger), delay=BUSY_RETRY_SECONDS)
         elif retry_in is not None and not _retried_by_scheduler(app, connection_id, order_id):
             sync_order.schedule((connection_id, order_id, Trigger.RETRY.value), delay=retry_in)
         return outcome

@@ -2,7 +2,8 @@
 
 A CCV webhook only says "order X changed"; the engine re-reads the order, so a delivery that
 arrives twice, late, or out of order does no harm. Each delivery is recorded once (a unique key
-per source), which makes repeats visible as repeats and keeps the queue free of them.
+per source), which makes repeats visible as repeats and keeps the queue free of them — but a
+delivery is a repeat only once its order reached the queue.
 """
 
 from __future__ import annotations
@@ -40,13 +41,19 @@ def delivery_key(event: str, raw_body: bytes) -> str:
 
 
 def receive_ccv_delivery(delivery: Delivery, *, store: Store, queue: Queue) -> Received:
-    """Record a CCV order webhook and put the order on the queue (once per delivery)."""
+    """Record a CCV order webhook and put the order on the queue (once per delivery).
+
+    The delivery counts as handled only once the queue took it: when queueing fails the error
+    propagates (the endpoint answers 500) and the delivery stays unqueued, so CCV's identical
+    retry is queued rather than answered "duplicate".
+    """
     if delivery.event not in ORDER_EVENTS or not delivery.order_id:
         return Received.IGNORED
     key = delivery_key(delivery.event, delivery.raw_body)
-    if not store.record_delivery(
+    if not store.delivery_to_queue(
         delivery.connection_id, "ccv", key, delivery.event, delivery.order_id
     ):
         return Received.DUPLICATE
     queue.enqueue_order(delivery.connection_id, delivery.order_id)
+    store.delivery_queued("ccv", key)
     return Received.ENQUEUED

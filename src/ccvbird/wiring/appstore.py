@@ -8,6 +8,11 @@
 * finish — the wizard's last step: webhooks registered, the app marked installed at CCV
   (``PATCH /apps/:id``, mandatory), the connection resumed, the merchant sent back to the shop.
 * uninstall — webhooks removed (best effort), the connection disabled, its history kept.
+
+CCV signs these calls, but puts no timestamp or nonce in them (reference §1.4), so a captured
+call stays valid forever. Replays are told apart by the keys: a handshake whose keys were handed
+over before — for this installation or any earlier one — is refused, and an uninstall must name
+the keys of the current installation.
 """
 
 from __future__ import annotations
@@ -68,29 +73,38 @@ def handshake(backend: WebBackend, raw_body: bytes, x_hash: str | None, language
     except InvalidAppStoreCall as exc:
         raise AppStoreRefused(str(exc), status=400) from None
     installs = backend.installs
-    if installs.by_ccv_public(call.api_public) is not None:
-        raise AppStoreRefused("these API keys were handed over before", status=409)
+    # CCV's handshake has no timestamp or nonce, and a captured one stays correctly signed: what
+    # tells a replay apart is its keys. Every key set CCV hands over is new, so keys seen before
+    # (those of the current installation or of any earlier one) are refused.
+    replayed = AppStoreRefused("these API keys were handed over before", status=409)
+    if installs.by_ccv_public(call.api_public) is not None or installs.keys_handed_over_before(
+        call.api_public
+    ):
+        raise replayed
     earlier = installs.by_shop_url(call.api_root)
-    if earlier:
-        connection_id = earlier[0][0]
-        installs.reinstall(
-            connection_id,
+    try:
+        if earlier:
+            connection_id = earlier[0][0]
+            installs.reinstall(
+                connection_id,
+                ccv_public=call.api_public,
+                ccv_secret=call.api_secret,
+                return_url=call.return_url,
+                paused_reason=SETUP_REASON,
+            )
+            backend.forget(connection_id)
+            return connection_id
+        return installs.create_pending(
+            name=urlsplit(call.api_root).netloc,
+            shop_url=call.api_root,
             ccv_public=call.api_public,
             ccv_secret=call.api_secret,
+            source="app_store",
             return_url=call.return_url,
             paused_reason=SETUP_REASON,
         )
-        backend.forget(connection_id)
-        return connection_id
-    return installs.create_pending(
-        name=urlsplit(call.api_root).netloc,
-        shop_url=call.api_root,
-        ccv_public=call.api_public,
-        ccv_secret=call.api_secret,
-        source="app_store",
-        return_url=call.return_url,
-        paused_reason=SETUP_REASON,
-    )
+    except ConfigError:  # the same handshake twice at once: the second one loses the race
+        raise replayed from None
 
 
 def install_visit(backend: WebBackend, query: dict[str, str]) -> tuple[int, str]:
@@ -136,7 +150,15 @@ def uninstall(backend: WebBackend, raw_body: bytes, x_hash: str | None) -> int |
         raise AppStoreRefused(str(exc), status=400) from None
     connection_id = backend.installs.by_ccv_public(call.api_public)
     if connection_id is None:
+        if backend.installs.keys_handed_over_before(call.api_public):
+            # The keys of an earlier installation: a replay (or a very late call) about keys
+            # that are revoked already must not disable the installation that is live now.
+            raise AppStoreRefused(
+                "these API keys are not the shop's current installation", status=409
+            )
         return None
+    if not backend.installs.setup(connection_id).enabled:
+        return connection_id  # uninstalled already: a repeat changes nothing
     remove_ccv_webhooks(backend, connection_id)
     remove_moneybird_webhook(backend, connection_id)
     backend.installs.uninstalled(

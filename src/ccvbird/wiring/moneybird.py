@@ -7,7 +7,8 @@ the same way: "reconnect" runs the flow again for the same connection.
 
 Moneybird's webhook tells ccvbird when a person deletes or credits a booked invoice; it is
 registered once the administration is chosen (best effort: a Moneybird that cannot reach this
-ccvbird's public address refuses it, and the dashboard says so).
+ccvbird's public address refuses it, and the dashboard says so). Its address carries the
+connection's own Moneybird token, not the CCV webhook token.
 """
 
 from __future__ import annotations
@@ -167,7 +168,7 @@ def choose_administration(
 
 def register_moneybird_webhook(backend: WebBackend, connection_id: int) -> bool:
     remove_moneybird_webhook(backend, connection_id)
-    token = backend.app.store.webhook_token(connection_id)
+    token = backend.installs.moneybird_address_token(connection_id)  # never the CCV token
     url = backend.url(f"/webhooks/moneybird/{token}")
     try:
         webhook = backend.app.moneybird_client(connection_id).register_webhook(url, EVENTS)
@@ -209,15 +210,13 @@ def receive_push(
 
     ``None``: a repeat of a push already handled. Raises :class:`WebhookRejected` when forged.
     """
-    connection_id = backend.app.store.connection_for_webhook_token(token)
-    credentials = (
-        backend.installs.moneybird_webhook(connection_id) if connection_id is not None else None
-    )
-    if connection_id is None or credentials is None:
+    target = backend.installs.push_target(token)
+    if target is None:
         raise WebhookRejected("no Moneybird webhook is registered at this address")
-    webhook_token, secret = credentials
+    connection_id = target.connection_id
     receiver = WebhookReceiver(
-        WebhookCredentials(webhook_token, (secret,)), _SeenPushes(backend, connection_id)
+        WebhookCredentials(target.webhook_token, (target.secret,)),
+        _SeenPushes(backend, connection_id),
     )
     event = receiver.accept(headers, body, now=time.time())
     if event is None:

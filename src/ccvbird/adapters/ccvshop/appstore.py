@@ -86,7 +86,9 @@ def _check(app_secret: str, uri: str, payload: bytes | str, x_hash: str | None, 
 def _json_object(raw_body: bytes, what: str) -> Mapping[str, object]:
     try:
         body = json.loads(raw_body or b"null")
-    except (ValueError, UnicodeDecodeError):
+    except RecursionError:
+        raise InvalidAppStoreCall(what, "the body is nested too deeply") from None
+    except ValueError:  # not JSON, not UTF-8, or an integer too long to read
         raise InvalidAppStoreCall(what, "the body is not JSON") from None
     if not isinstance(body, dict):
         raise InvalidAppStoreCall(what, "the body is not a JSON object")

@@ -12,11 +12,12 @@ same shop revives it with the new credentials.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -24,11 +25,30 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from ccvbird.adapters.db.tables import ConnectionRow, NoticeRow, ProfileRow
+from ccvbird.adapters.db.tables import AppStoreKeyRow, ConnectionRow, NoticeRow, ProfileRow
 from ccvbird.adapters.secrets import SecretBox
 from ccvbird.domain.errors import ConfigError
 
 NO_MONEYBIRD: dict[str, Any] = {"type": "none"}
+
+#: Marks the stored Moneybird webhook credentials of a webhook registered at the address with
+#: the Moneybird token. One registered before (schema 0009) was given the CCV token's address,
+#: which keeps working for it until it is registered again.
+OWN_ADDRESS = "moneybird_token"
+
+
+def key_digest(ccv_public: str) -> str:
+    """How an App Store key set is remembered: its public key's SHA-256 (never the key)."""
+    return hashlib.sha256(ccv_public.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class PushTarget:
+    """The connection a Moneybird webhook address belongs to, and what Moneybird gave for it."""
+
+    connection_id: int
+    webhook_token: str
+    secret: str = field(repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +152,7 @@ class InstallStore:
                 enabled=True,
                 paused_reason=paused_reason,
                 webhook_token=secrets.token_urlsafe(24),
+                moneybird_webhook_token=secrets.token_urlsafe(24),
                 created_at=now,
                 source=source,
                 return_url=return_url,
@@ -140,11 +161,28 @@ class InstallStore:
             session.add(row)
             try:
                 session.flush()
+                self._remember_keys(session, row.id, ccv_public)
             except IntegrityError:
                 raise ConfigError(
                     f"a connection for CCV key {ccv_public!r} exists already"
                 ) from None
             return row.id
+
+    def _remember_keys(self, session: Session, connection_id: int, ccv_public: str) -> None:
+        """Note the keys as handed over (an IntegrityError when they were before)."""
+        session.add(
+            AppStoreKeyRow(
+                key_digest=key_digest(ccv_public),
+                connection_id=connection_id,
+                handed_over_at=self._now(),
+            )
+        )
+        session.flush()
+
+    def keys_handed_over_before(self, ccv_public: str) -> bool:
+        """Whether any handshake (now or for an earlier installation) brought these keys."""
+        with self._session() as session:
+            return session.get(AppStoreKeyRow, key_digest(ccv_public)) is not None
 
     def by_ccv_public(self, ccv_public: str) -> int | None:
         with self._session() as session:
@@ -172,9 +210,16 @@ class InstallStore:
         return_url: str,
         paused_reason: str,
     ) -> None:
-        """The app is installed again: new credentials, enabled, history and profile kept."""
+        """The app is installed again: new credentials, enabled, history and profile kept.
+
+        Raises :class:`ConfigError` when the keys were handed over before (a replay).
+        """
         with self._session() as session:
             row = self._row(session, connection_id)
+            try:
+                self._remember_keys(session, connection_id, ccv_public)
+            except IntegrityError:
+                raise ConfigError("these API keys were handed over before") from None
             row.ccv_public = ccv_public
             row.ccv_secret = self._box.encrypt(ccv_secret)
             row.return_url = return_url
@@ -214,17 +259,51 @@ class InstallStore:
         with self._session() as session:
             self._row(session, connection_id).administration_id = administration_id
 
+    def moneybird_address_token(self, connection_id: int) -> str:
+        """The token of the Moneybird webhook's address (made on first use when missing)."""
+        with self._session() as session:
+            row = self._row(session, connection_id)
+            if not row.moneybird_webhook_token:
+                row.moneybird_webhook_token = secrets.token_urlsafe(24)
+            return row.moneybird_webhook_token
+
     def set_moneybird_webhook(
         self, connection_id: int, webhook_id: str | None, token: str = "", secret: str = ""
     ) -> None:
+        """What Moneybird gave for a webhook registered at the Moneybird token's address."""
         with self._session() as session:
             row = self._row(session, connection_id)
             row.moneybird_webhook_id = webhook_id
             row.moneybird_webhook = (
-                self._box.encrypt(json.dumps({"token": token, "secret": secret}))
+                self._box.encrypt(
+                    json.dumps({"token": token, "secret": secret, "address": OWN_ADDRESS})
+                )
                 if webhook_id
                 else None
             )
+
+    def push_target(self, address_token: str) -> PushTarget | None:
+        """Whose Moneybird webhook posts to ``/webhooks/moneybird/<address_token>``.
+
+        The Moneybird token's address; or — only for a webhook registered before that token
+        existed — the CCV token's address it was registered at. A CCV token never opens a
+        webhook registered at the Moneybird address.
+        """
+        with self._session() as session:
+            row = session.scalar(
+                select(ConnectionRow).where(ConnectionRow.moneybird_webhook_token == address_token)
+            )
+            legacy = row is None
+            if legacy:
+                row = session.scalar(
+                    select(ConnectionRow).where(ConnectionRow.webhook_token == address_token)
+                )
+            if row is None or not row.moneybird_webhook:
+                return None
+            data = json.loads(self._box.decrypt(row.moneybird_webhook))
+            if legacy and data.get("address") == OWN_ADDRESS:
+                return None
+            return PushTarget(row.id, str(data["token"]), str(data["secret"]))
 
     def moneybird_webhook(self, connection_id: int) -> tuple[str, str] | None:
         """The (token, secret) Moneybird gave for this connection's webhook."""

@@ -652,6 +652,44 @@ class SqlStore:
                 return False
             return True
 
+    def delivery_to_queue(
+        self, connection_id: int, source: str, key: str, event: str, order_id: str | None
+    ) -> bool:
+        """Record a delivery whose order is to be queued; False when it was queued before.
+
+        A delivery recorded earlier whose queueing failed (never marked with
+        :meth:`delivery_queued`) answers True again: the sender's retry must reach the queue.
+        """
+        with self._session() as session:
+            queued = session.scalar(
+                select(WebhookDeliveryRow.queued).where(
+                    WebhookDeliveryRow.source == source, WebhookDeliveryRow.delivery_key == key
+                )
+            )
+            if queued is not None:
+                return not queued
+            session.add(
+                WebhookDeliveryRow(
+                    connection_id=connection_id, source=source, delivery_key=key, event=event,
+                    order_id=order_id, received_at=self._now(), queued=False,
+                )
+            )  # fmt: skip
+            try:
+                with session.begin_nested():
+                    session.flush()
+            except IntegrityError:
+                return False  # the same delivery, recorded a moment ago by a concurrent request
+            return True
+
+    def delivery_queued(self, source: str, key: str) -> None:
+        """The delivery's order is on the queue: a repeat of it is a duplicate from now on."""
+        with self._session() as session:
+            session.execute(
+                update(WebhookDeliveryRow)
+                .where(WebhookDeliveryRow.source == source, WebhookDeliveryRow.delivery_key == key)
+                .values(queued=True)
+            )
+
 
 _RECORDS = cast(Table, OrderRecordRow.__table__)
 _SAVE_RECORD = (

@@ -7,7 +7,8 @@ same order cannot record two invoices for it:
 * one order per Moneybird invoice — ``uq_order_records_connection_id_invoice_id``;
 * one contact per normalised e-mail and connection — the primary key of ``contacts``;
 * one processing of a webhook delivery — ``uq_webhook_deliveries_source_delivery_key``;
-* one connection per CCV API key, one per webhook token;
+* one connection per CCV API key, one per webhook token (CCV's and Moneybird's);
+* one handshake per set of App Store keys — the primary key of ``app_store_keys``;
 * one account per e-mail address — ``uq_users_email``;
 * one e-mail per notice — ``uq_notices_connection_id_kind_notice_key``.
 """
@@ -33,6 +34,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.sql.expression import true
 from sqlalchemy.types import TypeDecorator
 
 NAMING = {
@@ -110,6 +112,11 @@ class ConnectionRow(Base):
     # -- why the last poll failed (schema 0008) --
     last_error: Mapped[str] = mapped_column(Text, default="", server_default="")
     last_error_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    #: The token in the Moneybird webhook's address (schema 0009), never the CCV one: an address
+    #: that leaks from one side does not open the other.
+    moneybird_webhook_token: Mapped[str | None] = mapped_column(
+        String(100), unique=True, index=True
+    )
 
 
 class OrderRecordRow(Base):
@@ -200,6 +207,23 @@ class WebhookDeliveryRow(Base):
     event: Mapped[str] = mapped_column(String(100))
     order_id: Mapped[str | None] = mapped_column(String(40))
     received_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    #: Whether the delivery's order reached the queue (schema 0009). A delivery recorded but not
+    #: queued (the queue failed) is let through again when CCV repeats it.
+    queued: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+
+
+class AppStoreKeyRow(Base):
+    """Every set of API keys an App Store handshake handed over, ever (schema 0009).
+
+    CCV's handshake carries no timestamp or nonce, so a captured one stays correctly signed
+    forever; remembering its keys (as a SHA-256 digest) is what refuses its replay.
+    """
+
+    __tablename__ = "app_store_keys"
+
+    key_digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id"))
+    handed_over_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class BudgetSlotRow(Base):

@@ -35,6 +35,15 @@ TOLERANCE = 300.0
 class WebhookRejected(CcvbirdError):
     """The push is not from Moneybird (bad signature or token), too old, or unreadable."""
 
+    #: The HTTP answer: 401 for a push that is not Moneybird's, 400 for an unreadable body.
+    status = 401
+
+
+class UnreadablePush(WebhookRejected):
+    """A correctly signed push whose body is not a Moneybird webhook event."""
+
+    status = 400
+
 
 def verify_signature(
     body: bytes,
@@ -75,8 +84,10 @@ def verify_signature(
 def parse_event(body: bytes) -> wire.WebhookEvent:
     try:
         return wire.WebhookEvent.model_validate(wire.loads(body))
+    except RecursionError:
+        raise UnreadablePush("the push body is nested too deeply") from None
     except (ValueError, ValidationError) as exc:
-        raise WebhookRejected(f"the push body is not a Moneybird webhook event: {exc}") from None
+        raise UnreadablePush(f"the push body is not a Moneybird webhook event: {exc}") from None
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.sessions import SessionMiddleware
@@ -19,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ccvbird.bootstrap import App
 from ccvbird.entrypoints.web import i18n
+from ccvbird.entrypoints.web.limits import BodyLimit
 from ccvbird.entrypoints.web.pages import Pages
 from ccvbird.entrypoints.web.routes import (
     api,
@@ -44,6 +46,8 @@ from ccvbird.wiring.jobs import send_due_notices
 log = logging.getLogger("ccvbird.web")
 
 STATIC = Path(__file__).parent / "static"
+#: Routes answered in JSON (scripts, CCV, Moneybird), not with a page.
+MACHINE_PATHS = ("/api/", "/webhooks/", "/ccv/handshake", "/ccv/uninstall")
 SESSION_DAYS = 14
 
 
@@ -153,6 +157,22 @@ def create_web_app(app: App, queue: Queue, *, mailer: Mailer | None = None) -> F
             message=i18n._("There is nothing here, or it is not yours to see."),
         )
 
+    @web.exception_handler(RequestValidationError)
+    async def _bad_request(request: Request, exc: RequestValidationError) -> Response:
+        """A path or query the routes cannot read (an id of a thousand digits): 400, not 500."""
+        fields = ", ".join(
+            sorted({".".join(str(p) for p in e.get("loc", ())[1:]) for e in exc.errors()})
+        )[:200]
+        if request.url.path.startswith(MACHINE_PATHS):
+            return JSONResponse({"error": f"bad request: {fields}"}, status_code=400)
+        return pages.render(
+            request,
+            "message.html",
+            status=400,
+            title=i18n._("Bad request"),
+            message=i18n._("This address is not valid here (%(fields)s).", fields=fields),
+        )
+
     @web.exception_handler(CsrfRefused)
     async def _csrf(request: Request, exc: CsrfRefused) -> Response:
         return pages.render(
@@ -170,6 +190,7 @@ def create_web_app(app: App, queue: Queue, *, mailer: Mailer | None = None) -> F
     def _health() -> Response:
         return Response("ok", media_type="text/plain")
 
+    web.add_middleware(BodyLimit, max_bytes=app.settings.max_body_bytes)
     web.add_middleware(RequestContext, backend=backend)
     web.add_middleware(
         SessionMiddleware,

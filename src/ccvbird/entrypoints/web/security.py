@@ -24,6 +24,7 @@ from fastapi import Depends, Request
 
 from ccvbird.domain.errors import ConfigError
 from ccvbird.entrypoints.web.i18n import _
+from ccvbird.entrypoints.web.limits import ID_IN_PATH
 from ccvbird.wiring import Account, WebBackend, verify_password
 
 LONGEST_WAIT = timedelta(minutes=15)
@@ -119,7 +120,9 @@ def operator(account: SignedIn) -> Account:
 Operator = Annotated[Account, Depends(operator)]
 
 
-def connection_id(connection_id: int, account: SignedIn, backend: Backend) -> int:
+def connection_id(
+    connection_id: Annotated[int, ID_IN_PATH], account: SignedIn, backend: Backend
+) -> int:
     """The connection in the path, if this account may see it; else "not found"."""
     if not account.may_see(connection_id):
         raise NotFoundPage

@@ -3,10 +3,11 @@ its orders, for scripts and for pages that refresh parts of themselves."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
+from ccvbird.entrypoints.web.limits import MAX_ID
 from ccvbird.entrypoints.web.routes.dashboard import overview
 from ccvbird.entrypoints.web.security import Backend, ConnectionId
 
@@ -42,7 +43,11 @@ def status(connection_id: ConnectionId, backend: Backend) -> dict[str, Any]:
 
 @router.get("/connections/{connection_id}/orders")
 def orders(
-    connection_id: ConnectionId, backend: Backend, q: str = "", limit: int = 100, offset: int = 0
+    connection_id: ConnectionId,
+    backend: Backend,
+    q: str = "",
+    limit: int = 100,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> list[dict[str, Any]]:
     records = backend.app.store.records(
         connection_id, search=q.strip(), limit=min(max(limit, 1), 500), offset=max(offset, 0)

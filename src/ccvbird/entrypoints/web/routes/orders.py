@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from ccvbird.domain.profile import InvoiceKind
 from ccvbird.domain.sync import SyncState
 from ccvbird.entrypoints.web.i18n import _
+from ccvbird.entrypoints.web.limits import MAX_ID, ORDER_ID_IN_PATH
 from ccvbird.entrypoints.web.pages import flash
 from ccvbird.entrypoints.web.routes.common import pages, queue, see_other
 from ccvbird.entrypoints.web.security import Backend, ConnectionId, NotFoundPage, check_csrf
 from ccvbird.wiring.moneybird import invoice_url
 
 router = APIRouter(dependencies=[Depends(check_csrf)])
+
+OrderId = Annotated[str, ORDER_ID_IN_PATH]
 
 PAGE_SIZE = 50
 #: States whose order page reloads itself: something is about to happen.
@@ -34,7 +38,7 @@ def order_list(
     backend: Backend,
     q: str = "",
     state: str = "",
-    page: int = 1,
+    page: Annotated[int, Query(le=MAX_ID // 1000)] = 1,
 ) -> Response:
     page = max(page, 1)
     records = backend.app.store.records(
@@ -84,7 +88,7 @@ def order_csv(
 
 @router.get("/connections/{connection_id}/orders/{order_id}")
 def order_page(
-    request: Request, connection_id: ConnectionId, order_id: str, backend: Backend
+    request: Request, connection_id: ConnectionId, order_id: OrderId, backend: Backend
 ) -> Response:
     store = backend.app.store
     record = store.find_record(connection_id, order_id)
@@ -111,7 +115,7 @@ def order_page(
 
 @router.post("/connections/{connection_id}/orders/{order_id}/retry")
 def retry_one(
-    request: Request, connection_id: ConnectionId, order_id: str, backend: Backend
+    request: Request, connection_id: ConnectionId, order_id: OrderId, backend: Backend
 ) -> Response:
     store = backend.app.store
     record = store.find_record(connection_id, order_id)

@@ -1,10 +1,13 @@
-"""Webhook endpoints: CCV Shop (token in the address) and Moneybird (token and signature).
+"""Webhook endpoints: CCV Shop (token in the address) and Moneybird (its own token and a
+signature).
 
 Both answer quickly: a CCV delivery is recorded once and its order queued — the workers re-read
 the order through the signed API; a Moneybird push only updates the state of one order.
 """
 
 from __future__ import annotations
+
+import logging
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
@@ -14,6 +17,8 @@ from ccvbird.entrypoints.web.security import Backend
 from ccvbird.service.webhooks import Delivery, receive_ccv_delivery
 from ccvbird.wiring.moneybird import WebhookRejected, receive_push
 from ccvbird.wiring.shop import InvalidWebhookBody, ccv_trigger, shop_origin
+
+log = logging.getLogger(__name__)
 
 router = APIRouter()
 
@@ -41,9 +46,16 @@ async def ccv_webhook(
         # Nothing can be booked before Moneybird is connected; polling catches up afterwards.
         return JSONResponse({"result": "ignored: setup is not finished"}, status_code=200)
     delivery = Delivery(connection_id, trigger.event, trigger.order_id, raw)
-    received = await run_in_threadpool(
-        receive_ccv_delivery, delivery, store=store, queue=queue(request)
-    )
+    try:
+        received = await run_in_threadpool(
+            receive_ccv_delivery, delivery, store=store, queue=queue(request)
+        )
+    except Exception:
+        # Not queued, so not handled: CCV's retry of this delivery is queued, not a duplicate.
+        log.exception("could not queue order %s of connection %s", trigger.order_id, connection_id)
+        return JSONResponse(
+            {"error": "the order could not be queued; send the delivery again"}, status_code=500
+        )
     return JSONResponse({"result": received.value}, status_code=202)
 
 
@@ -59,5 +71,5 @@ async def moneybird_webhook(request: Request, token: str, backend: Backend) -> R
     try:
         applied = await run_in_threadpool(receive_push, backend, token, dict(request.headers), raw)
     except WebhookRejected as exc:
-        return JSONResponse({"error": str(exc)}, status_code=401)
+        return JSONResponse({"error": str(exc)}, status_code=exc.status)
     return JSONResponse({"result": applied.value if applied else "duplicate"}, status_code=200)
