@@ -12,15 +12,32 @@ import itertools
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from ccvbird.adapters.ccvshop.wire import parse_order
+from ccvbird.domain.administration import TaxRateInfo
 from ccvbird.domain.errors import NotFound, RequestTimeout, ServiceUnavailable
-from ccvbird.domain.invoice import ContactDraft, InvoiceDraft, compute_totals
+from ccvbird.domain.invoice import ContactDraft, InvoiceDraft
 from ccvbird.domain.order import Order, OrderSummary
-from ccvbird.domain.sync import RemoteContact, RemoteInvoice, normalise_email
+from ccvbird.domain.sync import RemoteContact, RemoteInvoice, RemoteTaxTotal, normalise_email
 from ccvbird.ports import PaymentDraft
+from ccvbird.sandbox.moneybird.seed import voorbeeld_bv
+
+
+def sandbox_tax_rates() -> dict[str, TaxRateInfo]:
+    """The tax rates of the sandbox administration (the ids of the example profile)."""
+    return {
+        r.id: TaxRateInfo(
+            r.id, r.name, r.percentage, r.country, r.usable_on_sales_invoices,
+            tax_rate_type=r.tax_rate_type, active=r.active,
+        )
+        for r in voorbeeld_bv().tax_rates
+    }  # fmt: skip
+
+
+def _cents(value: Decimal) -> Decimal:
+    return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 class Crash(BaseException):
@@ -105,6 +122,8 @@ class _Invoice:
     state: str = "draft"
     number: str | None = None
     payments: list[tuple[str, Decimal]] = field(default_factory=list)
+    #: (tax rate id, taxable amount, VAT) as Moneybird's ``tax_totals`` would say.
+    tax: tuple[tuple[str, Decimal, Decimal], ...] = ()
 
     def remote(self) -> RemoteInvoice:
         paid = sum((p for _, p in self.payments), Decimal(0))
@@ -117,6 +136,7 @@ class _Invoice:
             invoice_number=self.number,
             contact_id=self.contact_id,
             payment_ids=tuple(pid for pid, _ in self.payments),
+            tax_totals=tuple(RemoteTaxTotal(r, net, vat) for r, net, vat in self.tax if vat),
         )
 
 
@@ -130,6 +150,9 @@ class FakeBooks:
         self.requests = 0
         self._ids = itertools.count(480_000_000_000_000_001)
         self._numbers = itertools.count(1)
+        #: The administration's tax rates; a test changes one to see the engine notice.
+        self.rates = sandbox_tax_rates()
+        self.tax_rate_reads = 0
 
     def _id(self) -> str:
         return str(next(self._ids))
@@ -188,16 +211,49 @@ class FakeBooks:
         self, draft: InvoiceDraft, *, contact_id: str, external: bool
     ) -> RemoteInvoice:
         def create() -> RemoteInvoice:
-            total = compute_totals(
-                draft.lines, prices_include_vat=draft.prices_include_vat
-            ).incl_vat
-            invoice = _Invoice(self._id(), draft.reference, contact_id, total, external)
+            tax = self._tax_totals(draft)
+            total = sum((net + vat for _, net, vat in tax), Decimal(0))
+            invoice = _Invoice(self._id(), draft.reference, contact_id, total, external, tax=tax)
             if external:
                 invoice.state = "open"
             self.invoices[invoice.id] = invoice
             return invoice.remote()
 
         return self._call("create_invoice", create)
+
+    def _tax_totals(self, draft: InvoiceDraft) -> tuple[tuple[str, Decimal, Decimal], ...]:
+        """Moneybird's arithmetic with the fake's own rates: per rate, VAT rounded once."""
+        sums: dict[str, Decimal] = {}
+        for line in draft.lines:
+            rate_id = line.tax_rate_id or ""
+            sums[rate_id] = sums.get(rate_id, Decimal(0)) + _cents(line.quantity * line.price)
+        result = []
+        for rate_id, amount in sums.items():
+            rate = self.rates.get(rate_id)
+            pct = (rate.percentage if rate else None) or Decimal(0)
+            if draft.prices_include_vat:
+                vat = _cents(amount * pct / (100 + pct))
+                result.append((rate_id, amount - vat, vat))
+            else:
+                result.append((rate_id, amount, _cents(amount * pct / 100)))
+        return tuple(result)
+
+    def tax_rates(self) -> tuple[TaxRateInfo, ...]:
+        # Not a counted call: it is not one of the booking steps the fault plans number.
+        self.tax_rate_reads += 1
+        return tuple(self.rates.values())
+
+    def delete_draft(self, invoice_id: str) -> bool:
+        def delete() -> bool:
+            invoice = self.invoices.get(invoice_id)
+            if invoice is None:
+                return False
+            if invoice.state != "draft":
+                raise AssertionError("Moneybird deletes drafts only here")
+            del self.invoices[invoice_id]
+            return True
+
+        return self._call("delete_draft", delete)
 
     def find_invoice(
         self, reference: str, *, contact_id: str | None, external: bool, invoice_date: Any = None

@@ -88,6 +88,7 @@ def sync_pass(
         connection_id, store=store, shop=shop, queue=collector, clock=clock, lookback=lookback
     )
     report.seen = polled.seen
+    engine.begin_pass(connection_id)
     for order_id in collector.order_ids:
         result = engine.sync_order(connection_id, order_id, trigger=Trigger.POLL)
         report.outcomes[result.outcome.value] += 1
@@ -158,6 +159,7 @@ def import_history(
             report.outcomes[Outcome.PARKED.value] += 1
         progress.advance("invalid")
 
+    engine.begin_pass(connection_id)
     orders = history(connection_id, since=since, shop=shop, store=store, on_invalid=unreadable)
     for page in _pages(orders, IMPORT_PAGE):
         try:

@@ -25,11 +25,13 @@ from ccvbird.bootstrap import App
 from ccvbird.config import Settings
 from ccvbird.service.imports import ImportBoard
 from ccvbird.service.notify import Mailer
+from ccvbird.service.sync import PROFILE_MISMATCH
 
 __all__ = [
     "MIN_LENGTH",
     "OPERATOR",
     "OWNER",
+    "PROFILE_MISMATCH",
     "Account",
     "Setup",
     "WebBackend",

@@ -14,7 +14,7 @@ from ccvbird.entrypoints.web.i18n import _
 from ccvbird.entrypoints.web.pages import flash
 from ccvbird.entrypoints.web.routes.common import form_of, pages, run_in_threadpool, see_other
 from ccvbird.entrypoints.web.security import Backend, ConnectionId, check_csrf
-from ccvbird.wiring import SETUP_REASON, WebBackend
+from ccvbird.wiring import PROFILE_MISMATCH, SETUP_REASON, WebBackend
 from ccvbird.wiring.moneybird import administration_choices
 from ccvbird.wiring.shop import preview, status_names
 
@@ -22,7 +22,8 @@ router = APIRouter(dependencies=[Depends(check_csrf)])
 
 
 def _context(backend: WebBackend, connection_id: int) -> dict[str, Any]:
-    options = profile_form.options_from(administration_choices(backend, connection_id))
+    settings = administration_choices(backend, connection_id)
+    options = profile_form.options_from(settings)
     statuses = {
         k: v for k, v in sorted(status_names(backend, connection_id).items())
         if k != STATUS_CANCELLED
@@ -32,6 +33,7 @@ def _context(backend: WebBackend, connection_id: int) -> dict[str, Any]:
         "options": options,
         "statuses": statuses,
         "setup": backend.installs.setup(connection_id),
+        "settings": settings,
     }
 
 
@@ -61,7 +63,7 @@ async def profile_save(request: Request, connection_id: ConnectionId, backend: B
         flash(request, _("Moneybird could not be read: %(reason)s", reason=str(exc)), "error")
         return see_other(f"/connections/{connection_id}")
     stored = backend.app.store.profile_toml(connection_id)
-    checked = profile_form.check(form, stored, context["options"])
+    checked = profile_form.check(form, stored, context["options"], context["settings"])
     order = str(form.get("order", ""))
     shown: Any = None
     status = 200
@@ -78,6 +80,8 @@ async def profile_save(request: Request, connection_id: ConnectionId, backend: B
         backend.installs.set_start_date(connection_id, checked.start_date)
         flash(request, _("The profile is saved."))
         paused = backend.app.store.connection(connection_id).paused_reason
+        if paused.startswith(PROFILE_MISMATCH):
+            backend.app.store.resume(connection_id)  # it fits the administration now
         if paused == SETUP_REASON:
             return see_other(f"/connections/{connection_id}/setup")
         return see_other(f"/connections/{connection_id}/profile")
