@@ -100,6 +100,10 @@ class WebBackend:
             self._cache[(kind, connection_id)] = _Cached(now, value)
         return value
 
+    def forget_one(self, kind: str, connection_id: int) -> None:
+        with self._cache_lock:
+            self._cache.pop((kind, connection_id), None)
+
     def forget(self, connection_id: int) -> None:
         with self._cache_lock:
             for key in [k for k in self._cache if k[1] == connection_id]:

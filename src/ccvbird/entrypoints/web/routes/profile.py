@@ -21,8 +21,8 @@ from ccvbird.wiring.shop import preview, status_names
 router = APIRouter(dependencies=[Depends(check_csrf)])
 
 
-def _context(backend: WebBackend, connection_id: int) -> dict[str, Any]:
-    settings = administration_choices(backend, connection_id)
+def _context(backend: WebBackend, connection_id: int, *, fresh: bool = False) -> dict[str, Any]:
+    settings = administration_choices(backend, connection_id, fresh=fresh)
     options = profile_form.options_from(settings)
     statuses = {
         k: v for k, v in sorted(status_names(backend, connection_id).items())
@@ -58,7 +58,8 @@ async def profile_page(request: Request, connection_id: ConnectionId, backend: B
 async def profile_save(request: Request, connection_id: ConnectionId, backend: Backend) -> Response:
     form = await form_of(request)
     try:
-        context = await run_in_threadpool(_context, backend, connection_id)
+        # Read now: the profile is checked against the administration as it is.
+        context = await run_in_threadpool(_context, backend, connection_id, fresh=True)
     except CcvbirdError as exc:
         flash(request, _("Moneybird could not be read: %(reason)s", reason=str(exc)), "error")
         return see_other(f"/connections/{connection_id}")
