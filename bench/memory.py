@@ -33,11 +33,13 @@ from ccvbird.adapters.db.database import open_database
 from ccvbird.adapters.db.store import SqlStore
 from ccvbird.adapters.secrets import SecretBox
 from ccvbird.bootstrap import SystemClock
+from ccvbird.domain.administration import TaxRateInfo
 from ccvbird.domain.invoice import ContactDraft, InvoiceDraft, compute_totals
 from ccvbird.domain.order import Order, OrderSummary
-from ccvbird.domain.sync import RemoteContact, RemoteInvoice
+from ccvbird.domain.sync import RemoteContact, RemoteInvoice, RemoteTaxTotal
 from ccvbird.ports import PaymentDraft
 from ccvbird.sandbox.ccvshop.generator import ShopGenerator
+from ccvbird.sandbox.moneybird.seed import voorbeeld_bv
 from ccvbird.service.passes import import_history
 from ccvbird.service.sync import SyncEngine
 
@@ -89,8 +91,22 @@ class ForgetfulBooks:
     def create_invoice(
         self, draft: InvoiceDraft, *, contact_id: str, external: bool
     ) -> RemoteInvoice:
-        total = compute_totals(draft.lines, prices_include_vat=draft.prices_include_vat).incl_vat
-        return RemoteInvoice(str(next(self._ids)), draft.reference, "draft", total, total)
+        totals = compute_totals(draft.lines, prices_include_vat=draft.prices_include_vat)
+        total = totals.incl_vat
+        tax = tuple(RemoteTaxTotal(r.tax_rate_id or "", r.net, r.vat) for r in totals.rates)
+        return RemoteInvoice(
+            str(next(self._ids)), draft.reference, "draft", total, total, tax_totals=tax
+        )
+
+    def tax_rates(self) -> tuple[TaxRateInfo, ...]:
+        return tuple(
+            TaxRateInfo(r.id, r.name, r.percentage, r.country, r.usable_on_sales_invoices,
+                        tax_rate_type=r.tax_rate_type, active=r.active)
+            for r in voorbeeld_bv().tax_rates
+        )  # fmt: skip
+
+    def delete_draft(self, invoice_id: str) -> bool:
+        return True
 
     def find_invoice(self, reference: str, **_: Any) -> RemoteInvoice | None:
         return None

@@ -16,11 +16,28 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from ccvbird.adapters.ccvshop.wire import parse_order
+from ccvbird.domain.administration import TaxRateInfo
 from ccvbird.domain.errors import NotFound, RequestTimeout, ServiceUnavailable
-from ccvbird.domain.invoice import ContactDraft, InvoiceDraft, InvoiceLine
+from ccvbird.domain.invoice import ContactDraft, InvoiceDraft
 from ccvbird.domain.order import Order, OrderSummary
-from ccvbird.domain.sync import RemoteContact, RemoteInvoice, normalise_email
+from ccvbird.domain.sync import RemoteContact, RemoteInvoice, RemoteTaxTotal, normalise_email
 from ccvbird.ports import PaymentDraft
+from ccvbird.sandbox.moneybird.seed import voorbeeld_bv
+
+
+def sandbox_tax_rates() -> dict[str, TaxRateInfo]:
+    """The tax rates of the sandbox administration (the ids of the example profile)."""
+    return {
+        r.id: TaxRateInfo(
+            r.id, r.name, r.percentage, r.country, r.usable_on_sales_invoices,
+            tax_rate_type=r.tax_rate_type, active=r.active,
+        )
+        for r in voorbeeld_bv().tax_rates
+    }  # fmt: skip
+
+
+def _cents(value: Decimal) -> Decimal:
+    return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 class Crash(BaseException):
@@ -105,6 +122,8 @@ class _Invoice:
     state: str = "draft"
     number: str | None = None
     payments: list[tuple[str, Decimal]] = field(default_factory=list)
+    #: (tax rate id, taxable amount, VAT) as Moneybird's ``tax_totals`` would say.
+    tax: tuple[tuple[str, Decimal, Decimal], ...] = ()
 
     def remote(self) -> RemoteInvoice:
         paid = sum((p for _, p in self.payments), Decimal(0))
@@ -117,50 +136,8 @@ class _Invoice:
             invoice_number=self.number,
             contact_id=self.contact_id,
             payment_ids=tuple(pid for pid, _ in self.payments),
+            tax_totals=tuple(RemoteTaxTotal(r, net, vat) for r, net, vat in self.tax if vat),
         )
-
-
-#: The administration's tax rates as Moneybird knows them (id → percentage; ``None`` is "Geen
-#: btw"): the fake computes with *these*, never with the percentage ccvbird believes a line
-#: has, so a profile that maps a rate wrongly shows up as a wrong total, as in Moneybird.
-MONEYBIRD_RATES: dict[str, Decimal | None] = {
-    "470000000000010021": Decimal(21),
-    "470000000000010009": Decimal(9),
-    "470000000000010000": Decimal(0),
-    "470000000000010101": Decimal(0),
-    "470000000000010102": Decimal(0),
-    "470000000000010103": None,
-    "470000000000010104": Decimal(0),
-    "470000000000010221": Decimal(21),
-    "470000000000010206": Decimal(6),
-    "470000000000010219": Decimal(19),
-    "470000000000010207": Decimal(7),
-    "470000000000010220": Decimal(20),
-    "470000000000010255": Decimal("5.5"),
-}
-_CENT = Decimal("0.01")
-
-
-def moneybird_total(
-    lines: Iterable[InvoiceLine], *, prices_include_vat: bool, rates: Mapping[str, Decimal | None]
-) -> Decimal:
-    """The invoice total incl. VAT, worked out here on its own (not with ccvbird's
-    ``compute_totals``): each line rounded to cents, summed per Moneybird tax rate, the VAT
-    rounded once per rate, half away from zero."""
-    per_rate: dict[str, Decimal] = {}
-    for line in lines:
-        if line.tax_rate_id not in rates:
-            raise AssertionError(f"Moneybird has no tax rate {line.tax_rate_id!r}")
-        amount = (line.quantity * line.price).quantize(_CENT, rounding=ROUND_HALF_UP)
-        per_rate[line.tax_rate_id] = per_rate.get(line.tax_rate_id, Decimal(0)) + amount
-    total = Decimal(0)
-    for rate_id, amount in per_rate.items():
-        pct = rates[rate_id] or Decimal(0)
-        if prices_include_vat:
-            total += amount  # the VAT is inside the gross amount
-        else:
-            total += amount + (amount * pct / 100).quantize(_CENT, rounding=ROUND_HALF_UP)
-    return total
 
 
 class FakeBooks:
@@ -168,12 +145,14 @@ class FakeBooks:
 
     def __init__(self, faults: Faults | None = None) -> None:
         self.faults = faults or Faults()
-        self.rates: dict[str, Decimal | None] = dict(MONEYBIRD_RATES)
         self.contacts_by_id: dict[str, RemoteContact] = {}
         self.invoices: dict[str, _Invoice] = {}
         self.requests = 0
         self._ids = itertools.count(480_000_000_000_000_001)
         self._numbers = itertools.count(1)
+        #: The administration's tax rates; a test changes one to see the engine notice.
+        self.rates = sandbox_tax_rates()
+        self.tax_rate_reads = 0
 
     def _id(self) -> str:
         return str(next(self._ids))
@@ -232,16 +211,49 @@ class FakeBooks:
         self, draft: InvoiceDraft, *, contact_id: str, external: bool
     ) -> RemoteInvoice:
         def create() -> RemoteInvoice:
-            total = moneybird_total(
-                draft.lines, prices_include_vat=draft.prices_include_vat, rates=self.rates
-            )
-            invoice = _Invoice(self._id(), draft.reference, contact_id, total, external)
+            tax = self._tax_totals(draft)
+            total = sum((net + vat for _, net, vat in tax), Decimal(0))
+            invoice = _Invoice(self._id(), draft.reference, contact_id, total, external, tax=tax)
             if external:
                 invoice.state = "open"
             self.invoices[invoice.id] = invoice
             return invoice.remote()
 
         return self._call("create_invoice", create)
+
+    def _tax_totals(self, draft: InvoiceDraft) -> tuple[tuple[str, Decimal, Decimal], ...]:
+        """Moneybird's arithmetic with the fake's own rates: per rate, VAT rounded once."""
+        sums: dict[str, Decimal] = {}
+        for line in draft.lines:
+            rate_id = line.tax_rate_id or ""
+            sums[rate_id] = sums.get(rate_id, Decimal(0)) + _cents(line.quantity * line.price)
+        result = []
+        for rate_id, amount in sums.items():
+            rate = self.rates.get(rate_id)
+            pct = (rate.percentage if rate else None) or Decimal(0)
+            if draft.prices_include_vat:
+                vat = _cents(amount * pct / (100 + pct))
+                result.append((rate_id, amount - vat, vat))
+            else:
+                result.append((rate_id, amount, _cents(amount * pct / 100)))
+        return tuple(result)
+
+    def tax_rates(self) -> tuple[TaxRateInfo, ...]:
+        # Not a counted call: it is not one of the booking steps the fault plans number.
+        self.tax_rate_reads += 1
+        return tuple(self.rates.values())
+
+    def delete_draft(self, invoice_id: str) -> bool:
+        def delete() -> bool:
+            invoice = self.invoices.get(invoice_id)
+            if invoice is None:
+                return False
+            if invoice.state != "draft":
+                raise AssertionError("Moneybird deletes drafts only here")
+            del self.invoices[invoice_id]
+            return True
+
+        return self._call("delete_draft", delete)
 
     def find_invoice(
         self, reference: str, *, contact_id: str | None, external: bool, invoice_date: Any = None

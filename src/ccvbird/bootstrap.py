@@ -42,10 +42,12 @@ from ccvbird.domain.errors import ConfigError, InvalidOrderData
 from ccvbird.domain.invoice import InvoiceDraft
 from ccvbird.domain.order import Order
 from ccvbird.domain.profile import MappingProfile
+from ccvbird.domain.profile_check import describe, profile_mismatches
 from ccvbird.domain.references import conflict, draft_prefix
 from ccvbird.ports import OAuthToken, Queue
 from ccvbird.service.suggest import Suggestion, suggest_profile
-from ccvbird.service.sync import SyncEngine
+from ccvbird.service.sync import PROFILE_MISMATCH, SyncEngine
+from ccvbird.service.tax_rates import TaxRateCache
 
 if TYPE_CHECKING:
     import uvicorn
@@ -226,6 +228,8 @@ class App:
     #: One client per connection and service, reused by every order (HTTP keep-alive).
     _clients: dict[tuple[str, int], tuple[str, Any]] = field(default_factory=dict, repr=False)
     _clients_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    #: The administrations' tax rates as last read, shared by every engine of this process.
+    tax_rates: TaxRateCache = field(default_factory=TaxRateCache, repr=False)
 
     def _cached(self, kind: str, connection_id: int, build: Callable[[], Any]) -> Any:
         """One client per connection and service, made again when the connection's
@@ -343,6 +347,8 @@ class App:
             max_attempts=self.settings.max_attempts,
             base_backoff=timedelta(seconds=self.settings.retry_seconds),
             contact_refresh=timedelta(minutes=self.settings.contact_refresh_minutes),
+            tax_rates=self.tax_rates,
+            tax_rate_refresh=timedelta(minutes=self.settings.tax_rate_refresh_minutes),
         )
 
     def close(self) -> None:
@@ -366,6 +372,36 @@ def reference_prefix_for(
     keeps its bare order numbers), else the first free one (``B-``, ``C-``, …)."""
     others = app.store.reference_prefixes(administration_id, other_than=connection_id)
     return current if conflict(current, others) is None else draft_prefix(others)
+
+
+def refuse_misfit(profile: MappingProfile, settings: AdministrationSettings, source: str) -> None:
+    """Raise ``ConfigError`` listing every key of ``profile`` the administration contradicts
+    (a tax rate of another percentage, type or country, an inactive or missing account)."""
+    mismatches = profile_mismatches(profile, settings)
+    if mismatches:
+        raise ConfigError(
+            f"{source} does not match the Moneybird administration: {describe(mismatches)}",
+            problems=[m.message for m in mismatches],
+        )
+
+
+def check_profile_fits(app: App, connection_id: int, profile_toml: str, *, source: str) -> None:
+    """Parse the profile and check it against the connection's administration (read fresh):
+    ``ConfigError`` naming every key that is wrong."""
+    profile = parse_profile(profile_toml, source=source)
+    client = app.moneybird_client(connection_id)
+    client.refresh_settings()
+    refuse_misfit(profile, administration_settings(client), source)
+
+
+def resume_after_profile_fix(app: App, connection_id: int) -> bool:
+    """Resume a connection that waited for its profile (a draft to finish, or a profile that
+    did not fit the administration); True when it was resumed."""
+    reason = app.store.connection(connection_id).paused_reason
+    if reason.startswith(("The profile needs", PROFILE_MISMATCH)):
+        app.store.resume(connection_id)
+        return True
+    return False
 
 
 def budget_use(app: App, connection_id: int) -> tuple[int, int]:
@@ -498,7 +534,14 @@ def connect(
             )
         suggestion = None
         pause = ""
-        if profile_toml is None:
+        if profile_toml is not None:
+            # A profile given is used only when it fits this administration.
+            refuse_misfit(
+                parse_profile(profile_toml, source="--profile"),
+                administration_settings(client),
+                "--profile",
+            )
+        else:
             suggestion = suggest_profile(
                 administration_settings(client),
                 name=f"{name or shop_name} (suggested)",

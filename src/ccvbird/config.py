@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     lookback_days: int = 30
     #: Trust the local e-mail → contact map for this long before re-reading Moneybird's contacts.
     contact_refresh_minutes: float = 10.0
+    #: Re-read the administration's tax rates before booking when ccvbird's copy is older.
+    tax_rate_refresh_minutes: float = 10.0
     #: Transient failures of one order are retried this many times before it needs attention.
     max_attempts: int = 8
     #: The first wait before a transient failure is retried; it doubles with every attempt.

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Protocol
 
+from ccvbird.domain.administration import TaxRateInfo
 from ccvbird.domain.errors import InvalidOrderData
 from ccvbird.domain.invoice import ContactDraft, InvoiceDraft
 from ccvbird.domain.order import Order, OrderSummary
@@ -91,6 +92,15 @@ class Books(Protocol):
         ...
 
     def get_invoice(self, invoice_id: str, *, external: bool) -> RemoteInvoice: ...
+
+    def delete_draft(self, invoice_id: str) -> bool:
+        """Delete a draft sales invoice (no number, no legal weight yet); False when it was
+        gone already."""
+        ...
+
+    def tax_rates(self) -> tuple[TaxRateInfo, ...]:
+        """The administration's tax rates, read now (the engine keeps its own copy)."""
+        ...
 
     def send_invoice(self, invoice_id: str) -> RemoteInvoice:
         """Finalise with delivery method Manual: Moneybird numbers it and e-mails nothing."""

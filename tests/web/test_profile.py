@@ -150,3 +150,72 @@ def test_saving_a_prefix_of_its_own_resumes_a_connection_paused_for_a_clash(
     response = save_profile(world, second_id, oss=None, reference_prefix="TZ-")
     assert response.status_code == 303, response.text
     assert store.connection(second_id).paused_reason == ""
+
+
+# -- the profile must fit the administration --------------------------------------------------
+
+
+def test_a_9_percent_key_on_the_21_percent_rate_is_refused_naming_both_percentages(
+    world: World,
+) -> None:
+    connection_id = ready(world)
+    before = world.app.store.profile_toml(connection_id)
+    response = save_profile(world, connection_id, tax_9=mb.TAX_RATE_21)
+    assert response.status_code == 422
+    text = " ".join(response.text.replace("&#34;", '"').replace("&quot;", '"').split())
+    assert "Past niet bij Moneybird:" in text
+    assert (
+        f'tax_rates.domestic."9" is 9% VAT, but it is mapped to Moneybird tax rate '
+        f'{mb.TAX_RATE_21} "21% btw" of 21%'
+    ) in text
+    assert world.app.store.profile_toml(connection_id) == before
+
+
+def _stored_with(world: World, connection_id: int, old: str, new: str) -> None:
+    stored = world.app.store.profile_toml(connection_id)
+    assert old in stored, stored
+    world.app.store.set_profile(connection_id, stored.replace(old, new, 1))
+
+
+def test_keys_the_form_does_not_show_are_checked_too(world: World) -> None:
+    connection_id = ready(world)
+    # OSS tables are kept from the stored profile: a Dutch rate under BE, a purchase rate.
+    _stored_with(
+        world, connection_id, f'"21" = "{mb.TAX_RATE_OSS_BE_21}"', f'"21" = "{mb.TAX_RATE_21}"'
+    )
+    _stored_with(
+        world,
+        connection_id,
+        f'"19" = "{mb.TAX_RATE_OSS_DE_19}"',
+        f'"19" = "{mb.TAX_RATE_PURCHASE_21}"',
+    )
+    response = save_profile(world, connection_id)
+    assert response.status_code == 422
+    text = " ".join(response.text.replace("&#34;", '"').replace("&quot;", '"').split())
+    assert 'tax_rates.oss.BE."21" is VAT of BE' in text
+    assert "a Dutch rate (no country)" in text
+    assert 'tax_rates.oss.DE."19"' in text and "purchase invoice rate" in text
+
+
+def test_an_inactive_or_missing_account_is_refused(world: World) -> None:
+    connection_id = ready(world)
+    stored = world.app.store.profile_toml(connection_id)
+    world.app.store.set_profile(
+        connection_id,
+        stored.replace(
+            "[ledger_accounts.revenue_by_rate]\n",
+            '[ledger_accounts.revenue_by_rate]\n"21" = "470000000000029999"\n',
+        )
+        + '\n[payment_accounts.methods]\nMollieIdeal = "470000000000050002"\n',
+    )
+    account = world.moneybird.books().setup.financial_account(mb.FINANCIAL_ACCOUNT_MOLLIE)
+    assert account is not None
+    account.active = False
+    response = save_profile(world, connection_id)
+    assert response.status_code == 422, response.text[-3000:]
+    text = " ".join(response.text.replace("&#34;", '"').replace("&quot;", '"').split())
+    assert (
+        'payment_accounts.methods."MollieIdeal": Moneybird has no active financial account '
+        f"{mb.FINANCIAL_ACCOUNT_MOLLIE}"
+    ) in text
+    assert 'ledger_accounts.revenue_by_rate."21": Moneybird has no ledger account' in text

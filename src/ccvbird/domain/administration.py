@@ -13,6 +13,10 @@ class TaxRateInfo:
     percentage: Decimal | None
     country: str | None
     usable: bool  # a sales-invoice rate that is not switched off
+    #: ``sales_invoice``, ``purchase_invoice`` or ``general_journal_document``.
+    tax_rate_type: str = "sales_invoice"
+    #: ``None`` when Moneybird does not say (it counts as active, as Moneybird treats it).
+    active: bool | None = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +28,8 @@ class NamedInfo:
     kind: str = ""  # account_type, workflow type, financial account type
     default: bool = False
     usable: bool = True
+    #: Switched on in Moneybird (``usable`` also says whether it fits a sales invoice).
+    active: bool = True
 
 
 @dataclass(frozen=True, slots=True)

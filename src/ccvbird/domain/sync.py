@@ -114,6 +114,15 @@ class RemoteContact:
 
 
 @dataclass(frozen=True, slots=True)
+class RemoteTaxTotal:
+    """One row of Moneybird's ``tax_totals``: the VAT Moneybird itself computed for a rate."""
+
+    tax_rate_id: str
+    taxable_amount: Decimal
+    tax_amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
 class RemoteInvoice:
     """A Moneybird (external) sales invoice as far as booking needs it."""
 
@@ -127,6 +136,8 @@ class RemoteInvoice:
     payment_ids: tuple[str, ...] = ()
     #: What is unpaid in the administration's currency (differs for foreign-currency invoices).
     total_unpaid_base: Decimal | None = None
+    #: Moneybird's VAT per tax rate (rates without VAT may be left out, as Moneybird does).
+    tax_totals: tuple[RemoteTaxTotal, ...] = ()
 
     @property
     def is_draft(self) -> bool:

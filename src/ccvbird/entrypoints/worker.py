@@ -135,6 +135,8 @@ def register(app: bootstrap.App, huey: Huey) -> Tasks:
             if connection.last_sync_at is not None and now - connection.last_sync_at < interval:
                 continue
             try:
+                # The first booking after a poll reads the tax rates again (in this process).
+                app.tax_rates.invalidate(connection.id)
                 poll(
                     connection.id,
                     store=app.store,

@@ -101,6 +101,7 @@ def sync_pass(
         )
         return report
     report.seen = polled.seen
+    engine.begin_pass(connection_id)
     polled_ids = set(collector.order_ids)
     report.due = enqueue_due(
         connection_id,
@@ -187,6 +188,7 @@ def import_history(
             report.outcomes[Outcome.PARKED.value] += 1
         progress.advance("invalid")
 
+    engine.begin_pass(connection_id)
     orders = history(connection_id, since=since, shop=shop, store=store, on_invalid=unreadable)
     for page in _pages(orders, IMPORT_PAGE):
         try:

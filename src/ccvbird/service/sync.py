@@ -33,10 +33,12 @@ from ccvbird.domain.errors import (
     RateLimited,
     TransientError,
 )
+from ccvbird.domain.figures import FIGURES_DIFFER, FiguresDiffer, compare_figures
 from ccvbird.domain.mapping import MappingResult, ProblemCode, invoice_reference, map_order
 from ccvbird.domain.money import format_amount
 from ccvbird.domain.order import STATUS_CANCELLED, Order
 from ccvbird.domain.profile import ExistingInvoicePolicy, InvoiceKind, MappingProfile
+from ccvbird.domain.profile_check import describe, tax_rate_mismatches
 from ccvbird.domain.references import REFERENCE_TAKEN, claimed_by, conflict
 from ccvbird.domain.sync import (
     HAS_INVOICE,
@@ -48,6 +50,7 @@ from ccvbird.domain.sync import (
 )
 from ccvbird.ports import Books, Clock, ConnectionInfo, PaymentDraft, Shop, Store
 from ccvbird.service.contacts import ContactResolver
+from ccvbird.service.tax_rates import TaxRateCache
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +74,9 @@ ALREADY_IN_MONEYBIRD = "already_in_moneybird"
 #: How the reason begins when a connection is paused for a reference prefix clashing with an
 #: older connection's (saving a profile with a prefix of its own resumes it).
 PREFIX_PAUSE = "The profile needs a reference prefix of its own"
+#: How a pause for a profile that does not fit the administration starts (importing a profile
+#: that fits, or saving it on the profile page, resumes the connection).
+PROFILE_MISMATCH = "The profile does not match the Moneybird administration:"
 #: How far outside the orders' dates an existing invoice is still looked for.
 EXISTING_MARGIN = timedelta(days=7)
 #: Why an order waits: its connection is paused (or switched off); due again once it resumes.
@@ -114,6 +120,10 @@ class SyncEngine:
     #: A booking that is under way is looked at again this long after it (re)started, should
     #: the process die on the way: no booking is ever without a time to be resumed at.
     resume_after: timedelta = timedelta(minutes=5)
+    #: The administration's tax rates as last read (shared by the engines of a process).
+    tax_rates: TaxRateCache = field(default_factory=TaxRateCache)
+    #: How old that copy may be before a booking reads the rates again.
+    tax_rate_refresh: timedelta = timedelta(minutes=10)
     _contacts: ContactResolver | None = field(default=None, init=False, repr=False)
     #: Log lines of steps whose results are committed with the next intent (one transaction).
     _pending: list[tuple[str, str]] = field(default_factory=list, init=False, repr=False)
@@ -127,6 +137,11 @@ class SyncEngine:
         return self._contacts
 
     # -- the entry point --------------------------------------------------------------------------
+
+    def begin_pass(self, connection_id: int) -> None:
+        """A poll or an import starts: its first booking reads the tax rates again, whatever
+        the age of the copy (later bookings of the pass use that copy)."""
+        self.tax_rates.invalidate(connection_id)
 
     def sync_order(
         self,
@@ -265,7 +280,9 @@ class SyncEngine:
                 "has one."
             )
             self.store.pause(connection.id, reason)
-            self._commit(record, "connection.paused", reason)
+            self._wait_for_connection(
+                record, self.store.connection(connection.id), event="connection.paused"
+            )
             return SyncResult(Outcome.PAUSED, record)
         owner = claimed_by(reference, prefix, (p for _other, p in connection.neighbours))
         if owner is None:
@@ -303,6 +320,12 @@ class SyncEngine:
                     return parked
                 invoice = taken_over = found
 
+        if record.invoice_id is None:
+            # Nothing is written with a tax rate the administration contradicts.
+            paused = self._check_tax_rates(connection, record)
+            if paused is not None:
+                return paused
+
         if record.state is not SyncState.BOOKING:
             record.state, record.reason, record.reason_code = SyncState.BOOKING, "", ""
             self._later("booking.start", f"booking order {order.number}")
@@ -318,6 +341,16 @@ class SyncEngine:
 
         if record.invoice_id is None:
             invoice = self._ensure_invoice(record, result, external)
+
+        if not record.sent or record.payment_id is None:
+            # Moneybird's own figures must be the predicted ones before it is sent or paid.
+            assert record.invoice_id is not None
+            if invoice is None:
+                invoice = self.books.get_invoice(record.invoice_id, external=external)
+            differ = None if invoice.is_paid else compare_figures(result.totals, invoice)
+            if differ is not None:
+                ours = taken_over is None and not external and invoice.is_draft
+                return self._figures_differ(record, invoice, differ, delete=ours)
 
         if not record.sent:
             if external:
@@ -394,7 +427,8 @@ class SyncEngine:
         if existing is not Lookup.NOT_DONE:
             return existing
         made = connection.created_at
-        found_before = record.reason_code == ALREADY_IN_MONEYBIRD
+        # An invoice was found or made before and left in Moneybird: look for it again.
+        found_before = record.reason_code in (ALREADY_IN_MONEYBIRD, FIGURES_DIFFER)
         if not found_before and (made is None or order.created_at >= made):
             # Ordered after ccvbird was connected: nothing else books this shop's orders.
             return None
@@ -444,14 +478,70 @@ class SyncEngine:
         self._commit(record, "invoice.create", f"creating invoice {draft.reference}")
         created = self.books.create_invoice(draft, contact_id=record.contact_id, external=external)
         self._store_invoice(record, created, "invoice.created")
-        if created.total_incl_vat != result.totals.incl_vat:
-            # Moneybird computed another total than predicted: book it, but make it visible.
-            self._later(
-                "invoice.total_differs",
-                f"Moneybird's total {format_amount(created.total_incl_vat)} differs from the "
-                f"predicted {format_amount(result.totals.incl_vat)}.",
-            )
         return created
+
+    def _check_tax_rates(
+        self, connection: ConnectionInfo, record: OrderRecord
+    ) -> SyncResult | None:
+        """Pause the connection when the profile maps a tax rate the administration no longer
+        has as mapped (deactivated, another percentage, another country); ``None``: it fits.
+
+        The rates come from a copy at most ``tax_rate_refresh`` old (re-read at the start of
+        every pass): one request per connection every few minutes, never one per order."""
+        now = self.clock.now()
+        rates = self.tax_rates.get(connection.id, now=now, max_age=self.tax_rate_refresh)
+        if rates is None:
+            rates = self.books.tax_rates()
+            self.tax_rates.put(connection.id, rates, now)
+        mismatches = tax_rate_mismatches(connection.profile, rates)
+        if not mismatches:
+            return None
+        reason = (
+            f"{PROFILE_MISMATCH} {describe(mismatches)} Nothing was booked. Fix the tax rate in "
+            "Moneybird or the profile (`ccvbird profile import`, or the profile page); importing "
+            "a profile that fits resumes syncing."
+        )
+        self.store.pause(connection.id, reason)
+        self.tax_rates.invalidate(connection.id)  # a fix in Moneybird is seen at once
+        log.warning("connection %s paused: %s", connection.id, reason)
+        # The order says why it waits, and is due again the moment the connection resumes.
+        self._wait_for_connection(
+            record, self.store.connection(connection.id), event="connection.paused"
+        )
+        return SyncResult(Outcome.PAUSED, record)
+
+    def _figures_differ(
+        self, record: OrderRecord, invoice: RemoteInvoice, differ: FiguresDiffer, *, delete: bool
+    ) -> SyncResult:
+        """Moneybird computed the invoice differently from the prediction: it is neither sent
+        nor paid. ccvbird's own draft is deleted (a draft has no number and no legal weight;
+        left behind, someone might finalise it); any other invoice is left as it is, named."""
+        figures = differ.describe()
+        base = (
+            "Moneybird computed other figures for this order's invoice than ccvbird predicted "
+            f"({figures}). The tax rates in the profile probably do not match the "
+            "administration (a wrong rate, or a percentage changed in Moneybird)."
+        )
+        if delete:
+            # The intent first: a crash before the delete finds the draft again and deletes it.
+            self._commit(record, "invoice.figures_differ", figures)
+            self.books.delete_draft(invoice.id)
+            self._later("invoice.draft_deleted", f"draft {invoice.id} deleted")
+            reason = (
+                f"{base} The draft was deleted; nothing was sent or paid. Fix the profile or "
+                "the tax rate in Moneybird, then retry: the order is booked anew."
+            )
+        else:
+            label = invoice.invoice_number or f"draft {invoice.id}"
+            self._later("invoice.figures_differ", figures)
+            reason = (
+                f"{base} Invoice {label} (reference {invoice.reference}) is left in Moneybird "
+                "as it is, not sent and not paid: correct or delete it there, then retry."
+            )
+        # Forgotten here; a retry looks the reference up again before it makes anything.
+        record.invoice_id = record.invoice_number = None
+        record.invoice_intent = record.sent = record.send_intent = False
+        return self._park(record, FIGURES_DIFFER, reason)
 
     def _store_invoice(self, record: OrderRecord, invoice: RemoteInvoice, event: str) -> None:
         record.invoice_id = invoice.id

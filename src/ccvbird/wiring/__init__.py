@@ -25,11 +25,13 @@ from ccvbird.bootstrap import App, reference_prefix_for
 from ccvbird.config import Settings
 from ccvbird.service.imports import ImportBoard
 from ccvbird.service.notify import Mailer
+from ccvbird.service.sync import PROFILE_MISMATCH
 
 __all__ = [
     "MIN_LENGTH",
     "OPERATOR",
     "OWNER",
+    "PROFILE_MISMATCH",
     "Account",
     "Setup",
     "WebBackend",
@@ -98,6 +100,10 @@ class WebBackend:
         with self._cache_lock:
             self._cache[(kind, connection_id)] = _Cached(now, value)
         return value
+
+    def forget_one(self, kind: str, connection_id: int) -> None:
+        with self._cache_lock:
+            self._cache.pop((kind, connection_id), None)
 
     def forget(self, connection_id: int) -> None:
         with self._cache_lock:

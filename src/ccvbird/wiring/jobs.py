@@ -73,6 +73,8 @@ def _engine(backend: WebBackend, connection_id: int) -> _LeasedEngine:
         clock=plain.clock,
         max_attempts=plain.max_attempts,
         contact_refresh=plain.contact_refresh,
+        tax_rates=plain.tax_rates,
+        tax_rate_refresh=plain.tax_rate_refresh,
     )
     engine.backend = backend
     return engine
@@ -107,6 +109,7 @@ def sync_now(backend: WebBackend, connection_id: int, queue: Queue) -> None:
     app = backend.app
     try:
         shop = app.shop_for(connection_id)
+        app.tax_rates.invalidate(connection_id)  # the next booking reads the rates again
         poll(
             connection_id,
             store=app.store,

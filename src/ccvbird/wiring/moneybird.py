@@ -127,12 +127,19 @@ def administrations(backend: WebBackend, connection_id: int) -> list[tuple[str, 
         return [(a.id, a.name or a.id) for a in client.administrations()]
 
 
-def administration_choices(backend: WebBackend, connection_id: int) -> AdministrationSettings:
-    """Tax rates, ledger accounts, workflows, styles and accounts (cached for a while)."""
+def administration_choices(
+    backend: WebBackend, connection_id: int, *, fresh: bool = False
+) -> AdministrationSettings:
+    """Tax rates, ledger accounts, workflows, styles and accounts (cached for a while;
+    ``fresh``: read now, as a profile is checked against them before it is saved)."""
 
     def load() -> AdministrationSettings:
-        return administration_settings(backend.app.moneybird_client(connection_id))
+        client = backend.app.moneybird_client(connection_id)
+        client.refresh_settings()  # the client keeps its own copy, without an age
+        return administration_settings(client)
 
+    if fresh:
+        backend.forget_one("administration", connection_id)
     result: AdministrationSettings = backend.cached("administration", connection_id, load)
     return result
 

@@ -9,7 +9,7 @@ from ccvbird.adapters.moneybird import wire
 from ccvbird.adapters.moneybird.client import MoneybirdClient
 from ccvbird.domain.administration import AdministrationSettings, NamedInfo, TaxRateInfo
 from ccvbird.domain.invoice import ContactDraft, InvoiceDraft
-from ccvbird.domain.sync import RemoteContact, RemoteInvoice
+from ccvbird.domain.sync import RemoteContact, RemoteInvoice, RemoteTaxTotal
 from ccvbird.ports import PaymentDraft
 
 #: How far around the invoice date an external invoice is looked for after an uncertain create.
@@ -42,6 +42,10 @@ def remote_invoice(invoice: wire.SalesInvoice | wire.ExternalSalesInvoice) -> Re
         contact_id=invoice.contact_id,
         payment_ids=tuple(p.id for p in invoice.payments),
         total_unpaid_base=invoice.total_unpaid_base if invoice.currency != "EUR" else None,
+        tax_totals=tuple(
+            RemoteTaxTotal(t.tax_rate_id, t.taxable_amount, t.tax_amount)
+            for t in invoice.tax_totals
+        ),
     )
 
 
@@ -122,6 +126,13 @@ class MoneybirdBooks:
             return remote_invoice(self.client.get_external_sales_invoice(invoice_id))
         return remote_invoice(self.client.get_sales_invoice(invoice_id))
 
+    def delete_draft(self, invoice_id: str) -> bool:
+        return self.client.delete_sales_invoice(invoice_id)
+
+    def tax_rates(self) -> tuple[TaxRateInfo, ...]:
+        # Always read again: the engine keeps its own copy and decides when it is too old.
+        return tuple(tax_rate_info(r) for r in self.client.tax_rates(refresh=True))
+
     def send_invoice(self, invoice_id: str) -> RemoteInvoice:
         return remote_invoice(self.client.send_sales_invoice(invoice_id, delivery_method="Manual"))
 
@@ -157,19 +168,29 @@ def _filter_chunks(references: list[str]) -> Iterable[list[str]]:
         yield chunk
 
 
+def tax_rate_info(rate: wire.TaxRate) -> TaxRateInfo:
+    return TaxRateInfo(
+        rate.id,
+        rate.name,
+        rate.percentage,
+        rate.country,
+        rate.for_sales_invoices,
+        tax_rate_type=rate.tax_rate_type,
+        active=rate.active,
+    )
+
+
 def administration_settings(client: MoneybirdClient) -> AdministrationSettings:
     """The administration's tax rates, ledger accounts, workflows, styles and accounts."""
     return AdministrationSettings(
-        tax_rates=tuple(
-            TaxRateInfo(r.id, r.name, r.percentage, r.country, r.for_sales_invoices)
-            for r in client.tax_rates()
-        ),
+        tax_rates=tuple(tax_rate_info(r) for r in client.tax_rates()),
         ledger_accounts=tuple(
             NamedInfo(
                 a.id,
                 a.name,
                 a.account_type,
                 usable=a.active and "sales_invoice" in a.allowed_document_types,
+                active=a.active,
             )
             for a in client.ledger_accounts()
         ),
@@ -180,7 +201,8 @@ def administration_settings(client: MoneybirdClient) -> AdministrationSettings:
             NamedInfo(s.id, s.name, "", s.default) for s in client.document_styles()
         ),
         financial_accounts=tuple(
-            NamedInfo(a.id, a.name, a.type, usable=a.active) for a in client.financial_accounts()
+            NamedInfo(a.id, a.name, a.type, usable=a.active, active=a.active)
+            for a in client.financial_accounts()
         ),
         currency=next(
             (

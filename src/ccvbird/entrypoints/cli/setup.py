@@ -146,13 +146,35 @@ def profile_show(connection: ConnectionOption = None, data_dir: DataDir = None) 
 
 
 @profile_app.command("validate")
-def profile_validate(file: Annotated[Path, typer.Argument(dir_okay=False)]) -> None:
+def profile_validate(
+    file: Annotated[Path, typer.Argument(dir_okay=False)],
+    connection: Annotated[
+        int | None,
+        typer.Option(
+            "--connection",
+            "-c",
+            help="Also check it against this connection's Moneybird administration: every "
+            "tax rate, ledger and financial account it maps must exist there as mapped.",
+        ),
+    ] = None,
+    data_dir: DataDir = None,
+) -> None:
     """Check a profile file; every mistake is listed with its key."""
     try:
         bootstrap.read_profile(file)
     except ConfigError as exc:
         fail("\n  ".join([f"{file} is invalid:", *exc.problems]))
-    console.print(f"{file} is valid.")
+    if connection is None:
+        console.print(f"{file} is valid.")
+        return
+    text = file.read_text(encoding="utf-8")
+    with opened(data_dir) as ccvbird:
+        chosen = pick_connection(ccvbird, connection)
+        try:
+            bootstrap.check_profile_fits(ccvbird, chosen, text, source=str(file))
+        except ConfigError as exc:
+            fail("\n  ".join([f"{file} does not fit connection {chosen}:", *exc.problems]))
+    console.print(f"{file} is valid and fits the Moneybird administration of connection {chosen}.")
 
 
 @profile_app.command("export")
@@ -180,18 +202,24 @@ def profile_import(
     connection: ConnectionOption = None,
     data_dir: DataDir = None,
 ) -> None:
-    """Use a profile file for the connection (validated first); resumes a connection that was
-    waiting for its profile."""
+    """Use a profile file for the connection (validated, and checked against the Moneybird
+    administration, first); resumes a connection that was waiting for its profile."""
     text = file.read_text(encoding="utf-8")
     with opened(data_dir) as ccvbird:
         chosen = pick_connection(ccvbird, connection)
         try:
-            ccvbird.store.set_profile(chosen, text)
+            bootstrap.read_profile(file)
         except ConfigError as exc:
             fail("\n  ".join([f"{file} is invalid:", *exc.problems]))
-        info = ccvbird.store.connection(chosen)
-        if info.paused_reason.startswith("The profile needs"):
-            ccvbird.store.resume(chosen)
+        try:
+            bootstrap.check_profile_fits(ccvbird, chosen, text, source=str(file))
+        except ConfigError as exc:
+            fail("\n  ".join([f"{file} does not fit the Moneybird administration:", *exc.problems]))
+        try:
+            ccvbird.store.set_profile(chosen, text)  # refuses a reference prefix that clashes
+        except ConfigError as exc:
+            fail("\n  ".join([f"{file} is invalid:", *exc.problems]))
+        bootstrap.resume_after_profile_fix(ccvbird, chosen)
         console.print(f"Connection {chosen} now uses {file}.")
 
 

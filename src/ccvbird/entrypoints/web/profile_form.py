@@ -16,6 +16,7 @@ from typing import Any
 
 from ccvbird.domain.administration import AdministrationSettings
 from ccvbird.domain.errors import ConfigError
+from ccvbird.domain.profile_check import profile_mismatches
 from ccvbird.domain.references import prefix_problem
 from ccvbird.entrypoints.web.i18n import _
 from ccvbird.wiring import check_profile
@@ -41,6 +42,17 @@ PICKS: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("payment_default", ("payment_accounts", "default"), "financial_account"),
 )
 REQUIRED = {"tax_21", "tax_9", "tax_0"}
+
+
+def _profile_key(path: tuple[str, ...]) -> str:
+    """``("tax_rates", "domestic", "9")`` → ``tax_rates.domestic."9"`` (as mismatches name it)."""
+    head, last = path[:-1], path[-1]
+    leaf = f'"{last}"' if not last.isidentifier() else last
+    return ".".join((*head, leaf))
+
+
+#: The form field of a profile key, to show a mismatch where it can be fixed.
+FIELD_OF_KEY = {_profile_key(path): name for name, path, _kind in PICKS}
 CHOICES = {
     "kind": ("sales_invoice", "external_sales_invoice"),
     "invoice_date": ("order_date", "booking_date"),
@@ -143,8 +155,14 @@ class Checked:
         return not self.problems
 
 
-def check(form: dict[str, Any], stored: str, options: Options) -> Checked:
-    """Build the profile from ``form`` over the ``stored`` one and check it."""
+def check(
+    form: dict[str, Any],
+    stored: str,
+    options: Options,
+    settings: AdministrationSettings | None = None,
+) -> Checked:
+    """Build the profile from ``form`` over the ``stored`` one and check it (against the
+    administration's ``settings`` too, when given: a 9% key on a 21% rate is refused)."""
     problems: dict[str, str] = {}
     statuses = form.get("trigger_statuses", [])
     statuses = [statuses] if isinstance(statuses, str) else list(statuses)
@@ -224,11 +242,17 @@ def check(form: dict[str, Any], stored: str, options: Options) -> Checked:
     text = dumps(document)
     if not problems:
         try:
-            check_profile(text, source="profile")
+            profile = check_profile(text, source="profile")
         except ConfigError as exc:
             for problem in exc.problems or [str(exc)]:
                 problems.setdefault("profile", "")
                 problems["profile"] = (problems["profile"] + " " + problem).strip()
+        else:
+            if settings is not None:
+                for mismatch in profile_mismatches(profile, settings):
+                    name = FIELD_OF_KEY.get(mismatch.key, "profile")
+                    text = _("Does not match Moneybird: %(problem)s", problem=mismatch.message)
+                    problems[name] = (problems.get(name, "") + " " + text).strip()
     return Checked(text, start, problems, values)
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
+from decimal import Decimal
+from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
@@ -20,7 +22,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from ccvbird.sandbox.moneybird import api, oauth
 from ccvbird.sandbox.moneybird.constants import ADMINISTRATION_ID
 from ccvbird.sandbox.moneybird.faults import FAULT_HEADER, Fault
-from ccvbird.sandbox.moneybird.problems import MoneybirdProblem
+from ccvbird.sandbox.moneybird.problems import MoneybirdProblem, not_found
 from ccvbird.sandbox.moneybird.state import MoneybirdSandbox
 
 NGINX_429 = (
@@ -89,6 +91,26 @@ def create_app(sandbox: MoneybirdSandbox, *, delivery_interval: float | None = N
     async def _problem(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, MoneybirdProblem)
         return api.problem_response(exc)
+
+    @app.patch("/_sandbox/{administration_id}/tax_rates/{rate_id}", include_in_schema=False)
+    async def _change_tax_rate(request: Request, administration_id: str, rate_id: str) -> Response:
+        """For demos and tests: ``{"active": false}`` or ``{"percentage": "21"}``, as a person
+        changes a rate in Moneybird's settings (no token: this is not Moneybird's API)."""
+        body = await api.json_body(request)
+        changes: dict[str, Any] = {}
+        if isinstance(body, dict) and "active" in body:
+            changes["active"] = body["active"]
+        if isinstance(body, dict) and "percentage" in body:
+            raw = body["percentage"]
+            changes["percentage"] = None if raw is None else Decimal(str(raw))
+        if not sandbox.has_administration(administration_id):
+            raise not_found("Administration not found", "administration_id")
+        try:
+            sandbox.change_tax_rate(rate_id, administration_id=administration_id, **changes)
+        except KeyError:
+            raise not_found() from None
+        rates = sandbox.renderer(administration_id).tax_rates()
+        return JSONResponse(next(r for r in rates if r["id"] == rate_id))
 
     @app.get("/", include_in_schema=False)
     async def _index() -> Response:

@@ -13,11 +13,18 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from ccvbird.sandbox.moneybird import constants as c
 from ccvbird.sandbox.moneybird.books import Books, IdSource
 from ccvbird.sandbox.moneybird.faults import FaultPlan, RateLimiter
-from ccvbird.sandbox.moneybird.records import Contact, ExternalSalesInvoice, SalesInvoice, Webhook
+from ccvbird.sandbox.moneybird.records import (
+    Contact,
+    ExternalSalesInvoice,
+    SalesInvoice,
+    TaxRate,
+    Webhook,
+)
 from ccvbird.sandbox.moneybird.render import Blank, Renderer
 from ccvbird.sandbox.moneybird.seed import AdministrationSetup, voorbeeld_bv
 from ccvbird.sandbox.moneybird.webhooks import (
@@ -29,6 +36,13 @@ from ccvbird.sandbox.moneybird.webhooks import (
 )
 
 Clock = Callable[[], float]
+
+
+class Unset:
+    """ "Not given" for :meth:`MoneybirdSandbox.change_tax_rate` (``None`` is a value there)."""
+
+
+UNSET = Unset()
 
 
 @dataclass
@@ -272,6 +286,28 @@ class MoneybirdSandbox:
         new = secrets.token_hex(32)
         webhook.secrets = [new, webhook.secrets[0]]
         return new
+
+    # -- what a person changes in Moneybird's settings ----------------------------------------
+
+    def change_tax_rate(
+        self,
+        rate_id: str,
+        *,
+        active: bool | Unset | None = UNSET,
+        percentage: Decimal | Unset | None = UNSET,
+        administration_id: str = c.ADMINISTRATION_ID,
+    ) -> TaxRate:
+        """Switch a tax rate off (or on) or change its percentage, as a person can in
+        Moneybird's settings (the API cannot). Invoices made afterwards use the new rate."""
+        with self.lock:
+            rate = self._books[administration_id].setup.tax_rate(rate_id)
+            if rate is None:
+                raise KeyError(rate_id)
+            if not isinstance(active, Unset):
+                rate.active = active
+            if not isinstance(percentage, Unset):
+                rate.percentage = percentage
+            return rate
 
     # -- bookkeeping for tests and benchmarks -----------------------------------------------
 

@@ -15,15 +15,16 @@ from ccvbird.entrypoints.web.pages import flash
 from ccvbird.entrypoints.web.routes.common import form_of, pages, run_in_threadpool, see_other
 from ccvbird.entrypoints.web.security import Backend, ConnectionId, check_csrf
 from ccvbird.service.sync import PREFIX_PAUSE
-from ccvbird.wiring import SETUP_REASON, WebBackend, reference_prefix_for
+from ccvbird.wiring import PROFILE_MISMATCH, SETUP_REASON, WebBackend, reference_prefix_for
 from ccvbird.wiring.moneybird import administration_choices
 from ccvbird.wiring.shop import preview, status_names
 
 router = APIRouter(dependencies=[Depends(check_csrf)])
 
 
-def _context(backend: WebBackend, connection_id: int) -> dict[str, Any]:
-    options = profile_form.options_from(administration_choices(backend, connection_id))
+def _context(backend: WebBackend, connection_id: int, *, fresh: bool = False) -> dict[str, Any]:
+    settings = administration_choices(backend, connection_id, fresh=fresh)
+    options = profile_form.options_from(settings)
     statuses = {
         k: v for k, v in sorted(status_names(backend, connection_id).items())
         if k != STATUS_CANCELLED
@@ -33,6 +34,7 @@ def _context(backend: WebBackend, connection_id: int) -> dict[str, Any]:
         "options": options,
         "statuses": statuses,
         "setup": backend.installs.setup(connection_id),
+        "settings": settings,
     }
 
 
@@ -57,12 +59,13 @@ async def profile_page(request: Request, connection_id: ConnectionId, backend: B
 async def profile_save(request: Request, connection_id: ConnectionId, backend: Backend) -> Response:
     form = await form_of(request)
     try:
-        context = await run_in_threadpool(_context, backend, connection_id)
+        # Read now: the profile is checked against the administration as it is.
+        context = await run_in_threadpool(_context, backend, connection_id, fresh=True)
     except CcvbirdError as exc:
         flash(request, _("Moneybird could not be read: %(reason)s", reason=str(exc)), "error")
         return see_other(f"/connections/{connection_id}")
     stored = backend.app.store.profile_toml(connection_id)
-    checked = profile_form.check(form, stored, context["options"])
+    checked = profile_form.check(form, stored, context["options"], context["settings"])
     taken = backend.app.store.reference_conflict(connection_id, checked.values["reference_prefix"])
     if taken is not None and "reference_prefix" not in checked.problems:
         checked.problems["reference_prefix"] = _(
@@ -91,8 +94,9 @@ async def profile_save(request: Request, connection_id: ConnectionId, backend: B
         backend.installs.set_start_date(connection_id, checked.start_date)
         flash(request, _("The profile is saved."))
         paused = backend.app.store.connection(connection_id).paused_reason
-        if paused.startswith(PREFIX_PAUSE):
-            backend.app.store.resume(connection_id)  # it has a prefix of its own now
+        if paused.startswith((PREFIX_PAUSE, PROFILE_MISMATCH)):
+            # It has a prefix of its own now, and it fits the administration.
+            backend.app.store.resume(connection_id)
         if paused == SETUP_REASON:
             return see_other(f"/connections/{connection_id}/setup")
         return see_other(f"/connections/{connection_id}/profile")
