@@ -48,6 +48,8 @@ def test_open_invoices_are_listed_filtered_and_paid_once_by_a_poll(
     assert "awaiting payment: 2" in ccvbird("status", "--data-dir", data_dir).stdout
 
     assert "Done: nothing to do" in ccvbird("sync", "--data-dir", data_dir).stdout
+    plan = ccvbird("import", "--since", "2026-01-01", "--dry-run", "--data-dir", data_dir)
+    assert "3 orders since 2026-01-01: 0 due for invoicing, 3 already settled." in plan.stdout
 
     connected.shop.set_paid(int(_ccv_id(connected, on_credit[0])), True)  # no webhook set up
     later = ccvbird("sync", "--data-dir", data_dir)
