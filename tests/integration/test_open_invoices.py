@@ -276,6 +276,7 @@ def test_an_order_cancelled_before_it_was_paid_is_never_paid(store: SqlStore) ->
     assert books.summary()["payments"] == 0
     assert "register_payment" not in books.faults.log
     assert next(iter(books.invoices.values())).state == "open"
+    assert store.record(connection, ORDER).payment_date is None
 
 
 def test_an_open_invoice_whose_order_changed_is_flagged_and_not_paid(store: SqlStore) -> None:

@@ -217,6 +217,7 @@ class SyncEngine:
         if (
             order.paid
             and not seen[1]
+            and order.status != STATUS_CANCELLED
             and record.has_invoice
             and record.payment_id is None
             and record.payment_date is None
