@@ -12,12 +12,12 @@ import itertools
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from ccvbird.adapters.ccvshop.wire import parse_order
 from ccvbird.domain.errors import NotFound, RequestTimeout, ServiceUnavailable
-from ccvbird.domain.invoice import ContactDraft, InvoiceDraft, compute_totals
+from ccvbird.domain.invoice import ContactDraft, InvoiceDraft, InvoiceLine
 from ccvbird.domain.order import Order, OrderSummary
 from ccvbird.domain.sync import RemoteContact, RemoteInvoice, normalise_email
 from ccvbird.ports import PaymentDraft
@@ -120,11 +120,55 @@ class _Invoice:
         )
 
 
+#: The administration's tax rates as Moneybird knows them (id → percentage; ``None`` is "Geen
+#: btw"): the fake computes with *these*, never with the percentage ccvbird believes a line
+#: has, so a profile that maps a rate wrongly shows up as a wrong total, as in Moneybird.
+MONEYBIRD_RATES: dict[str, Decimal | None] = {
+    "470000000000010021": Decimal(21),
+    "470000000000010009": Decimal(9),
+    "470000000000010000": Decimal(0),
+    "470000000000010101": Decimal(0),
+    "470000000000010102": Decimal(0),
+    "470000000000010103": None,
+    "470000000000010104": Decimal(0),
+    "470000000000010221": Decimal(21),
+    "470000000000010206": Decimal(6),
+    "470000000000010219": Decimal(19),
+    "470000000000010207": Decimal(7),
+    "470000000000010220": Decimal(20),
+    "470000000000010255": Decimal("5.5"),
+}
+_CENT = Decimal("0.01")
+
+
+def moneybird_total(
+    lines: Iterable[InvoiceLine], *, prices_include_vat: bool, rates: Mapping[str, Decimal | None]
+) -> Decimal:
+    """The invoice total incl. VAT, worked out here on its own (not with ccvbird's
+    ``compute_totals``): each line rounded to cents, summed per Moneybird tax rate, the VAT
+    rounded once per rate, half away from zero."""
+    per_rate: dict[str, Decimal] = {}
+    for line in lines:
+        if line.tax_rate_id not in rates:
+            raise AssertionError(f"Moneybird has no tax rate {line.tax_rate_id!r}")
+        amount = (line.quantity * line.price).quantize(_CENT, rounding=ROUND_HALF_UP)
+        per_rate[line.tax_rate_id] = per_rate.get(line.tax_rate_id, Decimal(0)) + amount
+    total = Decimal(0)
+    for rate_id, amount in per_rate.items():
+        pct = rates[rate_id] or Decimal(0)
+        if prices_include_vat:
+            total += amount  # the VAT is inside the gross amount
+        else:
+            total += amount + (amount * pct / 100).quantize(_CENT, rounding=ROUND_HALF_UP)
+    return total
+
+
 class FakeBooks:
     """A Moneybird administration in memory: draft → open (numbered) → paid."""
 
     def __init__(self, faults: Faults | None = None) -> None:
         self.faults = faults or Faults()
+        self.rates: dict[str, Decimal | None] = dict(MONEYBIRD_RATES)
         self.contacts_by_id: dict[str, RemoteContact] = {}
         self.invoices: dict[str, _Invoice] = {}
         #: The date each invoice and each payment was booked with, by id.
@@ -191,9 +235,9 @@ class FakeBooks:
         self, draft: InvoiceDraft, *, contact_id: str, external: bool
     ) -> RemoteInvoice:
         def create() -> RemoteInvoice:
-            total = compute_totals(
-                draft.lines, prices_include_vat=draft.prices_include_vat
-            ).incl_vat
+            total = moneybird_total(
+                draft.lines, prices_include_vat=draft.prices_include_vat, rates=self.rates
+            )
             invoice = _Invoice(self._id(), draft.reference, contact_id, total, external)
             if external:
                 invoice.state = "open"

@@ -340,6 +340,7 @@ class App:
             books=self.books_for(connection_id),
             clock=self.clock,
             max_attempts=self.settings.max_attempts,
+            base_backoff=timedelta(seconds=self.settings.retry_seconds),
             contact_refresh=timedelta(minutes=self.settings.contact_refresh_minutes),
         )
 

@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     contact_refresh_minutes: float = 10.0
     #: Transient failures of one order are retried this many times before it needs attention.
     max_attempts: int = 8
+    #: The first wait before a transient failure is retried; it doubles with every attempt.
+    retry_seconds: float = 30.0
     #: Workers (threads) of `ccvbird run` / `ccvbird worker`.
     workers: int = 2
     #: The public address of this ccvbird (for webhooks), e.g. https://ccvbird.example.nl

@@ -127,6 +127,9 @@ class ConnectionInfo:
     #: When the connection was made: an order created before it may have been invoiced by
     #: something else already (another connector, a person, an earlier ccvbird).
     created_at: datetime | None = None
+    #: Why the last poll failed (empty once a poll succeeds), and when.
+    last_error: str = ""
+    last_error_at: datetime | None = None
 
 
 class Store(Protocol):
@@ -159,11 +162,24 @@ class Store(Protocol):
 
     def count_states(self, connection_id: int) -> dict[SyncState, int]: ...
 
+    def claim_due(
+        self, connection_id: int, now: datetime, *, until: datetime, limit: int = 500
+    ) -> list[str]:
+        """The order ids whose booking is due at ``now`` (retry time reached, or interrupted
+        with no time), claimed until ``until`` so no other pass takes them meanwhile."""
+        ...
+
     def pause(self, connection_id: int, reason: str) -> None: ...
 
     def resume(self, connection_id: int) -> None: ...
 
-    def mark_synced(self, connection_id: int, at: datetime, cursor: datetime | None) -> None: ...
+    def mark_synced(self, connection_id: int, at: datetime, cursor: datetime | None) -> None:
+        """A poll succeeded (clears the last error)."""
+        ...
+
+    def mark_sync_failed(self, connection_id: int, at: datetime, error: str) -> None:
+        """A poll failed for a reason of the whole connection; ``status`` shows ``error``."""
+        ...
 
     # contacts by normalised e-mail
     def contact_id_for(self, connection_id: int, email: str) -> str | None: ...

@@ -145,7 +145,7 @@ def test_sync_books_recent_orders_once_and_catches_a_later_payment(
 
     first = ccvbird("sync", "--data-dir", data_dir)
     assert first.exit_code == 0, first.output
-    assert "Koffie & Co (sandbox): 2 recent orders looked at." in first.stdout
+    assert "Koffie & Co (sandbox): 2 recent orders looked at, 0 due for a retry." in first.stdout
     assert "Done: booked 1, waiting 1" in first.stdout
     assert connected.invoice_references() == [paid]
     assert "last sync: never" not in ccvbird("status", "--data-dir", data_dir).stdout

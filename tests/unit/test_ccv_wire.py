@@ -6,7 +6,6 @@ import copy
 import json
 from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,11 +13,17 @@ import pytest
 from ccvbird.adapters.ccvshop.wire import decode_order_file, dumps, loads, parse_order
 from ccvbird.domain.errors import InvalidOrderData
 from ccvbird.domain.order import RowKind
+from tests.shared import CCV_FIXTURES, require
 
-FIXTURES = Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures" / "ccvshop"
-needs_fixtures = pytest.mark.skipif(
-    not FIXTURES.is_dir(), reason="../shared/fixtures is not next to this checkout"
-)
+FIXTURES = CCV_FIXTURES
+
+
+@pytest.fixture
+def needs_fixtures_present() -> None:
+    require(FIXTURES)
+
+
+needs_fixtures = pytest.mark.usefixtures("needs_fixtures_present")
 
 
 def fixture(name: str) -> Any:

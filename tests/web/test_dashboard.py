@@ -160,3 +160,21 @@ def test_an_unfinished_invoice_moneybird_has_is_left_and_explained(world: World)
     assert "Moneybird heeft al een onafgemaakte factuur voor deze bestelling" in order_page
     same = [i for i in world.moneybird.invoices() if i.reference == order.number]
     assert [i.id for i in same] == [made.id]
+
+
+def test_the_dashboard_says_why_the_last_sync_failed_until_one_succeeds(world: World) -> None:
+    connection_id = with_orders(world)
+    base = f"/connections/{connection_id}"
+    secrets = world.app.store.secrets(connection_id)
+    world.shop.revoke_api_key(secrets.ccv_public)
+    assert world.post_form(base, f"{base}/sync").status_code == 303
+    page = world.client.get(base).text
+    assert "Laatste synchronisatie mislukt" in page
+    assert "Could not read the shop&#39;s orders" in page
+    api = world.client.get(f"/api/connections/{connection_id}").json()
+    assert api["last_error"].startswith("Could not read the shop's orders")
+
+    world.shop.add_api_key(secrets.ccv_public, secrets.ccv_secret)  # the key works again
+    assert world.post_form(base, f"{base}/sync").status_code == 303
+    assert "Laatste synchronisatie mislukt" not in world.client.get(base).text
+    assert world.client.get(f"/api/connections/{connection_id}").json()["last_error"] == ""

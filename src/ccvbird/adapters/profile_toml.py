@@ -69,6 +69,16 @@ class InvoicingSection(_Section):
     timezone: str = "Europe/Amsterdam"
     workflow_id: OptionalId = None
     document_style_id: OptionalId = None
+    currency: str = "EUR"
+    foreign_currency: bool = False
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, value: str) -> str:
+        code = value.strip().upper()
+        if len(code) != 3 or not code.isascii() or not code.isalpha():
+            raise ValueError(f"{value!r} is not an ISO 4217 currency code such as EUR")
+        return code
 
     @field_validator("trigger_statuses")
     @classmethod
@@ -269,6 +279,8 @@ def profile_from_mapping(document: dict[str, Any], *, source: str = "profile") -
         guest_contact_id=parsed.contacts.guest_contact_id,
         language=parsed.language,
         timezone=invoicing.timezone,
+        currency=invoicing.currency,
+        foreign_currency=invoicing.foreign_currency,
     )
 
 

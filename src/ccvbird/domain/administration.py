@@ -33,3 +33,5 @@ class AdministrationSettings:
     workflows: tuple[NamedInfo, ...]
     document_styles: tuple[NamedInfo, ...]
     financial_accounts: tuple[NamedInfo, ...]
+    #: The currency the administration keeps its books in (ISO 4217).
+    currency: str = "EUR"

@@ -26,6 +26,7 @@ from enum import StrEnum
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from ccvbird.domain.bounds import REFERENCE_LIMIT, email_problem, in_money_range
 from ccvbird.domain.invoice import (
     ContactDraft,
     InvoiceDraft,
@@ -64,6 +65,13 @@ class ProblemCode(StrEnum):
     MISSING_VAT_NUMBER = "missing_vat_number"
     NO_ROWS = "no_rows"
     UNKNOWN_COUPON_TYPE = "unknown_coupon_type"
+    # bounds (see bounds.py): data no real order has, refused before it reaches Moneybird
+    NEGATIVE_TOTAL = "negative_total"
+    REFERENCE_TOO_LONG = "reference_too_long"
+    AMOUNT_OUT_OF_RANGE = "amount_out_of_range"
+    AMOUNT_BELOW_A_CENT = "amount_below_a_cent"
+    INVALID_EMAIL = "invalid_email"
+    FOREIGN_CURRENCY = "foreign_currency"
     # eligibility (see decisions.py)
     NOT_COMPLETED = "not_completed"
     CANCELLED = "cancelled"
@@ -194,12 +202,14 @@ class _Mapper:
             workflow_id=profile.workflow_id,
             document_style_id=profile.document_style_id,
         )
+        # Bounds first: the reason code of a parked order is its first problem's.
+        bounded = self._check_bounds(draft, totals)
         return MappingResult(
             draft=draft,
             contact=contact_for(order),
             totals=totals,
             paid=order.total_paid,
-            problems=tuple(self.problems),
+            problems=(*bounded, *self.problems),
             financial_account_id=profile.payment_account_for(order),
         )
 
@@ -223,6 +233,87 @@ class _Mapper:
                     "Add the VAT number in CCV Shop or charge VAT.",
                 )
             )
+
+    def _check_bounds(self, draft: InvoiceDraft, totals: Totals) -> list[Problem]:
+        """What no invoice may be, whatever the profile: each a problem an owner can act on.
+
+        Checked on the final draft (its reference as it will be sent), so every rule that builds
+        the reference is covered."""
+        order, found = self.order, []
+        if totals.incl_vat < 0 or order.total_paid < 0:
+            found.append(
+                Problem(
+                    ProblemCode.NEGATIVE_TOTAL,
+                    f"The order totals {order.currency} {format_amount(order.total_paid)} (the "
+                    f"invoice would total {format_amount(totals.incl_vat)}): below zero. A sales "
+                    "invoice is never booked for a negative amount; a refund or return belongs "
+                    "on a credit invoice in Moneybird. Check the order's quantities and costs "
+                    "in CCV Shop.",
+                )
+            )
+        if len(draft.reference) > REFERENCE_LIMIT:
+            found.append(
+                Problem(
+                    ProblemCode.REFERENCE_TOO_LONG,
+                    f"The invoice reference of this order (its order number) would be "
+                    f"{len(draft.reference)} characters long; ccvbird books references of at most "
+                    f"{REFERENCE_LIMIT}, and never shortens one (a shortened reference could be "
+                    "another order's). Check the order number in CCV Shop.",
+                )
+            )
+        found.extend(self._amount_problems(draft, totals))
+        email = order.customer.email
+        why = email_problem(email) if email else None
+        if why is not None:
+            found.append(
+                Problem(
+                    ProblemCode.INVALID_EMAIL,
+                    f"The customer's e-mail address is not valid: {why}. ccvbird makes no "
+                    "contact with an address nobody can write to; correct the address in CCV "
+                    "Shop, then retry.",
+                )
+            )
+        profile = self.profile
+        if order.currency != profile.currency and not profile.foreign_currency:
+            found.append(
+                Problem(
+                    ProblemCode.FOREIGN_CURRENCY,
+                    f"The order is in {order.currency}; the administration keeps its books in "
+                    f"{profile.currency}. ccvbird books invoices in another currency only when "
+                    "the profile allows it (invoicing.foreign_currency = true).",
+                )
+            )
+        return found
+
+    def _amount_problems(self, draft: InvoiceDraft, totals: Totals) -> list[Problem]:
+        order = self.order
+        amounts = [order.total_paid, totals.incl_vat, totals.excl_vat]
+        amounts += [line.price for line in draft.lines]
+        amounts += [line.amount for line in draft.lines]
+        if not all(in_money_range(amount) for amount in amounts):
+            return [
+                Problem(
+                    ProblemCode.AMOUNT_OUT_OF_RANGE,
+                    "An amount of the order is beyond what Moneybird accepts (±1,000,000,000): "
+                    f"the order totals {order.currency} {format_amount(order.total_paid)}. "
+                    "Check the order's quantities and prices in CCV Shop.",
+                )
+            ]
+        # An amount that is not zero but rounds to 0.00 would vanish from the invoice: the
+        # customer paid for something that would not be on it. A wholly free order (every
+        # amount 0.00) is a real order and is booked as an invoice of 0.00.
+        tiny = [row for row in order.rows if row.total and not quantize(row.total)]
+        if tiny or (order.total_paid and not quantize(order.total_paid)):
+            names = ", ".join(f"{describe_row(r)!r} ({r.total})" for r in tiny[:3])
+            return [
+                Problem(
+                    ProblemCode.AMOUNT_BELOW_A_CENT,
+                    "The order has amounts below a cent that would become 0.00 on the invoice"
+                    + (f": {names}" if names else f" (it totals {order.total_paid})")
+                    + ". Check the prices in CCV Shop; ccvbird books whole cents only.",
+                )
+            ]
+        return []
 
     def _check_mapped(self, lines: list[InvoiceLine]) -> None:
         unmapped = sorted({line.tax for line in lines if line.tax_rate_id is None})

@@ -104,6 +104,11 @@ class MappingProfile:
     guest_contact_id: str | None = None
     language: str = "nl"
     timezone: str = "Europe/Amsterdam"
+    #: The currency the Moneybird administration keeps its books in (ISO 4217).
+    currency: str = "EUR"
+    #: Book orders in another currency as invoices in that currency (Moneybird converts them);
+    #: off by default: such an order waits for a person.
+    foreign_currency: bool = False
 
     def tax_rate_id(self, key: TaxKey) -> str | None:
         return self.tax_rates.get(key)

@@ -148,7 +148,15 @@ class RemoteInvoice:
 
     @property
     def is_paid(self) -> bool:
-        return self.state == "paid" or (not self.is_draft and self.total_unpaid <= 0)
+        """Paid when Moneybird says so, or when a final invoice of a positive total has nothing
+        left unpaid. An invoice of 0.00 that is final counts as paid (Moneybird marks it so when
+        it is sent). A negative invoice has ``total_unpaid <= 0`` from the start: that is money
+        owed *to* the customer, never "paid"."""
+        if self.state == "paid":
+            return True
+        if self.is_draft or self.total_incl_vat < 0:
+            return False
+        return self.total_unpaid <= 0 if self.total_incl_vat > 0 else self.total_unpaid == 0
 
 
 def normalise_email(email: str) -> str:

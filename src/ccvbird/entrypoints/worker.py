@@ -1,9 +1,14 @@
 """Workers and the scheduler: Huey tasks that run the engine.
 
-``sync_order`` books one order; ``poll_due`` (every minute) polls each connection whose polling
-interval has passed. One worker handles a connection at a time: a task first takes the
-connection's lease in the state database (shared by every worker and machine) and puts itself
-back on the queue a moment later when another worker holds it.
+``sync_order`` books one order; ``poll_due`` (every minute) queues each connection's bookings
+whose retry time has come — whatever the order's date, also those ``ccvbird import`` or
+``ccvbird sync`` left — and polls each connection whose polling interval has passed. A retry
+lives in the state database (the record's ``next_attempt_at``), not in the queue, so it
+survives a lost or flushed queue and is never taken twice.
+
+One worker handles a connection at a time: a task first takes the connection's lease in the
+state database (shared by every worker and machine) and puts itself back on the queue a moment
+later when another worker holds it.
 """
 
 from __future__ import annotations
@@ -14,15 +19,17 @@ import socket
 import threading
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from huey import Huey, crontab
 from huey.consumer import Consumer
 
 from ccvbird import bootstrap
+from ccvbird.domain.errors import CcvbirdError
 from ccvbird.ports import Queue
-from ccvbird.service.sync import Outcome, Trigger
-from ccvbird.service.triggers import poll
+from ccvbird.service.sync import RESUMABLE, Outcome, Trigger
+from ccvbird.service.triggers import enqueue_due, poll
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +68,17 @@ def run_sync(
     return result.outcome.value, retry_in
 
 
+def _queue_retry(task: Any, connection_id: int, order_id: str) -> None:
+    task(connection_id, order_id, Trigger.RETRY.value)
+
+
+def _retried_by_scheduler(app: bootstrap.App, connection_id: int, order_id: str) -> bool:
+    """Whether the order's record carries its retry time, which ``poll_due`` follows (a second,
+    queued retry would book it twice as often as its backoff says)."""
+    record = app.store.find_record(connection_id, order_id)
+    return record is not None and record.state in RESUMABLE
+
+
 @dataclass
 class Tasks:
     huey: Huey
@@ -79,7 +97,7 @@ def register(app: bootstrap.App, huey: Huey) -> Tasks:
         outcome, retry_in = run_sync(app, connection_id, order_id, Trigger(trigger))
         if outcome == BUSY:
             sync_order.schedule((connection_id, order_id, trigger), delay=BUSY_RETRY_SECONDS)
-        elif retry_in is not None:
+        elif retry_in is not None and not _retried_by_scheduler(app, connection_id, order_id):
             sync_order.schedule((connection_id, order_id, Trigger.RETRY.value), delay=retry_in)
         return outcome
 
@@ -92,6 +110,15 @@ def register(app: bootstrap.App, huey: Huey) -> Tasks:
         for connection in app.store.connections():
             if not connection.enabled or connection.paused_reason:
                 continue
+            try:
+                enqueue_due(
+                    connection.id,
+                    store=app.store,
+                    clock=app.clock,
+                    enqueue=partial(_queue_retry, sync_order, connection.id),
+                )
+            except Exception:
+                log.exception("queueing the due retries of connection %s failed", connection.id)
             if connection.last_sync_at is not None and now - connection.last_sync_at < interval:
                 continue
             try:
@@ -104,6 +131,13 @@ def register(app: bootstrap.App, huey: Huey) -> Tasks:
                     lookback=timedelta(days=app.settings.lookback_days),
                 )
                 polled += 1
+            except CcvbirdError as exc:
+                # The reason is on the connection (``status`` shows it); no traceback for it.
+                log.warning(
+                    "polling connection %s failed; the next poll tries again: %s",
+                    connection.id,
+                    exc,
+                )
             except Exception:
                 log.exception(
                     "polling connection %s failed; the next poll tries again", connection.id

@@ -16,6 +16,7 @@ from datetime import date, timedelta
 from itertools import islice
 from typing import Protocol
 
+from ccvbird.domain.bounds import is_order_id
 from ccvbird.domain.decisions import booking_blockers
 from ccvbird.domain.errors import CcvbirdError, InvalidOrderData
 from ccvbird.domain.mapping import MappingResult, invoice_reference, map_order
@@ -23,7 +24,7 @@ from ccvbird.domain.order import Order
 from ccvbird.domain.sync import RemoteInvoice, SyncState
 from ccvbird.ports import Clock, ConnectionInfo, Shop, Store
 from ccvbird.service.sync import Outcome, SyncEngine, Trigger
-from ccvbird.service.triggers import SETTLED, history, midnight, poll
+from ccvbird.service.triggers import SETTLED, enqueue_due, history, midnight, poll
 
 
 class ProgressReporter(Protocol):
@@ -44,11 +45,15 @@ class _Silent:
 class PassReport:
     connection_id: int
     seen: int = 0
+    #: Orders taken up because their time to be looked at again had come (retries, resumes).
+    due: int = 0
     outcomes: Counter[str] = field(default_factory=Counter)
     #: Why the connection is paused (a person must act before anything is booked).
     paused_reason: str = ""
     #: Why this pass stopped early although the connection is not paused (run it again).
     stopped_reason: str = ""
+    #: Orders that could not even be given a record (their id is unusable), each with why.
+    unrecorded: list[str] = field(default_factory=list)
 
     @property
     def why_not_finished(self) -> str:
@@ -77,23 +82,40 @@ def sync_pass(
     clock: Clock,
     lookback: timedelta = timedelta(days=30),
 ) -> PassReport:
-    """Poll once and book whatever is due, in this process; then return."""
+    """Poll once and book whatever is due — new and changed orders of the polling window, and
+    every booking whose retry time has come, however old its order — in this process."""
     connection = store.connection(connection_id)
     report = PassReport(connection_id)
     if connection.paused_reason:
         report.paused_reason = connection.paused_reason
         return report
     collector = _Collector()
-    polled = poll(
-        connection_id, store=store, shop=shop, queue=collector, clock=clock, lookback=lookback
-    )
+    try:
+        polled = poll(
+            connection_id, store=store, shop=shop, queue=collector, clock=clock, lookback=lookback
+        )
+    except CcvbirdError as exc:
+        report.stopped_reason = (
+            f"Could not read the shop's orders ({exc}); nothing was booked. The next sync tries "
+            "again."
+        )
+        return report
     report.seen = polled.seen
+    polled_ids = set(collector.order_ids)
+    report.due = enqueue_due(
+        connection_id,
+        store=store,
+        clock=clock,
+        enqueue=lambda order_id: collector.enqueue_order(connection_id, order_id),
+    )
     for order_id in collector.order_ids:
-        result = engine.sync_order(connection_id, order_id, trigger=Trigger.POLL)
+        trigger = Trigger.POLL if order_id in polled_ids else Trigger.RETRY
+        result = engine.sync_order(connection_id, order_id, trigger=trigger)
         report.outcomes[result.outcome.value] += 1
-        if result.outcome is Outcome.PAUSED:
+        if result.outcome is Outcome.PAUSED and not report.paused_reason:
+            # Go on: each further order only records that it waits for the connection (no
+            # request), so it is taken up by itself once the connection resumes.
             report.paused_reason = store.connection(connection_id).paused_reason
-            break
     return report
 
 
@@ -149,7 +171,14 @@ def import_history(
 
     def unreadable(order_id: str, problem: InvalidOrderData) -> None:
         report.seen += 1
-        if dry_run:
+        if not is_order_id(order_id):
+            # No record can hold it (and CCV could not be asked for it again): say so here.
+            report.outcomes["invalid"] += 1
+            report.unrecorded.append(
+                f"An order in CCV Shop cannot be read and was not booked: {problem}. "
+                "Check the shop's orders of this period in CCV Shop."
+            )
+        elif dry_run:
             report.outcomes["invalid"] += 1
         else:
             record = store.record(connection_id, order_id)

@@ -158,6 +158,10 @@ def suggest_profile(settings: AdministrationSettings, *, name: str = "suggested"
         'existing_invoices = "adopt_paid"',
         "trigger_statuses = [7]",
         "require_paid = true",
+        "# The administration's currency; an order in another one waits for you unless",
+        "# foreign_currency = true.",
+        f"currency = {_quote(settings.currency)}",
+        "foreign_currency = false",
     ]
     if workflow:
         lines.append(

@@ -28,6 +28,7 @@ from datetime import date, timedelta
 from enum import Enum, StrEnum
 
 from ccvbird.domain.booked import recover_invoice_date, same_as_booked, shop_date
+from ccvbird.domain.bounds import REFERENCE_LIMIT
 from ccvbird.domain.decisions import booking_blockers
 from ccvbird.domain.errors import (
     CcvbirdError,
@@ -77,6 +78,11 @@ AWAITING_PAYMENT = "awaiting_payment"
 CANCELLED_AFTER_BOOKING = "cancelled_after_booking"
 #: How far outside the orders' dates an existing invoice is still looked for.
 EXISTING_MARGIN = timedelta(days=7)
+#: Why an order waits: its connection is paused (or switched off); due again once it resumes.
+CONNECTION_PAUSED = "connection_paused"
+CONNECTION_DISABLED = "connection_disabled"
+#: States whose ``next_attempt_at`` the scheduler follows (``Store.claim_due``).
+RESUMABLE = frozenset({SyncState.WAITING, SyncState.BOOKING})
 
 
 class Outcome(StrEnum):
@@ -114,6 +120,9 @@ class SyncEngine:
     max_attempts: int = 8
     contact_refresh: timedelta = timedelta(minutes=10)
     base_backoff: timedelta = timedelta(seconds=30)
+    #: A booking that is under way is looked at again this long after it (re)started, should
+    #: the process die on the way: no booking is ever without a time to be resumed at.
+    resume_after: timedelta = timedelta(minutes=5)
     _contacts: ContactResolver | None = field(default=None, init=False, repr=False)
     #: Log lines of steps whose results are committed with the next intent (one transaction).
     _pending: list[tuple[str, str]] = field(default_factory=list, init=False, repr=False)
@@ -144,17 +153,18 @@ class SyncEngine:
         connection = self.store.connection(connection_id)
         record = self.store.record(connection_id, order_id)
         if connection.paused_reason or not connection.enabled:
+            self._wait_for_connection(record, connection)
             return SyncResult(Outcome.PAUSED, record)
         try:
             return self._sync(connection, record, trigger, order, existing)
         except RateLimited as exc:
             # Not the order's fault: try again when the budget allows, without counting it.
             wait = timedelta(seconds=max((exc.retry_at or 0) - self.clock.now().timestamp(), 30))
-            self._commit(
-                record,
-                "retry.rate_limited",
-                f"Moneybird or CCV asked to slow down; retrying in {wait}.",
-            )
+            message = f"Moneybird or CCV asked to slow down; retrying in {wait}."
+            if record.state in RESUMABLE:
+                record.next_attempt_at = self.clock.now() + wait
+                record.reason, record.reason_code = message, "rate_limited"
+            self._commit(record, "retry.rate_limited", message)
             return SyncResult(Outcome.RETRY_LATER, record, wait)
         except TransientError as exc:
             return self._transient(record, exc)
@@ -163,7 +173,9 @@ class SyncEngine:
                 f"{exc} — reconnect or fix this in the settings; syncing resumes where it stopped."
             )
             self.store.pause(connection_id, reason)
-            self._commit(record, "connection.paused", reason)
+            self._wait_for_connection(
+                record, self.store.connection(connection_id), event="connection.paused"
+            )
             return SyncResult(Outcome.PAUSED, record)
         except OrderProblem as exc:
             return self._park(record, "invalid_data", f"The order cannot be read: {exc}.")
@@ -245,6 +257,7 @@ class SyncEngine:
             if (
                 connection.start_date is not None
                 and trigger is not Trigger.IMPORT
+                and record.state is not SyncState.BOOKING  # begun (by an import): finish it
                 and order.created_at.date() < connection.start_date
             ):
                 return self._skip(
@@ -287,6 +300,10 @@ class SyncEngine:
         if record.state is not SyncState.BOOKING:
             record.state, record.reason, record.reason_code = SyncState.BOOKING, "", ""
             self._later("booking.start", f"booking order {order.number}")
+        elif record.reason_code in (CONNECTION_PAUSED, CONNECTION_DISABLED):
+            record.reason, record.reason_code = "", ""
+        # Saved with the first intent: should this run die, the scheduler resumes it then.
+        record.next_attempt_at = self.clock.now() + self.resume_after
 
         if record.invoice_id is None and record.contact_id is None:
             record.contact_id = self.contacts.resolve(record, result.contact, connection.profile)
@@ -412,6 +429,7 @@ class SyncEngine:
 
     def _cancelled_unpaid(self, record: OrderRecord) -> SyncResult:
         label = record.invoice_number or record.invoice_id
+        record.attempts, record.next_attempt_at = 0, None
         return self._changed(
             record,
             f"The order was cancelled in CCV Shop after invoice {label} was booked, before "
@@ -426,7 +444,9 @@ class SyncEngine:
         """The invoices Moneybird already has for these orders, by reference: one look-up for a
         page of orders, so an import never books twice what another connector, a person or an
         earlier ccvbird (with a state database since lost) booked already."""
-        references = [r for r in map(invoice_reference, orders) if r]
+        # A reference too long to be booked is parked by the mapping; asking Moneybird about it
+        # could only fail the look-up of the whole page.
+        references = [r for r in map(invoice_reference, orders) if r and len(r) <= REFERENCE_LIMIT]
         if not references:
             return {}
         external = profile.invoice_kind is InvoiceKind.EXTERNAL_SALES_INVOICE
@@ -619,14 +639,21 @@ class SyncEngine:
         if order.status == STATUS_CANCELLED:
             return self._skip(record, ProblemCode.CANCELLED.value, messages)
         code = getattr(blockers[0], "code", "waiting")
-        if record.state is not SyncState.WAITING or record.reason != messages:
+        if (
+            record.state is not SyncState.WAITING
+            or record.reason != messages
+            or record.next_attempt_at is not None
+        ):
+            # Looked at again when CCV says it changed (webhook, poll), not on a timer.
             record.state, record.reason, record.reason_code = SyncState.WAITING, messages, str(code)
+            record.next_attempt_at = None
             self._commit(record, "waiting", messages)
         return SyncResult(Outcome.WAITING, record)
 
     def _skip(self, record: OrderRecord, code: str, reason: str) -> SyncResult:
         if record.state is not SyncState.SKIPPED or record.reason != reason:
             record.state, record.reason, record.reason_code = SyncState.SKIPPED, reason, code
+            record.next_attempt_at = None
             self._commit(record, "skipped", reason)
         return SyncResult(Outcome.SKIPPED, record)
 
@@ -643,6 +670,7 @@ class SyncEngine:
                 record,
                 "keeps_failing",
                 f"Booking failed {record.attempts} times in a row; the last error was: {error}. "
+                f"{_left_in_moneybird(record)}"
                 "Check that CCV Shop and Moneybird are reachable, then retry.",
             )
         wait = self.base_backoff * (2 ** (record.attempts - 1))
@@ -650,6 +678,37 @@ class SyncEngine:
         record.reason, record.reason_code = f"Temporary problem, retrying: {error}", "transient"
         self._commit(record, "retry.scheduled", record.reason)
         return SyncResult(Outcome.RETRY_LATER, record, wait)
+
+    def _wait_for_connection(
+        self, record: OrderRecord, connection: ConnectionInfo, *, event: str = "waiting"
+    ) -> None:
+        """The connection cannot book: the order says so, and is due as soon as it can again.
+
+        Its ``next_attempt_at`` is now, so the first pass after the connection resumes (by
+        whatever way: the web app, a profile import, a reconnect) takes it up without a person's
+        retry; while the connection is paused no pass looks at it."""
+        if record.state not in RESUMABLE:  # booked, parked, skipped: it waits for nothing
+            if event != "waiting":
+                self._commit(record, event, connection.paused_reason)
+            return
+        if connection.paused_reason:
+            code = CONNECTION_PAUSED
+            reason = (
+                f"Waiting: the connection is paused ({connection.paused_reason.rstrip('.')}). "
+                "This order is booked automatically once the connection resumes."
+            )
+        else:
+            code = CONNECTION_DISABLED
+            reason = (
+                "Waiting: the connection is switched off. This order is booked automatically "
+                "once it is switched on again."
+            )
+        said = (record.reason_code, record.reason) == (code, reason)
+        if said and record.next_attempt_at is not None and not self._pending:
+            return  # said already (another webhook while paused): no write
+        record.reason, record.reason_code = reason, code
+        record.next_attempt_at = self.clock.now()
+        self._commit(record, event, reason)
 
     def _later(self, event: str, message: str = "") -> None:
         """Log a step's result; it is committed with the next intent or outcome."""
@@ -659,3 +718,25 @@ class SyncEngine:
         """Persist the record with every pending log line, in one transaction."""
         earlier, self._pending = tuple(self._pending), []
         self.store.save(record, event, message, earlier=earlier)
+
+
+def _left_in_moneybird(record: OrderRecord) -> str:
+    """What an unfinished booking left in Moneybird, in words (a parked order names it, so a
+    person neither deletes a draft a retry finishes nor books the order again by hand)."""
+    if record.invoice_id is not None and not record.sent:
+        return (
+            f"Moneybird has a draft invoice for this order (id {record.invoice_id}, reference "
+            f"{record.order_number}): leave it, a retry finalises and pays it. "
+        )
+    if record.invoice_id is not None and record.payment_id is None:
+        label = record.invoice_number or record.invoice_id
+        return (
+            f"Invoice {label} is in Moneybird, finalised but not paid yet: a retry registers "
+            "the payment. "
+        )
+    if record.invoice_intent:
+        return (
+            "An invoice may have been created in Moneybird (reference "
+            f"{record.order_number}), possibly a draft: a retry looks it up before making one. "
+        )
+    return ""

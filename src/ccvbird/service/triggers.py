@@ -8,6 +8,11 @@ CCV has no "modified since" filter and no payment date, so polling re-reads a wi
 creation date: everything created since the last poll (minus an overlap), plus — to catch status
 and payment changes of older orders — the recent orders that are not booked or skipped yet, up to
 the lookback (default 30 days).
+
+Retries are not bound to that window: every record says when it is looked at again
+(``next_attempt_at``: a transient failure's backoff, a booking under way should its process
+die, an order that waits for its paused connection), and :func:`enqueue_due` takes up whatever
+is due, however old the order — through an index, without reading every record.
 """
 
 from __future__ import annotations
@@ -16,9 +21,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from ccvbird.domain.errors import InvalidOrderData
+from ccvbird.domain.errors import CcvbirdError, InvalidOrderData
 from ccvbird.domain.order import Order
-from ccvbird.domain.sync import OrderRecord, SyncState
+from ccvbird.domain.sync import SyncState
 from ccvbird.ports import Clock, Queue, Shop, Store
 
 #: States that polling no longer needs to look at (a changed order is seen through webhooks).
@@ -52,10 +57,12 @@ def poll(
     lookback: timedelta = timedelta(days=30),
     overlap: timedelta = timedelta(minutes=10),
 ) -> PollReport:
-    """Enqueue every order of the lookback window that is new or changed, or whose retry is due.
+    """Enqueue every order of the lookback window that is new or changed.
 
     Reads list pages only (no rows): an order is enqueued when ccvbird has not seen it yet, or its
-    status or paid flag differs from what ccvbird saw last, and it is not settled.
+    status or paid flag differs from what ccvbird saw last, and it is not settled. Orders whose
+    retry is due are :func:`enqueue_due`'s, in or outside the window (taking them here too would
+    book them twice as often as their backoff says).
     """
     connection = store.connection(connection_id)
     now = clock.now()
@@ -68,29 +75,50 @@ def poll(
         if r.order_created_at is None or r.order_created_at >= window_start - overlap
     }
     seen = enqueued = 0
-    for summary in shop.list_orders(created_from=window_start - overlap):
-        seen += 1
-        record = known.get(summary.order_id)
-        if record is not None and (
-            record.state in SETTLED
-            or (
-                record.ccv_status == summary.status
-                and record.ccv_paid == summary.paid
-                and not _due(record, now)
-            )
-        ):
-            continue
-        queue.enqueue_order(connection_id, summary.order_id)
-        enqueued += 1
+    try:
+        for summary in shop.list_orders(created_from=window_start - overlap):
+            seen += 1
+            record = known.get(summary.order_id)
+            if record is not None and (
+                record.state in SETTLED
+                or (record.ccv_status == summary.status and record.ccv_paid == summary.paid)
+            ):
+                continue
+            queue.enqueue_order(connection_id, summary.order_id)
+            enqueued += 1
+    except CcvbirdError as exc:
+        # Not one order's problem (those are parked one by one): the shop could not be read.
+        # Kept on the connection so that ``status`` says why the last sync failed.
+        store.mark_sync_failed(connection_id, now, f"Could not read the shop's orders: {exc}")
+        raise
     store.mark_synced(connection_id, now, now)
     return PollReport(seen=seen, enqueued=enqueued, window_start=window_start)
 
 
-def _due(record: OrderRecord, now: datetime) -> bool:
-    """A booking that was interrupted or is waiting for its retry time."""
-    if record.state is not SyncState.BOOKING:
-        return False
-    return record.next_attempt_at is None or record.next_attempt_at <= now
+#: How long a due order taken up by :func:`enqueue_due` is not taken again (the engine sets its
+#: next time as soon as it runs; this only covers a task that never ran, e.g. a lost queue).
+CLAIM = timedelta(minutes=10)
+
+
+def enqueue_due(
+    connection_id: int,
+    *,
+    store: Store,
+    clock: Clock,
+    enqueue: Callable[[str], None],
+    limit: int = 500,
+) -> int:
+    """Put every order whose time to be looked at again has come on the queue; returns how many.
+
+    Whatever the order's date: a booking that failed transiently, one interrupted by a crash,
+    one that waited for its paused connection. Each is claimed for :data:`CLAIM` as it is
+    taken, so the next scheduler tick (or a second ``ccvbird sync``) does not take it again.
+    """
+    now = clock.now()
+    due = store.claim_due(connection_id, now, until=now + CLAIM, limit=limit)
+    for order_id in due:
+        enqueue(order_id)
+    return len(due)
 
 
 def history(

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
 
+from ccvbird.domain.errors import CcvbirdError
 from ccvbird.domain.order import Order
 from ccvbird.domain.sync import RemoteInvoice
 from ccvbird.ports import Queue
@@ -114,6 +115,8 @@ def sync_now(backend: WebBackend, connection_id: int, queue: Queue) -> None:
             clock=app.clock,
             lookback=timedelta(days=app.settings.lookback_days),
         )
+    except CcvbirdError as exc:
+        log.warning("polling connection %s failed: %s", connection_id, exc)
     except Exception:
         log.exception("polling connection %s failed", connection_id)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,11 +13,14 @@ from ccvbird.adapters.ccvshop import parse_order, parse_webhook
 from ccvbird.adapters.ccvshop.client import CcvShopClient
 from ccvbird.adapters.ccvshop.wire import loads
 from ccvbird.sandbox.ccvshop import SandboxShop
+from tests.shared import CCV_FIXTURES, require
 
-FIXTURES = Path(__file__).resolve().parents[3] / ".." / "shared" / "fixtures" / "ccvshop"
-pytestmark = pytest.mark.skipif(
-    not FIXTURES.is_dir(), reason="../shared/fixtures/ccvshop is not available"
-)
+FIXTURES = CCV_FIXTURES
+
+
+@pytest.fixture(autouse=True)
+def _fixtures_present() -> None:
+    require(FIXTURES)
 
 
 def fixture(name: str) -> Any:

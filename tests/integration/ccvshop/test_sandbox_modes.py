@@ -23,10 +23,11 @@ from ccvbird.sandbox.ccvshop import (
     generate_orders,
     make_server,
 )
+from tests.shared import CCV_FIXTURES, require
 
 from .conftest import ClientFactory
 
-FIXTURES = Path(__file__).resolve().parents[3] / ".." / "shared" / "fixtures" / "ccvshop"
+FIXTURES = CCV_FIXTURES
 
 
 def test_orders_load_from_preview_files(
@@ -51,11 +52,10 @@ def test_orders_load_from_preview_files(
     assert body["href"].startswith(shop.base_url)
 
 
-@pytest.mark.skipif(not FIXTURES.is_dir(), reason="../shared/fixtures/ccvshop is not available")
 def test_the_captured_order_loads_with_its_links_rewritten(
     tmp_path: Path, shop: SandboxShop, connect: ClientFactory
 ) -> None:
-    order = json.loads((FIXTURES / "order.json").read_text())
+    order = json.loads(require(FIXTURES / "order.json").read_text())
     row = json.loads((FIXTURES / "orderrow.json").read_text())
     (tmp_path / "real.json").write_text(json.dumps({"order": order, "orderrows": [row]}))
     (order_id,) = shop.load_orders(tmp_path / "real.json")

@@ -22,6 +22,7 @@ from ccvbird.sandbox.moneybird import (
 )
 from ccvbird.sandbox.moneybird.constants import ADMINISTRATION_ID, DEMO_TOKEN
 from tests.integration.moneybird.openapi import MoneybirdSpec, ValidatingTransport, load_spec
+from tests.shared import MONEYBIRD_SPEC, require
 
 #: 2026-03-02 10:00:00 UTC, a Monday: every test starts at the same moment.
 START = 1_772_445_600.0
@@ -59,9 +60,9 @@ class Inbox:
 
 @pytest.fixture(scope="session")
 def spec() -> MoneybirdSpec:
+    require(MONEYBIRD_SPEC)
     loaded = load_spec()
-    if loaded is None:
-        pytest.skip("../shared/reference/moneybird-openapi.json is absent; cannot check traffic")
+    assert loaded is not None
     return loaded
 
 

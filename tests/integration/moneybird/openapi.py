@@ -14,7 +14,6 @@ import json
 import re
 from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
@@ -23,9 +22,10 @@ from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-SHARED = Path(__file__).resolve().parents[3] / ".." / "shared"
-SPEC_PATH = SHARED / "reference" / "moneybird-openapi.json"
-EXAMPLES = SHARED / "fixtures" / "moneybird" / "openapi-examples"
+from tests.shared import MONEYBIRD_EXAMPLES, MONEYBIRD_SPEC
+
+SPEC_PATH = MONEYBIRD_SPEC
+EXAMPLES = MONEYBIRD_EXAMPLES
 API_PREFIX = "/api/v2"
 _URN = "urn:moneybird-openapi"
 

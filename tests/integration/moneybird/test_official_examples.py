@@ -21,6 +21,7 @@ import pytest
 from ccvbird.sandbox.moneybird import MoneybirdSandbox, SandboxConfig, SandboxTransport
 from ccvbird.sandbox.moneybird import constants as mb
 from tests.integration.moneybird.openapi import EXAMPLES, MoneybirdSpec, ValidatingTransport
+from tests.shared import require
 
 A = mb.ADMINISTRATION_ID
 
@@ -257,9 +258,7 @@ def world(spec: MoneybirdSpec) -> World:
 
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
 def test_sandbox_answer_has_the_shape_of_the_official_example(name: str, world: World) -> None:
-    path = EXAMPLES / f"{name}.json"
-    if not path.exists():
-        pytest.skip(f"{path} is absent")
+    path = require(EXAMPLES / f"{name}.json")
     expected_status = int(name.split("__")[1])
     example = json.loads(path.read_text(encoding="utf-8"))
 

@@ -36,9 +36,10 @@ from ccvbird.adapters.ccvshop.resources import (
 )
 from ccvbird.adapters.ccvshop.signing import SignatureMismatch, response_signature_matches
 from ccvbird.adapters.ccvshop.transport import API_PREFIX, CcvBudget, CcvTransport
-from ccvbird.adapters.ccvshop.wire import dumps, loads, parse_order
+from ccvbird.adapters.ccvshop.wire import dumps, loads_isolating, parse_order
 from ccvbird.adapters.http.pacing import WallClock
 from ccvbird.adapters.http.transport import DEFAULT_TIMEOUT, RetryPolicy, Sleep
+from ccvbird.domain.bounds import is_order_id, storable
 from ccvbird.domain.errors import ApiError, InvalidOrderData, NotFound
 from ccvbird.domain.order import Order
 
@@ -161,6 +162,11 @@ class InvoiceFilter:
         return pairs
 
 
+def _shown(value: object) -> str:
+    """A value from the shop as a message can quote it: short, printable."""
+    return repr(storable(str(value), 30))
+
+
 #: Called with the order id and the problem when an order in a listing cannot be read.
 InvalidOrderHandler = Callable[[str, InvalidOrderData], None]
 
@@ -266,7 +272,7 @@ class CcvShopClient:
         if not response.content.strip():
             return None
         try:
-            return loads(response.content)
+            return loads_isolating(response.content)
         except ValueError:
             raise ApiError(
                 f"CCV Shop answered {response.request.method} {response.request.url.path} "
@@ -351,8 +357,10 @@ class CcvShopClient:
         for body in self.order_bodies(filters):
             order_id = str(body.get("id", ""))
             try:
-                if not order_id.isdigit():
-                    raise InvalidOrderData("order.id", f"{body.get('id')!r} is not an order id")
+                if not is_order_id(order_id):
+                    raise InvalidOrderData(
+                        "order.id", f"{_shown(body.get('id'))} is not an order id"
+                    )
                 order = parse_order(body, self.order_rows_body(order_id))
             except InvalidOrderData as problem:
                 if on_invalid is None:

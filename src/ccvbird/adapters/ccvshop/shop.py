@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
@@ -10,8 +11,11 @@ from pydantic import ValidationError
 
 from ccvbird.adapters.ccvshop.client import CcvShopClient, OrderFilter
 from ccvbird.adapters.ccvshop.wire import WireOrder
+from ccvbird.domain.bounds import is_order_id, storable
 from ccvbird.domain.errors import InvalidOrderData
 from ccvbird.domain.order import Order, OrderSummary
+
+log = logging.getLogger(__name__)
 
 InvalidHandler = Callable[[str, InvalidOrderData], None]
 
@@ -58,8 +62,16 @@ class CcvShop:
     ) -> Iterator[OrderSummary]:
         filters = OrderFilter(min_create_date=created_from, max_create_date=created_until)
         for body in self.client.order_bodies(filters):
+            order_id = str(body.get("id", ""))
+            if not is_order_id(order_id):
+                # Not an id CCV Shop can be asked about again: nothing to enqueue or record. The
+                # import names it (``on_invalid``); polling only logs it.
+                log.warning(
+                    "CCV Shop lists an order with an unusable id %r", storable(order_id, 50)
+                )
+                continue
             try:
                 yield summary_of(body)
             except ValidationError:
                 # Unreadable here too: hand the id on; the engine parks it with the reason.
-                yield OrderSummary(str(body.get("id", "")), "", created_from, None, False, True)
+                yield OrderSummary(order_id, "", created_from, None, False, True)

@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 
 from ccvbird.adapters.ccvshop.signing import hmac_sha512
 from ccvbird.adapters.ccvshop.wire import _datetime, loads
+from ccvbird.domain.bounds import is_order_id
 from ccvbird.domain.errors import CcvbirdError
 
 ORDER_CREATED = "orders.created"
@@ -117,6 +118,10 @@ def parse_webhook(raw_body: bytes | str, *, event: str | None = None) -> Webhook
         if not last.isdigit():
             raise InvalidWebhookBody("id", "missing")
         order_id = int(last)
+    if not is_order_id(str(order_id)):
+        raise InvalidWebhookBody(
+            "id", f"a number of {len(str(order_id))} digits is no CCV order id"
+        )
 
     triggered_at = None
     if body.get("triggered_at"):

@@ -13,6 +13,7 @@ money type below refuses a float outright so a caller that forgot cannot slip on
 from __future__ import annotations
 
 import json
+from dataclasses import fields, is_dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
@@ -20,6 +21,7 @@ from typing import Annotated, Any
 import simplejson
 from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainValidator, ValidationError
 
+from ccvbird.domain.bounds import MONEY_LIMIT, has_undecodable_text
 from ccvbird.domain.errors import InvalidOrderData
 from ccvbird.domain.money import ZERO, MoneyTypeError, to_decimal
 from ccvbird.domain.order import (
@@ -39,13 +41,43 @@ def loads(data: bytes | str) -> Any:
     return json.loads(data, parse_float=Decimal)
 
 
+def loads_isolating(data: bytes) -> Any:
+    """Parse an API answer even when some of its text is not UTF-8.
+
+    A list page holds many orders; one customer name of raw Latin-1 bytes must not make the
+    whole page unreadable. Bytes that are not UTF-8 are kept as lone surrogates
+    (``surrogateescape``), so the page parses and :func:`parse_order` parks just the order
+    they are in, naming the field.
+    """
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = data.decode("utf-8", "surrogateescape")
+    return json.loads(text, parse_float=Decimal)
+
+
+def undecodable_field(value: Any, path: str) -> str | None:
+    """The dotted path of the first text in ``value`` (a domain order, or any part of one) that
+    holds bytes that were not UTF-8. Only what ccvbird uses is looked at: garbled bytes in a
+    field ccvbird ignores stop nothing."""
+    if isinstance(value, str):
+        return path if has_undecodable_text(value) else None
+    if isinstance(value, tuple):
+        for index, item in enumerate(value):
+            found = undecodable_field(item, f"{path}[{index}]")
+            if found is not None:
+                return found
+    elif is_dataclass(value) and not isinstance(value, type):
+        for item in fields(value):
+            found = undecodable_field(getattr(value, item.name), f"{path}.{item.name}")
+            if found is not None:
+                return found
+    return None
+
+
 def dumps(document: Any, *, indent: int | None = None) -> str:
     """Write JSON with Decimals as exact JSON numbers (``12.30``), the way CCV sends amounts."""
     return simplejson.dumps(document, use_decimal=True, indent=indent, ensure_ascii=False)
-
-
-#: Moneybird accepts amounts within ±1,000,000,000; anything larger is not a real order.
-MONEY_LIMIT = Decimal(1_000_000_000)
 
 
 def _money(value: object) -> Decimal:
@@ -362,7 +394,13 @@ def parse_order(order_body: Any, rows_body: Any) -> Order:
         rows = WireRowCollection.model_validate(rows_body)
     except ValidationError as exc:
         raise invalid_data(exc, "orderrows") from None
-    return order.to_domain(rows.items)
+    parsed = order.to_domain(rows.items)
+    where = undecodable_field(parsed, "order")
+    if where is not None:
+        raise InvalidOrderData(
+            where, "contains bytes that are not UTF-8 text (the shop stored it garbled)"
+        )
+    return parsed
 
 
 def decode_order_file(data: bytes) -> Order:

@@ -35,6 +35,7 @@ from ccvbird.adapters.db.tables import (
 )
 from ccvbird.adapters.profile_toml import parse_profile
 from ccvbird.adapters.secrets import SecretBox
+from ccvbird.domain.bounds import REFERENCE_LIMIT, storable
 from ccvbird.domain.errors import ConfigError
 from ccvbird.domain.profile import MappingProfile
 from ccvbird.domain.sync import OrderRecord, RemoteContact, SyncState, normalise_email
@@ -238,8 +239,16 @@ class SqlStore:
     def resume(self, connection_id: int) -> None:
         self.pause(connection_id, "")
 
+    def mark_sync_failed(self, connection_id: int, at: datetime, error: str) -> None:
+        with self._session() as session:
+            session.execute(
+                update(ConnectionRow)
+                .where(ConnectionRow.id == connection_id)
+                .values(last_error=storable(error, 2000), last_error_at=at)
+            )
+
     def mark_synced(self, connection_id: int, at: datetime, cursor: datetime | None) -> None:
-        values: dict[str, Any] = {"last_sync_at": at}
+        values: dict[str, Any] = {"last_sync_at": at, "last_error": "", "last_error_at": None}
         if cursor is not None:
             values["poll_cursor"] = cursor
         with self._session() as session:
@@ -318,6 +327,10 @@ class SqlStore:
         """
         now = self._now()
         values: dict[str, Any] = {name: getattr(record, name) for name in RECORD_FIELDS}
+        # Bounded here, whatever the caller did: a shop's absurd order number must never fail
+        # the insert (and with it the import of every other order).
+        values["order_number"] = storable(record.order_number or "", REFERENCE_LIMIT)
+        values["reason"] = storable(record.reason or "")
         values.update(
             state=record.state.value,
             updated_at=now,
@@ -337,7 +350,7 @@ class SqlStore:
                         "at": now,
                         "event": e,
                         "state": record.state.value,
-                        "message": m,
+                        "message": storable(m),
                     }
                     for e, m in (*earlier, (event, message))
                 ],
@@ -368,6 +381,48 @@ class SqlStore:
             query = query.limit(limit).offset(offset)
         with self._session() as session:
             return [_to_record(row) for row in session.scalars(query)]
+
+    def claim_due(
+        self, connection_id: int, now: datetime, *, until: datetime, limit: int = 500
+    ) -> list[str]:
+        """The orders whose booking is due (retry time reached, or a booking interrupted with no
+        time at all), oldest time first; each is claimed until ``until`` in the same statement,
+        so a second scheduler or pass running meanwhile does not take it as well.
+
+        One ``UPDATE … RETURNING`` on the ``(connection_id, next_attempt_at)`` index: the cost
+        grows with the bookings that are due, not with the orders ccvbird knows.
+        """
+        due = _due_clause(now)
+        chosen = (
+            select(_RECORDS.c.id)
+            .where(_RECORDS.c.connection_id == connection_id, due)
+            .order_by(_RECORDS.c.next_attempt_at, _RECORDS.c.id)
+            .limit(limit)
+        )
+        claim = (
+            update(_RECORDS)
+            .where(_RECORDS.c.connection_id == connection_id, _RECORDS.c.id.in_(chosen), due)
+            .values(next_attempt_at=until)
+            .returning(_RECORDS.c.order_id)
+        )
+        with self._engine.begin() as connection:
+            return [str(order_id) for order_id in connection.execute(claim).scalars()]
+
+    def retries_waiting(self, connection_id: int) -> tuple[int, datetime | None]:
+        """(how many bookings wait to be looked at again, when the first of them is due):
+        ``ccvbird status``. ``None`` as the time with a count: due now."""
+        waiting = (_RECORDS.c.state == SyncState.BOOKING.value) | (
+            _RECORDS.c.state.in_(_DUE_STATES) & _RECORDS.c.next_attempt_at.is_not(None)
+        )
+        with self._engine.connect() as connection:
+            count, first = connection.execute(
+                select(func.count(), func.min(_RECORDS.c.next_attempt_at)).where(
+                    _RECORDS.c.connection_id == connection_id, waiting
+                )
+            ).one()
+        if first is not None and first.tzinfo is None:  # an aggregate skips the column's type
+            first = first.replace(tzinfo=UTC)
+        return int(count), first
 
     def find_record(self, connection_id: int, order_id: str) -> OrderRecord | None:
         """The order's record, or ``None`` (unlike :meth:`record`, never creates one)."""
@@ -535,6 +590,18 @@ _SAVE_RECORD = (
     .values({name: bindparam(name) for name in (*RECORD_FIELDS, "state", "updated_at")})
     .returning(_RECORDS.c.id)
 )
+#: States in which a record's ``next_attempt_at`` says when the engine looks at it again.
+_DUE_STATES = (SyncState.BOOKING.value, SyncState.WAITING.value)
+
+
+def _due_clause(now: datetime) -> Any:
+    """Records due at ``now``: their time has come, or a booking has no time (interrupted
+    before ccvbird gave every booking one)."""
+    return (_RECORDS.c.state.in_(_DUE_STATES) & (_RECORDS.c.next_attempt_at <= now)) | (
+        (_RECORDS.c.state == SyncState.BOOKING.value) & _RECORDS.c.next_attempt_at.is_(None)
+    )
+
+
 _FIND_RECORD = select(_RECORDS).where(
     _RECORDS.c.connection_id == bindparam("c"), _RECORDS.c.order_id == bindparam("o")
 )
@@ -570,6 +637,8 @@ _CONNECTION_INFO = select(
     _CONNECTIONS.c.last_sync_at,
     _CONNECTIONS.c.poll_cursor,
     _CONNECTIONS.c.created_at,
+    _CONNECTIONS.c.last_error,
+    _CONNECTIONS.c.last_error_at,
     _PROFILES.c.toml,
 ).select_from(_CONNECTIONS.outerjoin(_PROFILES, _PROFILES.c.id == _CONNECTIONS.c.profile_id))
 _ONE_CONNECTION = _CONNECTION_INFO.where(_CONNECTIONS.c.id == bindparam("c"))
@@ -601,6 +670,8 @@ def _info(row: Any) -> ConnectionInfo:
         last_sync_at=row.last_sync_at,
         poll_cursor=row.poll_cursor,
         created_at=row.created_at,
+        last_error=row.last_error or "",
+        last_error_at=row.last_error_at,
     )
 
 

@@ -107,6 +107,9 @@ class ConnectionRow(Base):
     moneybird_webhook_id: Mapped[str | None] = mapped_column(String(40))
     #: Encrypted JSON ``{"token", "secret"}`` of the Moneybird webhook (shown once by Moneybird).
     moneybird_webhook: Mapped[str | None] = mapped_column(Text)
+    # -- why the last poll failed (schema 0008) --
+    last_error: Mapped[str] = mapped_column(Text, default="", server_default="")
+    last_error_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class OrderRecordRow(Base):
@@ -115,6 +118,8 @@ class OrderRecordRow(Base):
         UniqueConstraint("connection_id", "order_id"),
         UniqueConstraint("connection_id", "invoice_id"),
         Index("ix_order_records_state", "connection_id", "state"),
+        #: The scheduler's "which bookings are due" query reads this index, never every record.
+        Index("ix_order_records_next_attempt_at", "connection_id", "next_attempt_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -125,6 +130,7 @@ class OrderRecordRow(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     reason_code: Mapped[str] = mapped_column(String(60), default="")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    #: When the engine looks at a booking (or an order waiting for the connection) again.
     next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     order_created_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     ccv_status: Mapped[int | None] = mapped_column(Integer)

@@ -182,4 +182,12 @@ def administration_settings(client: MoneybirdClient) -> AdministrationSettings:
         financial_accounts=tuple(
             NamedInfo(a.id, a.name, a.type, usable=a.active) for a in client.financial_accounts()
         ),
+        currency=next(
+            (
+                (a.currency or "EUR").upper()
+                for a in client.administrations()
+                if a.id == client.administration_id
+            ),
+            "EUR",
+        ),
     )

@@ -1,9 +1,10 @@
-"""Running: ``import``, ``sync``, ``run``, ``worker``, ``status``, ``orders``, ``retry``."""
+"""Running: ``import``, ``sync``, ``run``, ``worker``, ``status``, ``orders``, ``retry``,
+``resume``."""
 
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated
 
 import typer
@@ -60,6 +61,8 @@ class BudgetProgress:
 
 def _print_pass(report: PassReport) -> None:
     _print_report(report.outcomes, report.paused_reason, report.stopped_reason)
+    for problem in report.unrecorded:
+        console.print(f"[yellow]Not booked:[/] {escape(problem)}")
 
 
 def _print_report(outcomes: Counter[str], paused: str, stopped: str = "") -> None:
@@ -150,7 +153,10 @@ def sync(data_dir: DataDir = None) -> None:
                 shop=ccvbird.shop_for(info.id), clock=ccvbird.clock,
                 lookback=timedelta(days=ccvbird.settings.lookback_days),
             )  # fmt: skip
-            console.print(f"[bold]{escape(info.name)}[/]: {report.seen} recent orders looked at.")
+            console.print(
+                f"[bold]{escape(info.name)}[/]: {report.seen} recent orders looked at, "
+                f"{report.due} due for a retry."
+            )
             _print_pass(report)
 
 
@@ -164,7 +170,8 @@ def state_words(state: SyncState) -> str:
 
 @app.command()
 def status(data_dir: DataDir = None) -> None:
-    """Per connection: orders by state, last and next sync, Moneybird budget use, why paused."""
+    """Per connection: orders by state, last and next sync, bookings waiting for a retry (and
+    when the next is due), Moneybird budget use, why paused."""
     with opened(data_dir) as ccvbird:
         connections = ccvbird.store.connections()
         if not connections:
@@ -188,6 +195,15 @@ def status(data_dir: DataDir = None) -> None:
                 else "at the next start of `ccvbird run`"
             )
             console.print(f"  last sync: {last}; next: {following}")
+            if info.last_error:
+                when = (
+                    info.last_error_at.isoformat(timespec="seconds") if info.last_error_at else ""
+                )
+                console.print(
+                    f"  [red]last sync failed[/] {when}: {escape(info.last_error)}", soft_wrap=True
+                )
+            count, first = ccvbird.store.retries_waiting(info.id)
+            console.print("  " + _retries_line(count, first, ccvbird, paused=info.paused_reason))
             used, limit = bootstrap.budget_use(ccvbird, info.id)
             console.print(
                 f"  Moneybird budget: {used} of {limit} requests used in the last "
@@ -197,6 +213,21 @@ def status(data_dir: DataDir = None) -> None:
                 console.print(f"  [yellow]paused:[/] {escape(info.paused_reason)}")
             elif not info.enabled:
                 console.print("  [yellow]disabled[/]")
+
+
+def _retries_line(
+    count: int, first: datetime | None, ccvbird: bootstrap.App, *, paused: str
+) -> str:
+    """How many bookings wait to be taken up again, and when the first one is due."""
+    if count == 0:
+        return "bookings waiting for a retry: none"
+    if paused:
+        due = "once the connection resumes"
+    elif first is None or first <= ccvbird.clock.now():
+        due = "now"
+    else:
+        due = first.isoformat(timespec="seconds")
+    return f"bookings waiting for a retry: {count}; next due: {due}"
 
 
 @app.command()
@@ -274,6 +305,23 @@ def retry(
                 reason = result.record.reason
                 console.print(escape(f"{said} {reason}" if reason else said))
         _print_report(outcomes, ccvbird.store.connection(chosen).paused_reason)
+
+
+@app.command()
+def resume(connection: ConnectionOption = None, data_dir: DataDir = None) -> None:
+    """Resume a paused connection once you fixed the cause (e.g. restored the Moneybird token):
+    the next `ccvbird sync` (or the running `ccvbird run`) books every order that waited."""
+    with opened(data_dir) as ccvbird:
+        chosen = pick_connection(ccvbird, connection)
+        info = ccvbird.store.connection(chosen)
+        if not info.paused_reason:
+            console.print(f"Connection {chosen} is not paused.")
+            return
+        ccvbird.store.resume(chosen)
+        count, _first = ccvbird.store.retries_waiting(chosen)
+        console.print(
+            f"Connection {chosen} resumed; {count} waiting order(s) are booked by the next sync."
+        )
 
 
 def _serve_workers(data_dir: DataDir, *, workers: int | None, scheduler: bool, web: bool) -> None:

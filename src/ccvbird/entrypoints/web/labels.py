@@ -59,6 +59,28 @@ def advice(reason_code: str) -> str:
         ),
         "deleted": _("Nothing to do: the order was deleted in CCV Shop."),
         "invalid_data": _("CCV Shop sent data ccvbird cannot read. Check the order, then retry."),
+        "negative_total": _(
+            "The order totals less than zero. A refund belongs on a credit invoice in Moneybird; "
+            "check the quantities and costs of the order in CCV Shop."
+        ),
+        "reference_too_long": _(
+            "The order number is too long for an invoice reference. Check it in CCV Shop."
+        ),
+        "amount_out_of_range": _(
+            "An amount is larger than Moneybird accepts. Check the quantities and prices of the "
+            "order in CCV Shop."
+        ),
+        "amount_below_a_cent": _(
+            "The order has amounts below a cent, which would be 0.00 on the invoice. Check the "
+            "prices in CCV Shop."
+        ),
+        "invalid_email": _(
+            "The customer's e-mail address is not valid. Correct it in CCV Shop, then retry."
+        ),
+        "foreign_currency": _(
+            "The order is in another currency than the administration. Allow invoices in other "
+            "currencies in the profile (invoicing.foreign_currency), then retry."
+        ),
         "refused": _(
             "Moneybird or CCV Shop refused a request. Read the message, fix the cause "
             "(often the profile), then retry."

@@ -6,8 +6,9 @@ The API serves what ccvbird's client uses, with the real field names, CCV's pagi
 front of it — signatures, limits, faults, response signing — is :class:`~.guard.ApiGuard`.
 
 ``/_sandbox`` is for demos and people (no signature needed): create, generate, pay and advance
-orders, credit them, see webhook deliveries, and install an app through the simulated App Store
-(``GET /_sandbox/apps/{id}/install`` sends the browser on, as CCV does).
+orders, add one as a document (absurd ones too, raw bytes kept: ``POST
+/_sandbox/orders/document``), credit them, see webhook deliveries, and install an app through the
+simulated App Store (``GET /_sandbox/apps/{id}/install`` sends the browser on, as CCV does).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ccvbird.adapters.ccvshop.wire import dumps, loads
+from ccvbird.adapters.ccvshop.wire import dumps, loads, loads_isolating
 from ccvbird.sandbox.ccvshop import documents
 from ccvbird.sandbox.ccvshop.guard import ApiGuard
 from ccvbird.sandbox.ccvshop.outbound import Delivery
@@ -40,7 +41,10 @@ BAD_REQUEST = "400.10"
 
 
 def _json(document: Any, status: int = 200) -> Response:
-    return Response(dumps(document), status_code=status, media_type="application/json")
+    # ``surrogateescape``: text the shop holds as raw bytes (``"M\udce9ller"``, an order added
+    # with a Latin-1 name) goes out as those bytes, invalid UTF-8, as a garbled real shop sends.
+    body = dumps(document).encode("utf-8", "surrogateescape")
+    return Response(body, status_code=status, media_type="application/json")
 
 
 def _error(status: int, code: str, message: str) -> Response:
@@ -321,6 +325,26 @@ def create_app(shop: SandboxShop) -> FastAPI:
                 scenario=body.get("scenario"), status=status, paid=True if paid is None else paid
             )
         )
+        return _json(shop.order(order_id), 201)
+
+    @app.post("/_sandbox/orders/document")
+    async def merchant_add_document(request: Request) -> Response:
+        """Add an order as given (``{"order": ..., "orderrows": ...}``), absurd or not.
+
+        The body is read byte-exactly: bytes that are not UTF-8 (a name in Latin-1) are kept and
+        served as they came, so a test or a person can make the shop send invalid UTF-8.
+        """
+        raw = await request.body()
+        try:
+            document = loads_isolating(raw)
+        except json.JSONDecodeError:
+            raise BadParameter("body", "is not valid JSON") from None
+        if not isinstance(document, dict) or not isinstance(document.get("order"), dict):
+            raise BadParameter("body", 'must be an object with "order" and "orderrows"')
+        rows = document.get("orderrows")
+        if not isinstance(rows, dict | list):
+            raise BadParameter("orderrows", "must be a collection or a list of rows")
+        order_id = await run_in_threadpool(shop.add_order, document)
         return _json(shop.order(order_id), 201)
 
     @app.post("/_sandbox/orders/generate")

@@ -291,7 +291,10 @@ class SandboxShop:
     def add_order(self, document: Mapping[str, Any]) -> int:
         """Add an order in the ``ccvbird preview`` format (``{"order", "orderrows"}``).
 
-        Links are rewritten to this shop; an id already taken gets a new one.
+        Links are rewritten to this shop; an id already taken gets a new one. Anything goes,
+        absurd orders included (a 154-character order number, a negative total): text with
+        lone surrogates (``"M\udce9ller"``, i.e. ``b"M\xe9ller".decode("utf-8",
+        "surrogateescape")``) is served as those raw bytes, invalid UTF-8 in the HTTP body.
         """
         with self._changing() as changes:
             return self._store(self._unique(self._adopt(document)), changes)

@@ -24,6 +24,8 @@ def status(connection_id: ConnectionId, backend: Backend) -> dict[str, Any]:
         "enabled": view.connection.enabled,
         "orders": view.counts,
         "last_sync_at": view.connection.last_sync_at,
+        "last_error": view.connection.last_error,
+        "last_error_at": view.connection.last_error_at,
         "next_sync_at": view.next_sync,
         "moneybird_budget": (
             {"used": view.budget[0], "limit": view.budget[1], "window_seconds": view.budget[2]}
