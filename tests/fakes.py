@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -147,6 +147,9 @@ class FakeBooks:
         self.faults = faults or Faults()
         self.contacts_by_id: dict[str, RemoteContact] = {}
         self.invoices: dict[str, _Invoice] = {}
+        #: The date each invoice and each payment was booked with, by id.
+        self.invoice_dates: dict[str, date] = {}
+        self.payment_dates: dict[str, date] = {}
         self.requests = 0
         self._ids = itertools.count(480_000_000_000_000_001)
         self._numbers = itertools.count(1)
@@ -217,6 +220,7 @@ class FakeBooks:
             if external:
                 invoice.state = "open"
             self.invoices[invoice.id] = invoice
+            self.invoice_dates[invoice.id] = draft.invoice_date
             return invoice.remote()
 
         return self._call("create_invoice", create)
@@ -301,6 +305,7 @@ class FakeBooks:
                 raise AssertionError("Moneybird refuses a payment on a draft")
             payment_id = self._id()
             stored.payments.append((payment_id, payment.amount))
+            self.payment_dates[payment_id] = payment.payment_date
             if stored.remote().total_unpaid <= 0:
                 stored.state = "paid"
             return payment_id

@@ -6,6 +6,10 @@ visible state:
 * ``waiting``          known, not due yet (not paid, status not reached) — with why;
 * ``booking``          due; some booking steps are done, the rest follow (retries included);
 * ``booked``           invoice created, finalised and paid in Moneybird;
+* ``awaiting_payment`` invoice created and finalised, but CCV says the order is not paid (a
+                       profile with ``require_paid = false``): the invoice stays open until CCV
+                       says it is paid, then its payment is registered (once) and it is
+                       ``booked``;
 * ``skipped``          never booked, with why (cancelled, before the start date);
 * ``needs_attention``  a person must decide (unmapped VAT rate, totals that do not add up,
                        repeated failures) — with why and what to do;
@@ -26,7 +30,7 @@ invoice up by its reference before creating it again".
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
@@ -40,10 +44,14 @@ class SyncState(StrEnum):
     CHANGED = "changed"
     CREDITED = "credited"
     INVOICE_DELETED = "invoice_deleted"
+    #: Invoiced and finalised; CCV says the order is not paid yet, so it has no payment.
+    AWAITING_PAYMENT = "awaiting_payment"
 
 
 #: States in which the order has an invoice in Moneybird that must never be created again.
-HAS_INVOICE = frozenset({SyncState.BOOKED, SyncState.CHANGED, SyncState.CREDITED})
+HAS_INVOICE = frozenset(
+    {SyncState.BOOKED, SyncState.AWAITING_PAYMENT, SyncState.CHANGED, SyncState.CREDITED}
+)
 #: States a person reached in Moneybird: the engine does nothing until a person asks (retry).
 LEFT_ALONE = frozenset({SyncState.CREDITED, SyncState.INVOICE_DELETED})
 
@@ -83,6 +91,12 @@ class OrderRecord:
     payment_intent: bool = False
     fingerprint: str | None = None
     booked_total: Decimal | None = None
+    #: The invoice date it was booked with (``None``: booked before ccvbird stored it), so a
+    #: re-read compares what the shop can change, not the day it is re-read.
+    invoice_date: date | None = None
+    #: The date of the payment: the day ccvbird first saw CCV say "paid" (shop's time zone)
+    #: for an order invoiced before it was paid; kept so a retry pays with the same date.
+    payment_date: date | None = None
     updated_at: datetime | None = None
 
     @property

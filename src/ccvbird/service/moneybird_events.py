@@ -63,6 +63,7 @@ def apply_invoice_event(
         record.contact_intent = record.invoice_intent = False
         record.send_intent = record.payment_intent = record.sent = False
         record.fingerprint, record.booked_total = None, None
+        record.invoice_date = record.payment_date = None
         record.attempts, record.next_attempt_at = 0, None
         store.save(record, "moneybird.invoice_deleted", record.reason)
         return Applied.DELETED

@@ -132,10 +132,14 @@ class ImportPlan:
 def plan_import(connection_id: int, *, since: date, store: Store, shop: Shop) -> ImportPlan:
     profile = store.connection(connection_id).profile
     settled = {r.order_id for r in store.records(connection_id, states=SETTLED)}
+    # An open invoice is settled until CCV says it is paid (then its payment is due).
+    open_invoices = {
+        r.order_id for r in store.records(connection_id, states=[SyncState.AWAITING_PAYMENT])
+    }
     orders = due = done = 0
     for summary in shop.list_orders(created_from=midnight(since)):
         orders += 1
-        if summary.order_id in settled:
+        if summary.order_id in settled or (summary.order_id in open_invoices and not summary.paid):
             done += 1
         elif summary.status in profile.trigger_statuses and (
             summary.paid or not profile.require_paid

@@ -5,6 +5,10 @@ decides what is still to be done, and does it step by step:
 
     contact → invoice → send (Manual) → payment → booked
 
+An order CCV says is not paid (a profile with ``require_paid = false``) stops before the
+payment: its invoice stays open (``awaiting_payment``) until CCV says it is paid, and is never
+paid while CCV says it is not, nor once it is cancelled.
+
 Before each create the intent is committed; after each call the result is committed. When a
 call's outcome is uncertain (timeout, 5xx, a crash before the answer was stored), the next run
 sees the intent and looks the object up — the invoice by its reference, the contact by e-mail,
@@ -20,9 +24,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from enum import Enum, StrEnum
 
+from ccvbird.domain.booked import recover_invoice_date, same_as_booked, shop_date
 from ccvbird.domain.bounds import REFERENCE_LIMIT
 from ccvbird.domain.decisions import booking_blockers
 from ccvbird.domain.errors import (
@@ -77,6 +82,10 @@ PREFIX_PAUSE = "The profile needs a reference prefix of its own"
 #: How a pause for a profile that does not fit the administration starts (importing a profile
 #: that fits, or saving it on the profile page, resumes the connection).
 PROFILE_MISMATCH = "The profile does not match the Moneybird administration:"
+#: Why an order's invoice is open: CCV says the order is not paid yet.
+AWAITING_PAYMENT = "awaiting_payment"
+#: Why an invoiced order is never paid: it was cancelled in CCV before it was paid.
+CANCELLED_AFTER_BOOKING = "cancelled_after_booking"
 #: How far outside the orders' dates an existing invoice is still looked for.
 EXISTING_MARGIN = timedelta(days=7)
 #: Why an order waits: its connection is paused (or switched off); due again once it resumes.
@@ -88,6 +97,10 @@ RESUMABLE = frozenset({SyncState.WAITING, SyncState.BOOKING})
 
 class Outcome(StrEnum):
     BOOKED = "booked"
+    #: Invoiced and finalised; the invoice stays open until CCV says the order is paid.
+    AWAITING_PAYMENT = "awaiting_payment"
+    #: The payment of an order invoiced before it was paid was registered.
+    PAID = "paid"
     #: An invoice for the order was in Moneybird already: it became the order's booking.
     TAKEN_OVER = "taken_over"
     ALREADY_BOOKED = "already_booked"
@@ -228,12 +241,33 @@ class SyncEngine:
             self._commit(record, "skipped", record.reason)
             return SyncResult(Outcome.SKIPPED, record)
         profile = connection.profile
+        seen = (record.ccv_status, record.ccv_paid)
         record.order_number = order.number or record.order_number
         record.order_created_at = order.created_at
         record.ccv_status, record.ccv_paid = order.status, order.paid
+        if (
+            order.paid
+            and not seen[1]
+            and order.status != STATUS_CANCELLED
+            and record.has_invoice
+            and record.payment_id is None
+            and record.payment_date is None
+        ):
+            # Invoiced while unpaid, paid now: CCV has no payment date, so this is the day.
+            record.payment_date = shop_date(self.clock.now(), profile.timezone)
+            self._later(
+                "payment.seen_paid",
+                f"CCV Shop says the order is paid; its payment is dated "
+                f"{record.payment_date.isoformat()}",
+            )
 
-        if record.state in HAS_INVOICE and record.next_step is Step.DONE:
-            return self._check_unchanged(record, map_order(order, profile))
+        if record.state is SyncState.AWAITING_PAYMENT:
+            return self._settle(connection, record, order, seen)
+        if record.state in HAS_INVOICE and (
+            record.next_step is Step.DONE or record.state is SyncState.CHANGED
+        ):
+            # Booked (or flagged): only compared; a changed order's invoice is never paid.
+            return self._check_unchanged(record, order, profile)
 
         if not record.has_invoice:
             blockers = booking_blockers(order, profile)
@@ -252,7 +286,7 @@ class SyncEngine:
                     f"({connection.start_date.isoformat()}); import history to book it.",
                 )
 
-        result = map_order(order, profile, booking_date=self.clock.today())
+        result = map_order(order, profile, booking_date=record.invoice_date or self.clock.today())
         if result.problems and not record.has_invoice:
             message = " ".join(p.message for p in result.problems)
             return self._park(record, result.problems[0].code.value, message)
@@ -359,14 +393,35 @@ class SyncEngine:
                 invoice = self._ensure_sent(record, invoice)
 
         if record.payment_id is None:
-            self._ensure_paid(record, order, result, invoice, external)
+            if order.status == STATUS_CANCELLED:
+                self._invoiced(record, result, taken_over)
+                return self._cancelled_unpaid(record)
+            if not order.paid:
+                # Never pay what CCV says is unpaid, whatever the profile says.
+                return self._await_payment(record, order, result, taken_over)
+            self._ensure_paid(
+                record,
+                order,
+                result,
+                invoice,
+                external,
+                payment_date=record.payment_date or result.draft.invoice_date,
+            )
 
         record.state, record.reason, record.reason_code = SyncState.BOOKED, "", ""
         record.attempts, record.next_attempt_at = 0, None
-        record.fingerprint = result.draft.fingerprint()
         label = record.invoice_number or record.invoice_id
+        if record.payment_date is not None and record.booked_total is not None:
+            # Invoiced earlier, while unpaid: now its payment is registered.
+            self._commit(
+                record,
+                "booked",
+                f"invoice {label} paid in CCV Shop; payment registered, dated "
+                f"{record.payment_date.isoformat()}",
+            )
+            return SyncResult(Outcome.PAID, record)
+        self._invoiced(record, result, taken_over)
         if taken_over is None:
-            record.booked_total = result.totals.incl_vat
             self._commit(
                 record,
                 "booked",
@@ -374,7 +429,6 @@ class SyncEngine:
                 f"({order.currency} {format_amount(result.totals.incl_vat)})",
             )
             return SyncResult(Outcome.BOOKED, record)
-        record.booked_total = taken_over.total_incl_vat
         if taken_over.total_incl_vat != result.totals.incl_vat:
             self._later(
                 "invoice.total_differs",
@@ -388,6 +442,74 @@ class SyncEngine:
             f"invoice {label} was in Moneybird already; taken over as this order's booking",
         )
         return SyncResult(Outcome.TAKEN_OVER, record)
+
+    def _invoiced(
+        self, record: OrderRecord, result: MappingResult, taken_over: RemoteInvoice | None
+    ) -> None:
+        """Keep what the order was booked as: the fingerprint and invoice date a re-read is
+        compared with, and the total."""
+        record.invoice_date = record.invoice_date or result.draft.invoice_date
+        record.fingerprint = result.draft.fingerprint()
+        record.booked_total = (
+            result.totals.incl_vat if taken_over is None else taken_over.total_incl_vat
+        )
+
+    def _await_payment(
+        self,
+        record: OrderRecord,
+        order: Order,
+        result: MappingResult,
+        taken_over: RemoteInvoice | None,
+    ) -> SyncResult:
+        self._invoiced(record, result, taken_over)
+        label = record.invoice_number or record.invoice_id
+        record.state, record.reason_code = SyncState.AWAITING_PAYMENT, AWAITING_PAYMENT
+        record.reason = (
+            f"Invoice {label} is booked and open: CCV Shop says the order is not paid yet. "
+            "Its payment is registered once CCV Shop says it is paid."
+        )
+        record.attempts, record.next_attempt_at = 0, None
+        self._commit(
+            record,
+            "booked.awaiting_payment",
+            f"invoice {label} booked, not paid ({order.currency} "
+            f"{format_amount(record.booked_total or result.totals.incl_vat)})",
+        )
+        return SyncResult(Outcome.AWAITING_PAYMENT, record)
+
+    def _settle(
+        self,
+        connection: ConnectionInfo,
+        record: OrderRecord,
+        order: Order,
+        seen: tuple[int | None, bool],
+    ) -> SyncResult:
+        """An order invoiced while unpaid: its payment is registered once CCV says it is paid,
+        never while CCV says it is not, never once the order is cancelled or changed."""
+        checked = self._check_unchanged(record, order, connection.profile)
+        if checked.outcome is Outcome.CHANGED:
+            return checked
+        if order.status == STATUS_CANCELLED:
+            return self._cancelled_unpaid(record)
+        if not order.paid:
+            if seen != (order.status, order.paid):
+                # Keep what polling compares current, so it does not re-read the order again.
+                self._commit(record, "awaiting_payment", "CCV Shop says the order is not paid")
+            return SyncResult(Outcome.AWAITING_PAYMENT, record)
+        booking_date = record.invoice_date or self.clock.today()
+        result = map_order(order, connection.profile, booking_date=booking_date)
+        return self._book(connection, record, order, result, existing=None)
+
+    def _cancelled_unpaid(self, record: OrderRecord) -> SyncResult:
+        label = record.invoice_number or record.invoice_id
+        record.attempts, record.next_attempt_at = 0, None
+        return self._changed(
+            record,
+            f"The order was cancelled in CCV Shop after invoice {label} was booked, before "
+            "its payment was registered. ccvbird registers no payment for a cancelled order; "
+            "the invoice is open in Moneybird: credit it there (a credit invoice).",
+            code=CANCELLED_AFTER_BOOKING,
+        )
 
     def invoices_already_booked(
         self, orders: Sequence[Order], profile: MappingProfile
@@ -577,6 +699,8 @@ class SyncEngine:
         result: MappingResult,
         invoice: RemoteInvoice | None,
         external: bool,
+        *,
+        payment_date: date,
     ) -> None:
         assert record.invoice_id is not None
         if record.payment_intent or invoice is None:
@@ -588,7 +712,7 @@ class SyncEngine:
             return
         amount = invoice.total_unpaid
         payment = PaymentDraft(
-            payment_date=result.draft.invoice_date,
+            payment_date=payment_date,
             amount=amount,
             financial_account_id=result.financial_account_id,
             transaction_id=order.transaction_id or order.number,
@@ -604,9 +728,24 @@ class SyncEngine:
 
     # -- outcomes ---------------------------------------------------------------------------------
 
-    def _check_unchanged(self, record: OrderRecord, result: MappingResult) -> SyncResult:
-        fingerprint = result.draft.fingerprint()
-        if record.fingerprint is None or fingerprint == record.fingerprint:
+    def _check_unchanged(
+        self, record: OrderRecord, order: Order, profile: MappingProfile
+    ) -> SyncResult:
+        """Compare the order as read now with what was booked: what the shop can change
+        (lines, amounts, VAT), with the invoice date the order was booked with — never the
+        day it is read again (``invoice_date = "booking_date"``)."""
+        if record.fingerprint is None:
+            return SyncResult(Outcome.ALREADY_BOOKED, record)
+        result = map_order(order, profile)
+        if record.invoice_date is not None:
+            unchanged = same_as_booked(result.draft, record.fingerprint, record.invoice_date)
+        else:  # booked before ccvbird kept the date: the fingerprint tells which day it was
+            found = recover_invoice_date(result.draft, record.fingerprint, until=self.clock.today())
+            unchanged = found is not None
+            if found is not None:
+                record.invoice_date = found
+                self._commit(record, "invoice_date.recovered", f"booked with invoice date {found}")
+        if unchanged:
             return SyncResult(Outcome.ALREADY_BOOKED, record)
         difference = ""
         if record.booked_total is not None and record.booked_total != result.totals.incl_vat:
@@ -621,9 +760,9 @@ class SyncEngine:
             "example with a credit invoice) if needed.",
         )
 
-    def _changed(self, record: OrderRecord, reason: str) -> SyncResult:
+    def _changed(self, record: OrderRecord, reason: str, code: str = "changed") -> SyncResult:
         if record.state is not SyncState.CHANGED or record.reason != reason:
-            record.state, record.reason, record.reason_code = SyncState.CHANGED, reason, "changed"
+            record.state, record.reason, record.reason_code = SyncState.CHANGED, reason, code
             self._commit(record, "changed_after_booking", reason)
         return SyncResult(Outcome.CHANGED, record)
 

@@ -27,6 +27,8 @@ from ccvbird.domain.sync import SyncState
 from ccvbird.ports import Clock, Queue, Shop, Store
 
 #: States that polling no longer needs to look at (a changed order is seen through webhooks).
+#: ``awaiting_payment`` is not one: polling compares its paid flag on the list pages it reads
+#: anyway, so an order invoiced while unpaid costs nothing until CCV says it is paid.
 SETTLED = frozenset(
     {
         SyncState.BOOKED,

@@ -47,6 +47,7 @@ RECORD_FIELDS = (
     "ccv_status", "ccv_paid",
     "contact_id", "contact_intent", "invoice_id", "invoice_intent", "invoice_number", "sent",
     "send_intent", "payment_id", "payment_intent", "fingerprint", "booked_total",
+    "invoice_date", "payment_date",
 )  # fmt: skip
 
 

@@ -153,6 +153,10 @@ class OrderRecordRow(Base):
     payment_intent: Mapped[bool] = mapped_column(Boolean, default=False)
     fingerprint: Mapped[str | None] = mapped_column(String(64))
     booked_total: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    #: The invoice date the order was booked with (a re-read compares with it).
+    invoice_date: Mapped[date | None] = mapped_column(Date)
+    #: The date of the payment of an order invoiced while unpaid (first seen paid).
+    payment_date: Mapped[date | None] = mapped_column(Date)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 

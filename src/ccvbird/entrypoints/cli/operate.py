@@ -160,6 +160,14 @@ def sync(data_dir: DataDir = None) -> None:
             _print_pass(report)
 
 
+#: States whose name alone would mislead: an open invoice is booked, but not paid.
+STATE_WORDS = {SyncState.AWAITING_PAYMENT: "booked, awaiting payment"}
+
+
+def state_words(state: SyncState) -> str:
+    return STATE_WORDS.get(state, state.value.replace("_", " "))
+
+
 @app.command()
 def status(data_dir: DataDir = None) -> None:
     """Per connection: orders by state, last and next sync, bookings waiting for a retry (and
@@ -224,7 +232,13 @@ def _retries_line(
 
 @app.command()
 def orders(
-    state: Annotated[SyncState | None, typer.Option(help="Only orders in this state.")] = None,
+    state: Annotated[
+        SyncState | None,
+        typer.Option(
+            help="Only orders in this state (awaiting_payment: booked, the invoice open "
+            "until CCV says the order is paid)."
+        ),
+    ] = None,
     search: Annotated[
         str, typer.Option(help="Order number, CCV id or invoice number contains this.")
     ] = "",
@@ -241,7 +255,7 @@ def orders(
     table = Table("Order", "CCV id", "Created", "State", "Invoice", "Why", header_style="bold")
     for record in records:
         created = record.order_created_at.date().isoformat() if record.order_created_at else ""
-        shown = record.state.value.replace("_", " ")
+        shown = state_words(record.state)
         invoice = record.invoice_number or ""
         table.add_row(
             escape(record.order_number), record.order_id, created, shown, invoice,

@@ -16,6 +16,7 @@ def state_label(state: SyncState | str) -> str:
         SyncState.WAITING: _("Waiting"),
         SyncState.BOOKING: _("Booking"),
         SyncState.BOOKED: _("Booked"),
+        SyncState.AWAITING_PAYMENT: _("Booked, awaiting payment"),
         SyncState.SKIPPED: _("Skipped"),
         SyncState.NEEDS_ATTENTION: _("Needs attention"),
         SyncState.CHANGED: _("Changed after booking"),
@@ -93,6 +94,14 @@ def advice(reason_code: str) -> str:
             "The order changed after it was booked. Correct the invoice in Moneybird if needed "
             "(for example with a credit invoice)."
         ),
+        "awaiting_payment": _(
+            "Nothing to do: the invoice is open in Moneybird; its payment is registered once "
+            "CCV Shop says the order is paid."
+        ),
+        "cancelled_after_booking": _(
+            "The order was cancelled after it was invoiced and no payment was registered. "
+            "Credit the invoice in Moneybird if the order is not delivered."
+        ),
         "credited": _("Nothing to do: the invoice was credited in Moneybird."),
         "invoice_deleted": _(
             "Press retry to book the order again, or leave it if it should not be invoiced."
@@ -110,6 +119,8 @@ def outcome_label(outcome: str) -> str:
     """What an import did with an order, in words (the engine's outcome names otherwise)."""
     labels: dict[str, str] = {  # an import also counts "invalid" orders: those keep their name
         Outcome.BOOKED: _("Booked"),
+        Outcome.AWAITING_PAYMENT: _("Booked, awaiting payment"),
+        Outcome.PAID: _("Payment registered"),
         Outcome.TAKEN_OVER: _("Already in Moneybird, taken over"),
         Outcome.ALREADY_BOOKED: _("Booked before"),
         Outcome.WAITING: _("Waiting"),

@@ -28,6 +28,9 @@ from ccvbird.wiring.jobs import (
 router = APIRouter(dependencies=[Depends(check_csrf)])
 
 MANUAL_PAUSE = "Paused by hand from the dashboard."
+#: The order of the state tiles: the orders booked with an open invoice next to the booked ones.
+TILES: list[SyncState] = [s for s in SyncState if s is not SyncState.AWAITING_PAYMENT]
+TILES.insert(TILES.index(SyncState.BOOKED) + 1, SyncState.AWAITING_PAYMENT)
 
 
 @dataclass
@@ -46,7 +49,7 @@ class Overview:
 def overview(backend: WebBackend, connection_id: int) -> Overview:
     store = backend.app.store
     connection = store.connection(connection_id)
-    counts = {state.value: 0 for state in SyncState}
+    counts = {state.value: 0 for state in TILES}
     counts.update({state.value: n for state, n in store.count_states(connection_id).items()})
     next_sync = None
     if connection.enabled and not connection.paused_reason:

@@ -67,7 +67,8 @@ def order_csv(
     writer = csv.writer(out)
     writer.writerow(
         ["order_id", "order_number", "order_created_at", "state", "reason_code", "reason",
-         "invoice_id", "invoice_number", "booked_total", "attempts", "updated_at"]
+         "invoice_id", "invoice_number", "booked_total", "attempts", "updated_at",
+         "invoice_date", "payment_date"]
     )  # fmt: skip
     for r in records:
         writer.writerow(
@@ -76,6 +77,8 @@ def order_csv(
                 r.order_created_at.isoformat() if r.order_created_at else "",
                 r.state.value, r.reason_code, r.reason, r.invoice_id, r.invoice_number,
                 r.booked_total, r.attempts, r.updated_at.isoformat() if r.updated_at else "",
+                r.invoice_date.isoformat() if r.invoice_date else "",
+                r.payment_date.isoformat() if r.payment_date else "",
             )]
         )  # fmt: skip
     name = f"ccvbird-connection-{connection_id}-orders.csv"
