@@ -41,7 +41,7 @@ class Bench:
         return import_history(
             self.connection_id,
             since=SINCE,
-            engine=self.app.engine_for(self.connection_id),
+            engine=self.app.leased_engine(self.connection_id, "bench"),
             store=self.app.store,
             shop=self.app.shop_for(self.connection_id),
         )

@@ -84,6 +84,9 @@ class OrderRecord:
     fingerprint: str | None = None
     booked_total: Decimal | None = None
     updated_at: datetime | None = None
+    #: How many times the record was saved: a worker holding the lease saves only over the
+    #: version it read, so a record someone else advanced in between is noticed, not overwritten.
+    version: int = 0
 
     @property
     def next_step(self) -> Step:

@@ -5,6 +5,11 @@ read per order). The history import first counts what is due from the list pages
 request per page, no rows) so it can show progress and an ETA from the Moneybird budget, and
 asks Moneybird once per page of orders which of them it has an invoice for already: those are
 taken over, never booked twice.
+
+Both book through the engine they are given; the entrypoints hand them one that takes the
+connection's lease order by order (``bootstrap.LeasedEngine``), as the workers do, so a pass
+and a worker never book the same order at once. When the lease keeps being taken away from it,
+a pass stops and says so (run it again to go on).
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from itertools import islice
 from typing import Protocol
 
 from ccvbird.domain.decisions import booking_blockers
-from ccvbird.domain.errors import CcvbirdError, InvalidOrderData
+from ccvbird.domain.errors import CcvbirdError, InvalidOrderData, LeaseLost
 from ccvbird.domain.mapping import MappingResult, invoice_reference, map_order
 from ccvbird.domain.order import Order
 from ccvbird.domain.sync import RemoteInvoice, SyncState
@@ -89,7 +94,11 @@ def sync_pass(
     )
     report.seen = polled.seen
     for order_id in collector.order_ids:
-        result = engine.sync_order(connection_id, order_id, trigger=Trigger.POLL)
+        try:
+            result = engine.sync_order(connection_id, order_id, trigger=Trigger.POLL)
+        except LeaseLost as exc:
+            report.stopped_reason = f"{exc}. Run it again to go on."
+            break
         report.outcomes[result.outcome.value] += 1
         if result.outcome is Outcome.PAUSED:
             report.paused_reason = store.connection(connection_id).paused_reason
@@ -188,7 +197,8 @@ def _import_page(
     dry_run: bool,
     on_preview: Callable[[Order, MappingResult], None] | None,
 ) -> bool:
-    """Book (or preview) one page of an import; ``True`` when the connection paused."""
+    """Book (or preview) one page of an import; ``True`` when the import must stop here (the
+    connection paused, or the lease kept being lost)."""
     for order in page:
         report.seen += 1
         found = existing.get(invoice_reference(order))
@@ -202,9 +212,17 @@ def _import_page(
             if on_preview is not None and not blockers and found is None:
                 on_preview(order, result)
         else:
-            synced = engine.sync_order(
-                connection.id, order.order_id, trigger=Trigger.IMPORT, order=order, existing=found
-            )
+            try:
+                synced = engine.sync_order(
+                    connection.id,
+                    order.order_id,
+                    trigger=Trigger.IMPORT,
+                    order=order,
+                    existing=found,
+                )
+            except LeaseLost as exc:
+                report.stopped_reason = f"{exc}. Run the import again to go on where it stopped."
+                return True
             outcome = synced.outcome.value
             if synced.outcome is Outcome.PAUSED:
                 report.outcomes[outcome] += 1

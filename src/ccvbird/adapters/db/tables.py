@@ -94,6 +94,9 @@ class ConnectionRow(Base):
     contacts_refreshed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     lease_owner: Mapped[str | None] = mapped_column(String(200))
     lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    #: New for every acquisition of the lease (schema 0004): a write fenced with an older token
+    #: is refused, so a worker whose lease ran out cannot write.
+    lease_token: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     # -- how the connection was made (web app; schema 0002) --
     #: "cli", "manual" (the web form) or "app_store" (installed from CCV's App Store).
@@ -141,6 +144,8 @@ class OrderRecordRow(Base):
     fingerprint: Mapped[str | None] = mapped_column(String(64))
     booked_total: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    #: Counts the record's saves (schema 0004); a lease holder saves only over what it read.
+    version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class OrderEventRow(Base):

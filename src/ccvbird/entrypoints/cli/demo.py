@@ -137,7 +137,7 @@ def _run_demo(
         report = import_history(
             cid,
             since=since,
-            engine=ccvbird.engine_for(cid),
+            engine=ccvbird.leased_engine(cid, "demo"),
             store=ccvbird.store,
             shop=ccvbird.shop_for(cid),
             progress=reporter,
@@ -147,7 +147,7 @@ def _run_demo(
     console.print(f"Imported in {time.perf_counter() - started:.1f} s: {tally}")
 
     console.rule("[bold]3. Live: orders arrive through webhooks[/]")
-    engine = ccvbird.engine_for(cid)
+    engine = ccvbird.leased_engine(cid, "demo")
     new_paid = shop.create_order(status=7, paid=True)
     unpaid = shop.create_order(status=7, paid=False)
     _drain(inbox, engine)

@@ -132,21 +132,22 @@ def import_(
                 ccvbird.settings.moneybird_window_seconds,
             )
             report = import_history(
-                chosen, since=start, engine=ccvbird.engine_for(chosen), store=ccvbird.store,
-                shop=shop, progress=reporter, total=plan.orders - plan.settled,
+                chosen, since=start, engine=ccvbird.leased_engine(chosen, "cli"),
+                store=ccvbird.store, shop=shop, progress=reporter, total=plan.orders - plan.settled,
             )  # fmt: skip
         _print_pass(report)
 
 
 @app.command()
 def sync(data_dir: DataDir = None) -> None:
-    """One pass: poll every connection, book what is due, then exit."""
+    """One pass: poll every connection, book what is due, then exit. Each order is booked under
+    the connection's lease, so running it beside workers never books an order twice."""
     with opened(data_dir) as ccvbird:
         for info in ccvbird.store.connections():
             if not info.enabled:
                 continue
             report = sync_pass(
-                info.id, engine=ccvbird.engine_for(info.id), store=ccvbird.store,
+                info.id, engine=ccvbird.leased_engine(info.id, "cli"), store=ccvbird.store,
                 shop=ccvbird.shop_for(info.id), clock=ccvbird.clock,
                 lookback=timedelta(days=ccvbird.settings.lookback_days),
             )  # fmt: skip
@@ -247,7 +248,7 @@ def retry(
             if not found:
                 fail(f"no order {order!r} is known to ccvbird for this connection")
             targets = [found[0].order_id]
-        engine = ccvbird.engine_for(chosen)
+        engine = ccvbird.leased_engine(chosen, "cli")
         outcomes: Counter[str] = Counter()
         for order_id in targets:
             record = ccvbird.store.record(chosen, order_id)
