@@ -417,16 +417,32 @@ def lease_owner(kind: str) -> str:
 @dataclass
 class LeasedEngine(SyncEngine):
     """The engine for passes run in this process (``ccvbird import``, ``sync`` and ``retry``,
-    the web app's import): each order is booked under the connection's lease, exactly as a
+    the web app's import): every order is booked under the connection's lease, exactly as a
     worker books it — so a pass and a worker never book the same order at the same time.
 
-    Between orders the lease is released, so webhooks keep being booked by the workers during
-    a long import. When the lease is lost in the middle of an order (this process stalled for
-    longer than a lease), that order is booked again under a new lease, from what is stored.
+    The lease is taken for the first order and kept for the next ones (each fenced write renews
+    it) until :meth:`release` — use the engine as a context manager. Taking it per order would
+    cost two more transactions an order and give the workers no real turn in between anyway.
+    When the lease is lost (the pass stalled longer than a lease and a worker took over), the
+    order is booked again under a new lease, from what is stored.
     """
 
     app: App | None = None
     kind: str = "pass"
+    _lease: DbLease | None = field(default=None, init=False, repr=False)
+
+    def __enter__(self) -> LeasedEngine:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.release()
+
+    def release(self) -> None:
+        """Let the workers have the connection again."""
+        if self._lease is not None:
+            assert self.app is not None
+            self.app.store.release_lease(self._lease)
+            self._lease = None
 
     def sync_order(
         self,
@@ -439,12 +455,16 @@ class LeasedEngine(SyncEngine):
     ) -> SyncResult:
         assert self.app is not None
         for attempt in range(1, LEASE_LOST_TRIES + 1):
-            lease = self.app.wait_for_lease(connection_id, lease_owner(self.kind))
+            if self._lease is None or self._lease.connection_id != connection_id:
+                self.release()
+                self._lease = self.app.wait_for_lease(connection_id, lease_owner(self.kind))
             try:
                 return self.app.sync_leased(
-                    lease, order_id, engine=self, trigger=trigger, order=order, existing=existing
-                )
+                    self._lease, order_id, engine=self, trigger=trigger, order=order,
+                    existing=existing,
+                )  # fmt: skip
             except LeaseLost:
+                self._lease = None  # another worker holds it now: nothing to release
                 if attempt == LEASE_LOST_TRIES:
                     raise
                 log.warning(
@@ -452,8 +472,6 @@ class LeasedEngine(SyncEngine):
                     connection_id,
                     order_id,
                 )
-            finally:
-                self.app.store.release_lease(lease)
         raise AssertionError("unreachable")  # pragma: no cover
 
 

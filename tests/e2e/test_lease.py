@@ -310,22 +310,23 @@ def test_an_import_or_sync_pass_waits_for_the_lease_a_worker_holds(two: Two, whi
         """Raised from the pass's first wait for the lease: it stops there, for the test."""
 
     def run_pass() -> Any:
+        """As ``ccvbird import`` / ``ccvbird sync`` run it (entrypoints/cli/operate.py)."""
         app = two.b.app
-        engine = app.leased_engine(two.connection_id, "cli")
         shop = app.shop_for(two.connection_id)
-        if which == "import":
-            return import_history(
-                two.connection_id, since=SINCE, engine=engine, store=app.store, shop=shop
+        with app.leased_engine(two.connection_id, "cli") as engine:
+            if which == "import":
+                return import_history(
+                    two.connection_id, since=SINCE, engine=engine, store=app.store, shop=shop
+                )
+            everything = timedelta(days=400)  # the sandbox's orders are from early 2026
+            return sync_pass(
+                two.connection_id,
+                engine=engine,
+                store=app.store,
+                shop=shop,
+                clock=app.clock,
+                lookback=everything,
             )
-        everything = timedelta(days=400)  # the sandbox's orders are from early 2026
-        return sync_pass(
-            two.connection_id,
-            engine=engine,
-            store=app.store,
-            shop=shop,
-            clock=app.clock,
-            lookback=everything,
-        )
 
     def busy(seconds: float) -> None:
         raise StillWaiting
@@ -347,6 +348,7 @@ def test_an_import_or_sync_pass_waits_for_the_lease_a_worker_holds(two: Two, whi
     report = run_pass()
     assert report.outcomes.get("booked", 0) == 0
     two.check_one_paid_invoice()
+    assert two.run(two.a) == "already_booked"  # the pass let the connection go again
 
 
 def _catch(run: Callable[[], Any]) -> Any:
@@ -354,3 +356,32 @@ def _catch(run: Callable[[], Any]) -> Any:
         return run()
     except Exception as exc:
         return exc
+
+
+def test_an_import_that_lost_the_lease_mid_order_books_it_again_from_what_is_stored(
+    two: Two,
+) -> None:
+    """``ccvbird import`` stalls inside its invoice create for longer than a lease; a worker
+    takes over and books the order. The import writes nothing for it, takes the lease again,
+    finds the order booked and goes on."""
+    seen: dict[str, Any] = {}
+
+    def stalled() -> None:
+        two.wall.now += LEASE + 60
+        seen["b"] = two.run_in_thread(two.b)
+
+    two.a.moneybird.after = stalled
+    app = two.a.app
+    with app.leased_engine(two.connection_id, "cli") as engine:
+        report = import_history(
+            two.connection_id,
+            since=SINCE,
+            engine=engine,
+            store=app.store,
+            shop=app.shop_for(two.connection_id),
+        )
+
+    assert seen["b"] == "booked"
+    assert dict(report.outcomes) == {"already_booked": 1}
+    assert report.stopped_reason == ""
+    two.check_one_paid_invoice()

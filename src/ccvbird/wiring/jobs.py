@@ -24,20 +24,19 @@ def run_import(backend: WebBackend, progress: ImportProgress) -> None:
     """Book the history since ``progress.since``, reporting into ``progress``. Never raises."""
     app = backend.app
     connection_id = progress.connection_id
-    engine = None
     try:
-        engine = app.leased_engine(connection_id, "web")
-        shop = engine.shop
-        plan = plan_import(connection_id, since=progress.since, store=app.store, shop=shop)
-        report = import_history(
-            connection_id,
-            since=progress.since,
-            engine=engine,
-            store=app.store,
-            shop=shop,
-            progress=progress,
-            total=plan.orders - plan.settled,
-        )
+        with app.leased_engine(connection_id, "web") as engine:
+            shop = engine.shop
+            plan = plan_import(connection_id, since=progress.since, store=app.store, shop=shop)
+            report = import_history(
+                connection_id,
+                since=progress.since,
+                engine=engine,
+                store=app.store,
+                shop=shop,
+                progress=progress,
+                total=plan.orders - plan.settled,
+            )
         progress.finish(app.clock.now(), report.why_not_finished)
     except Exception as exc:
         log.exception("the history import of connection %s failed", connection_id)
