@@ -38,13 +38,15 @@ class Bench:
     clock: FakeWallClock
 
     def import_history(self) -> PassReport:
-        return import_history(
-            self.connection_id,
-            since=SINCE,
-            engine=self.app.engine_for(self.connection_id),
-            store=self.app.store,
-            shop=self.app.shop_for(self.connection_id),
-        )
+        """As ``ccvbird import`` runs it: under the connection's lease."""
+        with self.app.leased_engine(self.connection_id, "bench") as engine:
+            return import_history(
+                self.connection_id,
+                since=SINCE,
+                engine=engine,
+                store=self.app.store,
+                shop=self.app.shop_for(self.connection_id),
+            )
 
     def moneybird_requests(self) -> list[tuple[str, str, int]]:
         return list(self.sandboxes.moneybird.api_requests())

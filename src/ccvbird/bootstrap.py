@@ -7,10 +7,13 @@ an adapter by name, so swapping a real service for the sandbox is a change in on
 from __future__ import annotations
 
 import hashlib
+import logging
+import os
+import socket
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, timedelta
 from importlib import resources
 from pathlib import Path
@@ -27,8 +30,10 @@ from ccvbird.adapters.ccvshop.webhooks import InvalidWebhookBody, parse_webhook
 from ccvbird.adapters.ccvshop.wire import decode_order_file
 from ccvbird.adapters.db.budget import SharedBudget
 from ccvbird.adapters.db.database import open_database
+from ccvbird.adapters.db.lease import LEASE as LEASE
+from ccvbird.adapters.db.lease import DbLease
 from ccvbird.adapters.db.store import SqlStore
-from ccvbird.adapters.http import DEFAULT_TIMEOUT, RequestBudget, Unlimited
+from ccvbird.adapters.http import DEFAULT_TIMEOUT, RequestBudget, Unlimited, guarded_by
 from ccvbird.adapters.moneybird import MoneybirdClient, OAuthApp, OAuthRefresh, TokenEndpoint
 from ccvbird.adapters.moneybird import connect as connect_moneybird
 from ccvbird.adapters.moneybird.books import MoneybirdBooks, administration_settings
@@ -38,21 +43,24 @@ from ccvbird.adapters.queue import HueyQueue, PendingMarks, make_huey
 from ccvbird.adapters.secrets import SecretBox, load_or_create_key
 from ccvbird.config import Settings
 from ccvbird.domain.administration import AdministrationSettings
-from ccvbird.domain.errors import ConfigError, InvalidOrderData
+from ccvbird.domain.errors import ConfigError, InvalidOrderData, LeaseLost
 from ccvbird.domain.invoice import InvoiceDraft
 from ccvbird.domain.order import Order
 from ccvbird.domain.profile import MappingProfile
 from ccvbird.domain.profile_check import describe, profile_mismatches
 from ccvbird.domain.references import conflict, draft_prefix
-from ccvbird.ports import OAuthToken, Queue
+from ccvbird.domain.sync import RemoteInvoice
+from ccvbird.ports import Clock, OAuthToken, Queue
 from ccvbird.service.suggest import Suggestion, suggest_profile
-from ccvbird.service.sync import PROFILE_MISMATCH, SyncEngine
+from ccvbird.service.sync import PROFILE_MISMATCH, Lookup, SyncEngine, SyncResult, Trigger
 from ccvbird.service.tax_rates import TaxRateCache
 
 if TYPE_CHECKING:
     import uvicorn
 
     from ccvbird.sandbox.ccvshop.server import SandboxConfig
+
+log = logging.getLogger(__name__)
 
 EXAMPLE_ORDER = "order-mixed-basket.json"
 EXAMPLE_PROFILE = "profile.toml"
@@ -216,7 +224,7 @@ class App:
     settings: Settings
     store: SqlStore
     sessions: sessionmaker[Session]
-    clock: SystemClock
+    clock: Clock
     moneybird_budget: RequestBudget
     #: In-process services by URL prefix (the sandboxes of ``ccvbird demo`` and the tests).
     transports: dict[str, httpx.BaseTransport] = field(default_factory=dict)
@@ -338,9 +346,10 @@ class App:
         )
         return CcvShop(client)
 
-    def engine_for(self, connection_id: int) -> SyncEngine:
+    def engine_for(self, connection_id: int, *, lease: DbLease | None = None) -> SyncEngine:
+        """The connection's engine; with ``lease``, every write it makes is fenced by it."""
         return SyncEngine(
-            store=self.store,
+            store=self.store if lease is None else self.store.fenced(lease),
             shop=self.shop_for(connection_id),
             books=self.books_for(connection_id),
             clock=self.clock,
@@ -351,12 +360,118 @@ class App:
             tax_rate_refresh=timedelta(minutes=self.settings.tax_rate_refresh_minutes),
         )
 
+    def sync_leased(
+        self,
+        lease: DbLease,
+        order_id: str,
+        *,
+        engine: SyncEngine | None = None,
+        **options: Any,
+    ) -> SyncResult:
+        """Book one order under ``lease`` (taken by the caller): the engine's writes are fenced
+        by it and its requests guarded by it. Raises :class:`LeaseLost` when it was lost."""
+        plain = engine or self.engine_for(lease.connection_id)
+        fenced = SyncEngine(**{**engine_settings(plain), "store": self.store.fenced(lease)})
+        with guarded_by(lease):
+            return fenced.sync_order(lease.connection_id, order_id, **options)
+
+    def wait_for_lease(self, connection_id: int, owner: str) -> DbLease:
+        """The connection's lease, waiting while a worker holds it (passes in this process)."""
+        while (lease := self.store.acquire_lease(connection_id, owner, LEASE)) is None:
+            self.sleep(BUSY_WAIT_SECONDS)
+        return lease
+
+    def leased_engine(self, connection_id: int, kind: str) -> LeasedEngine:
+        """The engine for a pass run in this process (``kind``: "cli", "web", …): every order
+        is booked under the connection's lease, as the workers book them."""
+        plain = self.engine_for(connection_id)
+        return LeasedEngine(**engine_settings(plain), app=self, kind=kind)
+
     def close(self) -> None:
         with self._clients_lock:
             for _version, client in self._clients.values():
                 client.close()
             self._clients.clear()
         self.sessions.kw["bind"].dispose()
+
+
+def engine_settings(engine: SyncEngine) -> dict[str, Any]:
+    """Everything a :class:`SyncEngine` is made with (ports, limits, backoff, caches), so an
+    engine made from another one — fenced by a lease, or leased for a pass — books exactly as
+    the connection's own engine does."""
+    return {f.name: getattr(engine, f.name) for f in fields(SyncEngine) if f.init}
+
+
+#: How long a pass in this process waits before asking again for a lease a worker holds.
+BUSY_WAIT_SECONDS = 1.0
+#: How often a pass books one order again after losing the lease in the middle of it.
+LEASE_LOST_TRIES = 3
+
+
+def lease_owner(kind: str) -> str:
+    """Who holds a lease, for people reading the database: kind, machine, process, thread."""
+    return f"{kind}:{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+
+
+@dataclass
+class LeasedEngine(SyncEngine):
+    """The engine for passes run in this process (``ccvbird import``, ``sync`` and ``retry``,
+    the web app's import): every order is booked under the connection's lease, exactly as a
+    worker books it — so a pass and a worker never book the same order at the same time.
+
+    The lease is taken for the first order and kept for the next ones (each fenced write renews
+    it) until :meth:`release` — use the engine as a context manager. Taking it per order would
+    cost two more transactions an order and give the workers no real turn in between anyway.
+    When the lease is lost (the pass stalled longer than a lease and a worker took over), the
+    order is booked again under a new lease, from what is stored.
+    """
+
+    app: App | None = None
+    kind: str = "pass"
+    _lease: DbLease | None = field(default=None, init=False, repr=False)
+
+    def __enter__(self) -> LeasedEngine:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.release()
+
+    def release(self) -> None:
+        """Let the workers have the connection again."""
+        if self._lease is not None:
+            assert self.app is not None
+            self.app.store.release_lease(self._lease)
+            self._lease = None
+
+    def sync_order(
+        self,
+        connection_id: int,
+        order_id: str,
+        *,
+        trigger: Trigger = Trigger.POLL,
+        order: Order | None = None,
+        existing: RemoteInvoice | Lookup | None = Lookup.NOT_DONE,
+    ) -> SyncResult:
+        assert self.app is not None
+        for attempt in range(1, LEASE_LOST_TRIES + 1):
+            if self._lease is None or self._lease.connection_id != connection_id:
+                self.release()
+                self._lease = self.app.wait_for_lease(connection_id, lease_owner(self.kind))
+            try:
+                return self.app.sync_leased(
+                    self._lease, order_id, engine=self, trigger=trigger, order=order,
+                    existing=existing,
+                )  # fmt: skip
+            except LeaseLost:
+                self._lease = None  # another worker holds it now: nothing to release
+                if attempt == LEASE_LOST_TRIES:
+                    raise
+                log.warning(
+                    "lost the lease of connection %s while booking order %s; booking it again",
+                    connection_id,
+                    order_id,
+                )
+        raise AssertionError("unreachable")  # pragma: no cover
 
 
 def administration_settings_for(app: App, connection_id: int) -> AdministrationSettings:
@@ -446,8 +561,11 @@ def build_app(
     *,
     transports: dict[str, httpx.BaseTransport] | None = None,
     moneybird_budget: RequestBudget | None = None,
+    clock: Clock | None = None,
 ) -> App:
-    """Open the state database (migrating it), the secret key and the shared request budget."""
+    """Open the state database (migrating it), the secret key and the shared request budget.
+
+    ``clock``: the time the store, the leases and the engine use (tests inject one)."""
     settings = settings or load_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     sessions = open_database(settings.resolved_database_url)
@@ -456,8 +574,8 @@ def build_app(
         if settings.secret_key is not None
         else load_or_create_key(settings.key_file)
     )
-    clock = SystemClock()
-    store = SqlStore(sessions, SecretBox(key))
+    clock = clock or SystemClock()
+    store = SqlStore(sessions, SecretBox(key), clock=clock)
     budget = moneybird_budget or SharedBudget(
         sessions, settings.moneybird_requests, settings.moneybird_window_seconds
     )

@@ -167,7 +167,11 @@ class Store(Protocol):
         earlier: Sequence[tuple[str, str]] = (),
     ) -> None:
         """Persist the record and append ``earlier`` and ``event`` to its log, in one
-        transaction."""
+        transaction.
+
+        A store fenced by the connection's lease (what the engine gets in a worker) refuses
+        with :class:`~ccvbird.domain.errors.LeaseLost` when another worker holds the connection
+        now, and with ``RecordMoved`` when the record changed since it was read."""
         ...
 
     def records(

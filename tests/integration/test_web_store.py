@@ -135,10 +135,10 @@ def test_records_by_order_and_by_invoice(store: SqlStore, sessions: sessionmaker
     assert store.record_for_invoice(connection_id, "4710") is None
 
 
-def test_schema_0009_gives_existing_connections_a_moneybird_token_and_remembers_their_keys(
+def test_schema_0005_gives_existing_connections_a_moneybird_token_and_remembers_their_keys(
     database_url: str,
 ) -> None:
-    """Upgrading a database made before 0009: every connection gets its own Moneybird token,
+    """Upgrading a database made before 0005: every connection gets its own Moneybird token,
     its keys count as handed over, its deliveries as queued — and the Moneybird webhook it
     registered at the CCV token's address keeps working there until it is registered again."""
     import hashlib
@@ -189,7 +189,7 @@ def test_schema_0009_gives_existing_connections_a_moneybird_token_and_remembers_
     assert digest == hashlib.sha256(b"pub^old").hexdigest()
     assert installs.keys_handed_over_before("pub^old")
     assert not store.delivery_to_queue(7, "ccv", "k1", "orders.created", "1")  # queued before
-    # The webhook registered before 0009 posts to the CCV token's address: it keeps working...
+    # The webhook registered before 0005 posts to the CCV token's address: it keeps working...
     legacy = installs.push_target("ccv-token")
     assert legacy is not None and (legacy.connection_id, legacy.webhook_token) == (7, "tok")
     assert installs.moneybird_address_token(7) == token

@@ -5,9 +5,10 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from ccvbird.adapters.http import ApiTransport, RetryPolicy, SlidingWindowLimiter
+from ccvbird.adapters.http import ApiTransport, RetryPolicy, SlidingWindowLimiter, guarded_by
 from ccvbird.domain.errors import (
     CcvbirdError,
+    LeaseLost,
     NetworkError,
     RateLimited,
     RequestTimeout,
@@ -140,3 +141,77 @@ def test_a_refusal_is_not_retried() -> None:
         api.send(api.client.build_request("GET", "/x"), idempotent=True)
     assert not isinstance(info.value, RateLimited)
     assert calls == [1]
+
+
+class Lease:
+    """A stand-in for the connection's lease: checked every ``check_every`` seconds; it is
+    taken away (``LeaseLost``) from ``lost_at`` on."""
+
+    check_every = 100.0
+
+    def __init__(self, time: FakeTime, lost_at: float | None = None) -> None:
+        self.time = time
+        self.lost_at = lost_at
+        self.kept: list[float] = []
+
+    def keep(self) -> None:
+        self.kept.append(self.time.now)
+        if self.lost_at is not None and self.time.now >= self.lost_at:
+            raise LeaseLost("another worker holds the connection now")
+
+
+class Budget:
+    """A budget that makes the next request wait ``wait`` seconds."""
+
+    def __init__(self, wait: float) -> None:
+        self.wait = wait
+
+    def reserve(self, key: str = "") -> float:
+        wait, self.wait = self.wait, 0.0
+        return wait
+
+    def block_until(self, key: str, moment: float) -> None:
+        return None
+
+
+def test_a_long_wait_for_the_budget_keeps_the_lease_and_then_sends() -> None:
+    time, sent = FakeTime(), []
+    start = time.now
+    api = transport(lambda r: sent.append(r) or httpx.Response(200), time, budget=Budget(250))
+    lease = Lease(time)
+    with guarded_by(lease):
+        api.send(api.client.build_request("POST", "/invoices"), idempotent=False)
+    assert time.slept == [100.0, 100.0, 50.0]  # never longer than check_every at a time
+    assert [t - start for t in lease.kept] == [100.0, 200.0, 250.0, 250.0]  # and before sending
+    assert len(sent) == 1
+
+
+@pytest.mark.parametrize("wait", ["budget", "retry_after"])
+def test_a_worker_that_lost_its_lease_while_waiting_sends_nothing(wait: str) -> None:
+    time, sent = FakeTime(), []
+    start = time.now
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        if wait == "retry_after" and len(sent) == 1:
+            return httpx.Response(429, headers={"Retry-After": str(int(start) + 400)})
+        return httpx.Response(200)
+
+    api = EpochRetryAfter(
+        httpx.Client(transport=httpx.MockTransport(handler), base_url="https://api.test"),
+        budget=Budget(400 if wait == "budget" else 0),
+        retry=RetryPolicy(seed=1),
+        sleep=time.sleep,
+        clock=time.clock,
+    )
+    with guarded_by(Lease(time, lost_at=start + 300)), pytest.raises(LeaseLost):
+        api.send(api.client.build_request("GET", "/contacts"), idempotent=True)
+    assert len(sent) == (1 if wait == "retry_after" else 0)  # nothing after the lease was lost
+    assert time.now - start == 300.0  # it stopped at the first check after the loss
+
+
+def test_without_a_lease_a_wait_is_one_sleep() -> None:
+    time = FakeTime()
+    api = transport(lambda r: httpx.Response(200), time, budget=Budget(250))
+    api.send(api.client.build_request("GET", "/x"), idempotent=True)
+    assert time.slept == [250.0]

@@ -16,6 +16,9 @@
     │   ├── InvalidOrderData      a field is missing or malformed
     │   ├── UnmappedVatRate       no Moneybird tax rate for (treatment, %, country)
     │   └── TotalsDoNotReconcile  the invoice would not equal what the customer paid
+    ├── LeaseLost                 another worker holds the connection now: stop at once, write
+    │   │                         nothing more, put the order back on the queue
+    │   └── RecordMoved           the order's record changed since this worker read it
     ├── ConfigError               a profile or setting is wrong; says which key and why
     └── ApiError                  any other refusal by a remote API (400/404/422 …): a bug or
                                   a data problem; park the order and log it with context
@@ -30,6 +33,24 @@ from __future__ import annotations
 
 class CcvbirdError(Exception):
     """Base of every error ccvbird raises on purpose."""
+
+
+# -- the connection's lease ----------------------------------------------------------------------
+
+
+class LeaseLost(CcvbirdError):
+    """This worker no longer holds the connection's lease: another worker took it over.
+
+    Raised by a write fenced with the lease (the state database refuses it in the same
+    transaction) and before a request goes out. Nothing is wrong with the order: the engine
+    writes nothing more and the order goes back on the queue; whoever holds the connection now
+    carries on from what is stored.
+    """
+
+
+class RecordMoved(LeaseLost):
+    """The order's record was changed by someone else since this worker read it (another
+    worker, a Moneybird webhook, a retry request): the same as a lost lease — stop, requeue."""
 
 
 # -- transient ------------------------------------------------------------------------------------

@@ -98,6 +98,9 @@ class OrderRecord:
     #: for an order invoiced before it was paid; kept so a retry pays with the same date.
     payment_date: date | None = None
     updated_at: datetime | None = None
+    #: How many times the record was saved: a worker holding the lease saves only over the
+    #: version it read, so a record someone else advanced in between is noticed, not overwritten.
+    version: int = 0
 
     @property
     def next_step(self) -> Step:

@@ -11,14 +11,14 @@ state database (shared by every worker and machine) and puts itself back on the 
 later when another worker holds it.
 An order waits on the queue at most once (``adapters/queue.py``): the task clears the
 order's "queued" mark when it starts.
+A worker that loses the lease while it books (it waited or stalled longer than the lease)
+writes nothing more — its writes are fenced by the lease's token — and puts the order back on
+the queue the same way.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import socket
-import threading
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
@@ -28,24 +28,27 @@ from huey import Huey, crontab
 from huey.consumer import Consumer
 
 from ccvbird import bootstrap
-from ccvbird.domain.errors import CcvbirdError
+from ccvbird.domain.errors import CcvbirdError, LeaseLost
 from ccvbird.ports import Queue
 from ccvbird.service.sync import RESUMABLE, Outcome, Trigger
 from ccvbird.service.triggers import enqueue_due, poll
 
 log = logging.getLogger(__name__)
 
-#: How long a worker may hold a connection; renewed for every order it takes up.
-LEASE = timedelta(minutes=5)
+#: How long a worker's lease on a connection lasts; renewed by every write and while it waits.
+LEASE = bootstrap.LEASE
 #: When another worker holds the connection, try again after this many seconds.
 BUSY_RETRY_SECONDS = 2.0
 
 
 BUSY = "busy"
+#: The lease ran out while booking and another worker took the connection: nothing more was
+#: written; the order goes back on the queue like a busy one.
+LEASE_LOST = "lease_lost"
 
 
 def worker_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+    return bootstrap.lease_owner("worker")
 
 
 def run_sync(
@@ -53,15 +56,19 @@ def run_sync(
 ) -> tuple[str, float | None]:
     """Book one order while holding the connection's lease: (outcome, seconds until a retry).
 
-    ``"busy"`` when another worker holds the connection; the caller tries again shortly.
+    ``"busy"`` when another worker holds the connection, ``"lease_lost"`` when this worker lost
+    the lease while booking (and wrote nothing after); the caller tries again shortly.
     """
-    owner = worker_name()
-    if not app.store.acquire_lease(connection_id, owner, app.clock.now() + LEASE):
+    lease = app.store.acquire_lease(connection_id, worker_name(), LEASE)
+    if lease is None:
         return BUSY, None
     try:
-        result = app.engine_for(connection_id).sync_order(connection_id, order_id, trigger=trigger)
+        result = app.sync_leased(lease, order_id, trigger=trigger)
+    except LeaseLost as exc:
+        log.warning("%s; order %s goes back on the queue", exc, order_id)
+        return LEASE_LOST, None
     finally:
-        app.store.release_lease(connection_id, owner)
+        app.store.release_lease(lease)
     retry_in = (
         result.retry_in.total_seconds()
         if result.outcome is Outcome.RETRY_LATER and result.retry_in
@@ -105,7 +112,7 @@ def register(app: bootstrap.App, huey: Huey) -> Tasks:
         if marked:
             marks.release(connection_id, order_id)
         outcome, retry_in = run_sync(app, connection_id, order_id, Trigger(trigger))
-        if outcome == BUSY:
+        if outcome in (BUSY, LEASE_LOST):
             # Back on the queue holding the mark again — unless a newer copy is waiting
             # already, which will do the work.
             if not marked or marks.claim(connection_id, order_id):

@@ -5,6 +5,11 @@ read per order). The history import first counts what is due from the list pages
 request per page, no rows) so it can show progress and an ETA from the Moneybird budget, and
 asks Moneybird once per page of orders which of them it has an invoice for already: those are
 taken over, never booked twice.
+
+Both book through the engine they are given; the entrypoints hand them one that takes the
+connection's lease order by order (``bootstrap.LeasedEngine``), as the workers do, so a pass
+and a worker never book the same order at once. When the lease keeps being taken away from it,
+a pass stops and says so (run it again to go on).
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from typing import Protocol
 
 from ccvbird.domain.bounds import is_order_id
 from ccvbird.domain.decisions import booking_blockers
-from ccvbird.domain.errors import CcvbirdError, InvalidOrderData
+from ccvbird.domain.errors import CcvbirdError, InvalidOrderData, LeaseLost
 from ccvbird.domain.mapping import MappingResult, invoice_reference, map_order
 from ccvbird.domain.order import Order
 from ccvbird.domain.sync import RemoteInvoice, SyncState
@@ -111,7 +116,11 @@ def sync_pass(
     )
     for order_id in collector.order_ids:
         trigger = Trigger.POLL if order_id in polled_ids else Trigger.RETRY
-        result = engine.sync_order(connection_id, order_id, trigger=trigger)
+        try:
+            result = engine.sync_order(connection_id, order_id, trigger=trigger)
+        except LeaseLost as exc:
+            report.stopped_reason = f"{exc}. Run it again to go on."
+            break
         report.outcomes[result.outcome.value] += 1
         if result.outcome is Outcome.PAUSED and not report.paused_reason:
             # Go on: each further order only records that it waits for the connection (no
@@ -223,7 +232,8 @@ def _import_page(
     dry_run: bool,
     on_preview: Callable[[Order, MappingResult], None] | None,
 ) -> bool:
-    """Book (or preview) one page of an import; ``True`` when the connection paused."""
+    """Book (or preview) one page of an import; ``True`` when the import must stop here (the
+    connection paused, or the lease kept being lost)."""
     for order in page:
         report.seen += 1
         found = existing.get(invoice_reference(order, connection.profile))
@@ -237,9 +247,17 @@ def _import_page(
             if on_preview is not None and not blockers and found is None:
                 on_preview(order, result)
         else:
-            synced = engine.sync_order(
-                connection.id, order.order_id, trigger=Trigger.IMPORT, order=order, existing=found
-            )
+            try:
+                synced = engine.sync_order(
+                    connection.id,
+                    order.order_id,
+                    trigger=Trigger.IMPORT,
+                    order=order,
+                    existing=found,
+                )
+            except LeaseLost as exc:
+                report.stopped_reason = f"{exc}. Run the import again to go on where it stopped."
+                return True
             outcome = synced.outcome.value
             if synced.outcome is Outcome.PAUSED:
                 report.outcomes[outcome] += 1

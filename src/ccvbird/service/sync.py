@@ -17,6 +17,11 @@ the payment on the invoice — and adopts it instead of creating it again.
 What goes wrong is sorted by who can fix it (``domain/errors.py``): transient errors retry with
 backoff; lost credentials, a plan limit or a missing scope pause the connection; a problem with
 this one order parks it with the reason in words while the others go on.
+
+A worker runs the engine with a store fenced by the connection's lease: every commit renews the
+lease in its own transaction, and each intent is committed right before its Moneybird write, so
+a write goes out only after the lease was verified and the record found as this run left it.
+When the lease was lost (:class:`LeaseLost`) the engine stops at once and writes nothing more.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from ccvbird.domain.bounds import REFERENCE_LIMIT
 from ccvbird.domain.decisions import booking_blockers
 from ccvbird.domain.errors import (
     CcvbirdError,
+    LeaseLost,
     NeedsUserError,
     NotFound,
     OrderProblem,
@@ -176,6 +182,10 @@ class SyncEngine:
             return SyncResult(Outcome.PAUSED, record)
         try:
             return self._sync(connection, record, trigger, order, existing)
+        except LeaseLost:
+            # Another worker holds the connection now: not one more write (docs/engine.md).
+            self._pending.clear()
+            raise
         except RateLimited as exc:
             # Not the order's fault: try again when the budget allows, without counting it.
             wait = timedelta(seconds=max((exc.retry_at or 0) - self.clock.now().timestamp(), 30))

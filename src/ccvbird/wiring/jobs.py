@@ -1,103 +1,43 @@
 """Work the web app starts in the background: history import, "sync now", e-mail notices.
 
-The import and "sync now" run the engine in the web process, so they take the connection's
-lease order by order — the same lease the workers take — and one worker per connection at a
-time still holds across the web app and every worker.
+The import runs the engine in the web process, so it takes the connection's lease order by
+order — the same lease the workers take, with the same fenced writes — and one worker per
+connection at a time still holds across the web app and every worker.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, timedelta
 
 from ccvbird.domain.errors import CcvbirdError
-from ccvbird.domain.order import Order
-from ccvbird.domain.sync import RemoteInvoice
 from ccvbird.ports import Queue
 from ccvbird.service.imports import ImportProgress
 from ccvbird.service.notify import PAUSED, due_notices, pause_key, send_notices
 from ccvbird.service.passes import import_history, plan_import
-from ccvbird.service.sync import Lookup, SyncEngine, SyncResult, Trigger
 from ccvbird.service.triggers import poll
 from ccvbird.wiring import WebBackend
 
 log = logging.getLogger(__name__)
-
-#: How long the web app holds a connection for one order of an import.
-LEASE = timedelta(minutes=5)
-#: How long to wait before asking again when a worker holds the connection.
-BUSY_WAIT_SECONDS = 1.0
-
-
-class _LeasedEngine(SyncEngine):
-    """The engine, taking the connection's lease around every order."""
-
-    backend: WebBackend
-
-    @contextmanager
-    def _leased(self, connection_id: int) -> Iterator[None]:
-        app = self.backend.app
-        owner = f"web:{os.getpid()}:{threading.get_ident()}"
-        while not app.store.acquire_lease(connection_id, owner, app.clock.now() + LEASE):
-            app.sleep(BUSY_WAIT_SECONDS)
-        try:
-            yield
-        finally:
-            app.store.release_lease(connection_id, owner)
-
-    def sync_order(
-        self,
-        connection_id: int,
-        order_id: str,
-        *,
-        trigger: Trigger = Trigger.POLL,
-        order: Order | None = None,
-        existing: RemoteInvoice | Lookup | None = Lookup.NOT_DONE,
-    ) -> SyncResult:
-        with self._leased(connection_id):
-            return super().sync_order(
-                connection_id, order_id, trigger=trigger, order=order, existing=existing
-            )
-
-
-def _engine(backend: WebBackend, connection_id: int) -> _LeasedEngine:
-    plain = backend.app.engine_for(connection_id)
-    engine = _LeasedEngine(
-        store=plain.store,
-        shop=plain.shop,
-        books=plain.books,
-        clock=plain.clock,
-        max_attempts=plain.max_attempts,
-        contact_refresh=plain.contact_refresh,
-        tax_rates=plain.tax_rates,
-        tax_rate_refresh=plain.tax_rate_refresh,
-    )
-    engine.backend = backend
-    return engine
 
 
 def run_import(backend: WebBackend, progress: ImportProgress) -> None:
     """Book the history since ``progress.since``, reporting into ``progress``. Never raises."""
     app = backend.app
     connection_id = progress.connection_id
-    engine = None
     try:
-        engine = _engine(backend, connection_id)
-        shop = engine.shop
-        plan = plan_import(connection_id, since=progress.since, store=app.store, shop=shop)
-        report = import_history(
-            connection_id,
-            since=progress.since,
-            engine=engine,
-            store=app.store,
-            shop=shop,
-            progress=progress,
-            total=plan.orders - plan.settled,
-        )
+        with app.leased_engine(connection_id, "web") as engine:
+            shop = engine.shop
+            plan = plan_import(connection_id, since=progress.since, store=app.store, shop=shop)
+            report = import_history(
+                connection_id,
+                since=progress.since,
+                engine=engine,
+                store=app.store,
+                shop=shop,
+                progress=progress,
+                total=plan.orders - plan.settled,
+            )
         progress.finish(app.clock.now(), report.why_not_finished)
     except Exception as exc:
         log.exception("the history import of connection %s failed", connection_id)

@@ -32,7 +32,7 @@ from ccvbird.domain.errors import ConfigError
 NO_MONEYBIRD: dict[str, Any] = {"type": "none"}
 
 #: Marks the stored Moneybird webhook credentials of a webhook registered at the address with
-#: the Moneybird token. One registered before (schema 0009) was given the CCV token's address,
+#: the Moneybird token. One registered before (schema 0005) was given the CCV token's address,
 #: which keeps working for it until it is registered again.
 OWN_ADDRESS = "moneybird_token"
 

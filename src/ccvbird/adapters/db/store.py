@@ -3,26 +3,34 @@
 Each method is one short transaction that is committed before it returns, so what the engine
 recorded survives a crash on the next line. Secrets are encrypted with the connection's
 :class:`SecretBox` before they reach a table and decrypted only when a client is built.
+
+The engine writes through :meth:`SqlStore.fenced` (a view bound to the connection's lease): each
+of its write transactions first renews the lease or, when another worker took it over, refuses
+with :class:`LeaseLost` (``adapters/db/lease.py``); a record is saved only over the version that
+was read (:class:`RecordMoved` otherwise).
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import secrets
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import Engine, Table, bindparam, delete, func, select, update
+from sqlalchemy import Connection, Engine, Table, bindparam, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from ccvbird.adapters.db import lease as leases
+from ccvbird.adapters.db.lease import DbLease
 from ccvbird.adapters.db.tables import (
     ConnectionRow,
     ContactRow,
@@ -36,7 +44,7 @@ from ccvbird.adapters.db.tables import (
 from ccvbird.adapters.profile_toml import parse_profile
 from ccvbird.adapters.secrets import SecretBox
 from ccvbird.domain.bounds import REFERENCE_LIMIT, storable
-from ccvbird.domain.errors import ConfigError
+from ccvbird.domain.errors import ConfigError, RecordMoved
 from ccvbird.domain.profile import MappingProfile
 from ccvbird.domain.references import conflict
 from ccvbird.domain.sync import OrderRecord, RemoteContact, SyncState, normalise_email
@@ -86,11 +94,41 @@ class SqlStore:
             dialect, _RECORDS, ("connection_id", "order_id")
         ).returning(*_RECORDS.c)
         self._new_contact = _insert_ignoring(dialect, _CONTACTS, ("connection_id", "email"))
+        #: The lease this view's writes are fenced with (``None``: an unfenced store).
+        self._lease: DbLease | None = None
+
+    def fenced(self, lease: DbLease) -> SqlStore:
+        """This store with every write the engine makes fenced by ``lease``: the write's own
+        transaction renews the lease, or refuses with :class:`LeaseLost` when another worker
+        holds the connection now. Reads are as before. Cheap: no new connection pool."""
+        view = copy.copy(self)
+        view._lease = lease
+        return view
 
     @contextmanager
     def _session(self) -> Iterator[Session]:
         with self._sessions() as session, session.begin():
             yield session
+
+    @contextmanager
+    def _writing(self) -> Iterator[Connection]:
+        """A write transaction; in a fenced view its first statement renews the lease."""
+        lease = self._lease
+        with self._engine.begin() as connection:
+            until = lease.fence(connection) if lease is not None else None
+            yield connection
+        if lease is not None and until is not None:
+            lease.until = until
+
+    @contextmanager
+    def _writing_session(self) -> Iterator[Session]:
+        """:meth:`_writing` for the ORM."""
+        lease = self._lease
+        with self._sessions() as session, session.begin():
+            until = lease.fence(session) if lease is not None else None
+            yield session
+        if lease is not None and until is not None:
+            lease.until = until
 
     # -- connections ------------------------------------------------------------------------------
 
@@ -297,7 +335,7 @@ class SqlStore:
             return int(found) if found is not None else None
 
     def pause(self, connection_id: int, reason: str) -> None:
-        with self._session() as session:
+        with self._writing_session() as session:
             session.execute(
                 update(ConnectionRow)
                 .where(ConnectionRow.id == connection_id)
@@ -324,29 +362,15 @@ class SqlStore:
                 update(ConnectionRow).where(ConnectionRow.id == connection_id).values(**values)
             )
 
-    def acquire_lease(self, connection_id: int, owner: str, until: datetime) -> bool:
-        """Claim the connection for ``owner`` until ``until``: one worker per connection."""
-        now = self._now()
-        with self._session() as session:
-            result = session.execute(
-                update(ConnectionRow)
-                .where(ConnectionRow.id == connection_id)
-                .where(
-                    (ConnectionRow.lease_until.is_(None))
-                    | (ConnectionRow.lease_until < now)
-                    | (ConnectionRow.lease_owner == owner)
-                )
-                .values(lease_owner=owner, lease_until=until)
-            )
-            return bool(result.rowcount)  # type: ignore[attr-defined]
+    def acquire_lease(
+        self, connection_id: int, owner: str, duration: timedelta = leases.LEASE
+    ) -> DbLease | None:
+        """Claim the connection for ``owner`` (one worker per connection): a lease with a new
+        token, or ``None`` while another worker holds it."""
+        return leases.acquire(self._engine, self._now, connection_id, owner, duration)
 
-    def release_lease(self, connection_id: int, owner: str) -> None:
-        with self._session() as session:
-            session.execute(
-                update(ConnectionRow)
-                .where(ConnectionRow.id == connection_id, ConnectionRow.lease_owner == owner)
-                .values(lease_owner=None, lease_until=None)
-            )
+    def release_lease(self, lease: DbLease) -> None:
+        leases.release(self._engine, lease)
 
     # -- order records ----------------------------------------------------------------------------
 
@@ -404,12 +428,21 @@ class SqlStore:
             updated_at=now,
             b_connection=record.connection_id,
             b_order=record.order_id,
+            b_version=record.version,
         )
+        fenced = self._lease is not None
         # Core statements built once (the hot path: every booking step saves): no ORM work.
-        with self._engine.begin() as connection:
-            row_id = connection.execute(_SAVE_RECORD, values).scalar()
-            if row_id is None:
+        with self._writing() as connection:
+            saved = connection.execute(_SAVE_FENCED if fenced else _SAVE_RECORD, values).first()
+            if saved is None:
+                keys = {"c": record.connection_id, "o": record.order_id}
+                if fenced and connection.execute(_FIND_RECORD, keys).first() is not None:
+                    raise RecordMoved(
+                        f"order {record.order_id}: its record was changed by someone else since "
+                        "this worker read it; this worker stops and writes nothing more"
+                    )
                 raise ConfigError(f"order {record.order_id} has no record")
+            row_id, version = saved
             connection.execute(
                 _ADD_EVENT,
                 [
@@ -423,7 +456,7 @@ class SqlStore:
                     for e, m in (*earlier, (event, message))
                 ],
             )
-        record.updated_at = now
+        record.updated_at, record.version = now, version
 
     def records(
         self,
@@ -556,7 +589,7 @@ class SqlStore:
     def remember_contact(self, connection_id: int, email: str, contact_id: str) -> None:
         """Map the e-mail to the contact; the first mapping stays (insert-or-ignore)."""
         key = normalise_email(email) if "@" in email else email
-        with self._engine.begin() as connection:
+        with self._writing() as connection:
             connection.execute(
                 self._new_contact,
                 {"connection_id": connection_id, "email": key, "contact_id": contact_id},
@@ -579,6 +612,8 @@ class SqlStore:
             return refreshed
 
     def invalidate_contact_directory(self, connection_id: int) -> None:
+        """Not fenced: it only makes the next lookup read Moneybird again, which is safe for
+        whoever holds the lease — and it is what must happen after a create that failed."""
         with self._session() as session:
             session.execute(
                 update(ConnectionRow)
@@ -594,7 +629,7 @@ class SqlStore:
         at: datetime,
     ) -> None:
         gone = [*removed, *(c.id for c in contacts)]
-        with self._session() as session:
+        with self._writing_session() as session:
             for chunk in _chunks(gone, 500):
                 session.execute(
                     delete(DirectoryEmailRow).where(
@@ -699,8 +734,13 @@ _SAVE_RECORD = (
         _RECORDS.c.connection_id == bindparam("b_connection"),
         _RECORDS.c.order_id == bindparam("b_order"),
     )
-    .values({name: bindparam(name) for name in (*RECORD_FIELDS, "state", "updated_at")})
-    .returning(_RECORDS.c.id)
+    .values(
+        {
+            **{name: bindparam(name) for name in (*RECORD_FIELDS, "state", "updated_at")},
+            "version": _RECORDS.c.version + 1,
+        }
+    )
+    .returning(_RECORDS.c.id, _RECORDS.c.version)
 )
 #: States in which a record's ``next_attempt_at`` says when the engine looks at it again.
 _DUE_STATES = (SyncState.BOOKING.value, SyncState.WAITING.value)
@@ -714,6 +754,8 @@ def _due_clause(now: datetime) -> Any:
     )
 
 
+#: A lease holder's save: only over the version it read (else someone else advanced it).
+_SAVE_FENCED = _SAVE_RECORD.where(_RECORDS.c.version == bindparam("b_version"))
 _FIND_RECORD = select(_RECORDS).where(
     _RECORDS.c.connection_id == bindparam("c"), _RECORDS.c.order_id == bindparam("o")
 )
@@ -849,7 +891,7 @@ def _to_record(row: Any) -> OrderRecord:
     )
     for name in RECORD_FIELDS:
         setattr(record, name, getattr(row, name))
-    record.updated_at = row.updated_at
+    record.updated_at, record.version = row.updated_at, row.version
     return record
 
 

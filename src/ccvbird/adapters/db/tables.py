@@ -96,6 +96,9 @@ class ConnectionRow(Base):
     contacts_refreshed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     lease_owner: Mapped[str | None] = mapped_column(String(200))
     lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    #: New for every acquisition of the lease (schema 0007): a write fenced with an older token
+    #: is refused, so a worker whose lease ran out cannot write.
+    lease_token: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     # -- how the connection was made (web app; schema 0002) --
     #: "cli", "manual" (the web form) or "app_store" (installed from CCV's App Store).
@@ -109,10 +112,10 @@ class ConnectionRow(Base):
     moneybird_webhook_id: Mapped[str | None] = mapped_column(String(40))
     #: Encrypted JSON ``{"token", "secret"}`` of the Moneybird webhook (shown once by Moneybird).
     moneybird_webhook: Mapped[str | None] = mapped_column(Text)
-    # -- why the last poll failed (schema 0008) --
+    # -- why the last poll failed (schema 0004) --
     last_error: Mapped[str] = mapped_column(Text, default="", server_default="")
     last_error_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
-    #: The token in the Moneybird webhook's address (schema 0009), never the CCV one: an address
+    #: The token in the Moneybird webhook's address (schema 0005), never the CCV one: an address
     #: that leaks from one side does not open the other.
     moneybird_webhook_token: Mapped[str | None] = mapped_column(
         String(100), unique=True, index=True
@@ -158,6 +161,8 @@ class OrderRecordRow(Base):
     #: The date of the payment of an order invoiced while unpaid (first seen paid).
     payment_date: Mapped[date | None] = mapped_column(Date)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    #: Counts the record's saves (schema 0007); a lease holder saves only over what it read.
+    version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class OrderEventRow(Base):
@@ -211,13 +216,13 @@ class WebhookDeliveryRow(Base):
     event: Mapped[str] = mapped_column(String(100))
     order_id: Mapped[str | None] = mapped_column(String(40))
     received_at: Mapped[datetime] = mapped_column(UtcDateTime())
-    #: Whether the delivery's order reached the queue (schema 0009). A delivery recorded but not
+    #: Whether the delivery's order reached the queue (schema 0005). A delivery recorded but not
     #: queued (the queue failed) is let through again when CCV repeats it.
     queued: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class AppStoreKeyRow(Base):
-    """Every set of API keys an App Store handshake handed over, ever (schema 0009).
+    """Every set of API keys an App Store handshake handed over, ever (schema 0005).
 
     CCV's handshake carries no timestamp or nonce, so a captured one stays correctly signed
     forever; remembering its keys (as a SHA-256 digest) is what refuses its replay.

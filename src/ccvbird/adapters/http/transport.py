@@ -8,7 +8,11 @@ Both API clients send every request through :class:`ApiTransport`. It
   whose outcome is unknown is never repeated here; the caller finds out what happened instead
   (the engine looks the invoice up by reference);
 * turns every httpx exception and every refusal into ccvbird's error tree, so nothing above the
-  adapters ever sees httpx.
+  adapters ever sees httpx;
+* keeps the right to send: inside :func:`guarded_by` (a worker holding the connection's lease)
+  every wait is cut into steps that each end with ``guard.keep()`` (which renews the lease), and
+  ``keep()`` runs again right before each attempt goes out — a worker that lost its lease while
+  it waited raises :class:`~ccvbird.domain.errors.LeaseLost` instead of sending.
 
 Service specifics (how a 429 says when to come back, how an error body reads) are two small
 hooks that each client overrides.
@@ -18,8 +22,11 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Protocol
 
 import httpx
 
@@ -37,6 +44,36 @@ Sleep = Callable[[float], None]
 
 #: Every call has a timeout: connect quickly, allow a slow answer, never hang.
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+
+
+class SendGuard(Protocol):
+    """What must still hold when a request goes out: the connection's lease, in a worker."""
+
+    @property
+    def check_every(self) -> float:
+        """The longest wait, in seconds, between two calls of :meth:`keep`."""
+        ...
+
+    def keep(self) -> None:
+        """Raise when the right to send is gone; renew it when due."""
+        ...
+
+
+_GUARD: ContextVar[SendGuard | None] = ContextVar("ccvbird_send_guard", default=None)
+
+
+@contextmanager
+def guarded_by(guard: SendGuard) -> Iterator[None]:
+    """Requests this thread sends inside the block wait and go out only while ``guard`` holds.
+
+    A context variable rather than a client setting: one client serves every thread that works
+    for a connection, while a lease belongs to one run of the engine in one thread.
+    """
+    token = _GUARD.set(guard)
+    try:
+        yield
+    finally:
+        _GUARD.reset(token)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,9 +154,10 @@ class ApiTransport:
         while True:
             attempt += 1
             key = self.budget_key(request)
-            wait = self.budget.reserve(key)
-            if wait > 0:
-                self._sleep(wait)
+            self._wait(self.budget.reserve(key))
+            guard = _GUARD.get()
+            if guard is not None:
+                guard.keep()
             request = self.stamp(request)
             try:
                 response = self.client.send(request)
@@ -168,6 +206,17 @@ class ApiTransport:
             wait = min(max(error.retry_at - self._clock(), 0.0), self.retry.max_rate_limit_wait)
             # Wait here rather than rely on the budget: an Unlimited budget ignores
             # block_until, and after this sleep a limiter's reserve() has nothing left to wait.
-            self._sleep(wait if wait > 0 else self._delay(attempt))
+            self._wait(wait if wait > 0 else self._delay(attempt))
             return
-        self._sleep(self._delay(attempt))
+        self._wait(self._delay(attempt))
+
+    def _wait(self, seconds: float) -> None:
+        """Sleep ``seconds``; under a guard in steps of at most ``check_every``, each followed
+        by ``keep()``, so a long wait renews the lease instead of letting it run out."""
+        guard = _GUARD.get()
+        while seconds > 0:
+            step = seconds if guard is None else min(seconds, guard.check_every)
+            self._sleep(step)
+            seconds -= step
+            if guard is not None:
+                guard.keep()

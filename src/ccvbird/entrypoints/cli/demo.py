@@ -134,20 +134,21 @@ def _run_demo(
         reporter = BudgetProgress(
             progress, ccvbird.settings.moneybird_requests, ccvbird.settings.moneybird_window_seconds
         )
-        report = import_history(
-            cid,
-            since=since,
-            engine=ccvbird.engine_for(cid),
-            store=ccvbird.store,
-            shop=ccvbird.shop_for(cid),
-            progress=reporter,
-            total=plan.orders,
-        )
+        with ccvbird.leased_engine(cid, "demo") as engine:
+            report = import_history(
+                cid,
+                since=since,
+                engine=engine,
+                store=ccvbird.store,
+                shop=ccvbird.shop_for(cid),
+                progress=reporter,
+                total=plan.orders,
+            )
     tally = ", ".join(f"{k} {v}" for k, v in sorted(report.outcomes.items()))
     console.print(f"Imported in {time.perf_counter() - started:.1f} s: {tally}")
 
     console.rule("[bold]3. Live: orders arrive through webhooks[/]")
-    engine = ccvbird.engine_for(cid)
+    engine = ccvbird.leased_engine(cid, "demo")
     new_paid = shop.create_order(status=7, paid=True)
     unpaid = shop.create_order(status=7, paid=False)
     _drain(inbox, engine)
@@ -171,6 +172,7 @@ def _run_demo(
         clock=ccvbird.clock,
         lookback=whole_shop,
     )
+    engine.release()
     created = len(sandboxes.moneybird.invoices()) - before
     console.print(
         f"A second pass looked at all {again.seen} orders again and created {created} invoices."

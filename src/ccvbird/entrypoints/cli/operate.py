@@ -134,25 +134,27 @@ def import_(
                 ccvbird.settings.moneybird_requests,
                 ccvbird.settings.moneybird_window_seconds,
             )
-            report = import_history(
-                chosen, since=start, engine=ccvbird.engine_for(chosen), store=ccvbird.store,
-                shop=shop, progress=reporter, total=plan.orders - plan.settled,
-            )  # fmt: skip
+            with ccvbird.leased_engine(chosen, "cli") as engine:
+                report = import_history(
+                    chosen, since=start, engine=engine, store=ccvbird.store, shop=shop,
+                    progress=reporter, total=plan.orders - plan.settled,
+                )  # fmt: skip
         _print_pass(report)
 
 
 @app.command()
 def sync(data_dir: DataDir = None) -> None:
-    """One pass: poll every connection, book what is due, then exit."""
+    """One pass: poll every connection, book what is due, then exit. Each order is booked under
+    the connection's lease, so running it beside workers never books an order twice."""
     with opened(data_dir) as ccvbird:
         for info in ccvbird.store.connections():
             if not info.enabled:
                 continue
-            report = sync_pass(
-                info.id, engine=ccvbird.engine_for(info.id), store=ccvbird.store,
-                shop=ccvbird.shop_for(info.id), clock=ccvbird.clock,
-                lookback=timedelta(days=ccvbird.settings.lookback_days),
-            )  # fmt: skip
+            with ccvbird.leased_engine(info.id, "cli") as engine:
+                report = sync_pass(
+                    info.id, engine=engine, store=ccvbird.store, shop=ccvbird.shop_for(info.id),
+                    clock=ccvbird.clock, lookback=timedelta(days=ccvbird.settings.lookback_days),
+                )  # fmt: skip
             console.print(
                 f"[bold]{escape(info.name)}[/]: {report.seen} recent orders looked at, "
                 f"{report.due} due for a retry."
@@ -292,13 +294,14 @@ def retry(
             if not found:
                 fail(f"no order {order!r} is known to ccvbird for this connection")
             targets = [found[0].order_id]
-        engine = ccvbird.engine_for(chosen)
+        engine = ccvbird.leased_engine(chosen, "cli")
         outcomes: Counter[str] = Counter()
         for order_id in targets:
             record = ccvbird.store.record(chosen, order_id)
             record.attempts, record.next_attempt_at = 0, None
             ccvbird.store.save(record, "retry.requested", "retry requested from the command line")
-            result = engine.sync_order(chosen, order_id, trigger=Trigger.RETRY)
+            with engine:  # the lease for this order only: the workers go on between orders
+                result = engine.sync_order(chosen, order_id, trigger=Trigger.RETRY)
             outcomes[result.outcome.value] += 1
             if len(targets) == 1:
                 said = f"Order {result.record.order_number or order_id}: {result.outcome.value}."

@@ -6,7 +6,7 @@ compares what the shop can change, not the day it is read (profile ``invoice_dat
 false``), the day ccvbird first saw CCV say it is paid; its payment is dated with it.
 
 Revision ID: 0006
-Revises: 0008
+Revises: 0005
 Create Date: 2026-12-01 10:00:00
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
-down_revision = "0009"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

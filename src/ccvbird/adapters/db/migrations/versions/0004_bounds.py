@@ -3,8 +3,8 @@
 ``ccvbird status`` says why a sync failed when a poll fails for a reason of the whole connection
 (the shop unreachable, its order list unreadable); a successful poll clears it.
 
-Revision ID: 0008
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-12-01 10:00:00
 """
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
+revision = "0004"
 down_revision = "0003"
 branch_labels = None
 depends_on = None

@@ -8,8 +8,8 @@
 * ``app_store_keys`` — a digest of every API key set an App Store handshake handed over, so a
   replayed handshake is refused. Seeded with the keys the connections hold now.
 
-Revision ID: 0009
-Revises: 0002
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-01 10:00:00
 """
 
@@ -22,8 +22,8 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009"
-down_revision = "0008"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
