@@ -198,11 +198,18 @@ class FakeBooks:
         return contact.id
 
     # invoices
-    def add_existing_invoice(self, reference: str, total: Decimal, *, paid: bool) -> str:
+    def add_existing_invoice(
+        self,
+        reference: str,
+        total: Decimal,
+        *,
+        paid: bool,
+        tax: tuple[tuple[str, Decimal, Decimal], ...] = (),
+    ) -> str:
         """An invoice booked by someone else (another connector, a person): sent, and paid in
-        full or not at all."""
+        full or not at all. ``tax``: its ``tax_totals`` (tax rate id, taxable amount, VAT)."""
         contact = self.add_existing_contact(f"elders-{reference}@example.nl")
-        invoice = _Invoice(self._id(), reference, contact, total, False, "open")
+        invoice = _Invoice(self._id(), reference, contact, total, False, "open", tax=tax)
         invoice.number = f"2025-{next(self._numbers):04d}"
         if paid:
             invoice.payments.append((self._id(), total))

@@ -411,13 +411,42 @@ def test_an_order_placed_before_the_connection_is_looked_up_before_it_is_booked(
 ) -> None:
     connection = connect(store, created_at=datetime(2026, 6, 1, tzinfo=UTC))  # orders: May
     books = FakeBooks()
-    theirs = books.add_existing_invoice("1001", Decimal("182.45"), paid=True)
+    theirs = books.add_existing_invoice("1001", Decimal("182.45"), paid=True, tax=ORDER_1001_VAT)
     shop = FakeShop([paid_order("1001")])
     result = engine(store, shop, books).sync_order(connection, "500001001", trigger=Trigger.WEBHOOK)
     assert result.outcome is Outcome.TAKEN_OVER
     assert books.faults.log == ["find_invoice"]  # found, taken over: no write at all
     record = store.record(connection, "500001001")
     assert (record.state, record.invoice_id) == (SyncState.BOOKED, theirs)
+    assert books.summary()["invoices"] == 1
+
+
+#: The VAT of ``paid_order("1001")`` per Moneybird rate, worked out by hand: rows of 121.00 at
+#: 21% and 54.50 at 9%, incl. VAT; shipping 6.95 split pro rata 4.79 / 2.16; so 125.79 and 56.66
+#: gross, VAT = gross x p / (100 + p) rounded once per rate: 21.83 and 4.68.
+ORDER_1001_VAT = (
+    ("470000000000010021", Decimal("103.96"), Decimal("21.83")),
+    ("470000000000010009", Decimal("51.98"), Decimal("4.68")),
+)
+
+
+def test_a_paid_invoice_found_with_other_vat_is_not_taken_for_the_booking(store: SqlStore) -> None:
+    """Another connector booked the order paid, but with all of it at 21%: the total is the
+    same, the VAT is not. ccvbird does not call that booked; the order needs attention with
+    both sets of figures, and nothing is written."""
+    connection = connect(store, created_at=datetime(2026, 6, 1, tzinfo=UTC))
+    books = FakeBooks()
+    all_21 = (("470000000000010021", Decimal("150.79"), Decimal("31.66")),)
+    theirs = books.add_existing_invoice("1001", Decimal("182.45"), paid=True, tax=all_21)
+    shop = FakeShop([paid_order("1001")])
+    result = engine(store, shop, books).sync_order(connection, "500001001", trigger=Trigger.WEBHOOK)
+    assert result.outcome is Outcome.PARKED
+    record = store.record(connection, "500001001")
+    assert record.state is SyncState.NEEDS_ATTENTION
+    assert record.reason_code == "moneybird_figures_differ"
+    assert theirs in record.reason or "2025-" in record.reason
+    assert "21.83" in record.reason and "31.66" in record.reason
+    assert books.faults.log == ["find_invoice"]  # nothing written, nothing deleted
     assert books.summary()["invoices"] == 1
 
 
@@ -473,7 +502,7 @@ def test_a_retry_after_finishing_the_invoice_in_moneybird_takes_it_over(store: S
     # (another connector still ran); a person marks it paid and retries: never a second one.
     connection = connect(store)  # January; the order is from May
     books = FakeBooks()
-    theirs = books.add_existing_invoice("1001", Decimal("182.45"), paid=False)
+    theirs = books.add_existing_invoice("1001", Decimal("182.45"), paid=False, tax=ORDER_1001_VAT)
     shop = FakeShop([paid_order("1001")])
     sync = engine(store, shop, books)
     parked = import_history(connection, since=date(2026, 1, 1), engine=sync, store=store, shop=shop)

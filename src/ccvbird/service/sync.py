@@ -391,7 +391,11 @@ class SyncEngine:
             assert record.invoice_id is not None
             if invoice is None:
                 invoice = self.books.get_invoice(record.invoice_id, external=external)
-            differ = None if invoice.is_paid else compare_figures(result.totals, invoice)
+            # A paid invoice of ccvbird's own was compared before it was paid; one that was in
+            # Moneybird already (taken over) is compared even when paid: it becomes this
+            # order's booking only when it books what the order says.
+            compared = taken_over is not None or not invoice.is_paid
+            differ = compare_figures(result.totals, invoice) if compared else None
             if differ is not None:
                 ours = taken_over is None and not external and invoice.is_draft
                 return self._figures_differ(record, invoice, differ, delete=ours)
@@ -439,13 +443,6 @@ class SyncEngine:
                 f"({order.currency} {format_amount(result.totals.incl_vat)})",
             )
             return SyncResult(Outcome.BOOKED, record)
-        if taken_over.total_incl_vat != result.totals.incl_vat:
-            self._later(
-                "invoice.total_differs",
-                "The invoice that was in Moneybird totals "
-                f"{format_amount(taken_over.total_incl_vat)}; ccvbird would have booked "
-                f"{format_amount(result.totals.incl_vat)}.",
-            )
         self._commit(
             record,
             "booked",
