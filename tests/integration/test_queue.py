@@ -180,8 +180,7 @@ def test_an_order_put_back_while_the_connection_is_busy_is_still_queued_once(
     huey = _huey_for(world, queue_url, tmp_path)
     tasks = worker.register(world.app, huey)
     order_id = str(world.sandboxes.shop.create_order(status=7, paid=True))
-    until = world.app.clock.now() + timedelta(minutes=5)
-    assert world.store.acquire_lease(world.connection_id, "another worker", until)
+    assert world.store.acquire_lease(world.connection_id, "another worker", timedelta(minutes=5))
     tasks.queue().enqueue_order(world.connection_id, order_id)
     assert huey.execute(huey.dequeue()) == "busy"
     assert huey.pending_count() == 1  # back on the queue (due in a moment), holding the mark
