@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -170,7 +170,8 @@ class Webhooks:
             )
         self.posted.clear()
 
-    def deliver(self, world: World) -> Counter[str]:
+    def deliver(self, world: World, *, lost: frozenset[str] = frozenset()) -> Counter[str]:
+        """Deliver what CCV posted (``lost``: the order ids whose webhooks never arrive)."""
         queued: list[str] = []
 
         class Queue:
@@ -182,6 +183,8 @@ class Webhooks:
         received: Counter[str] = Counter()
         for url, body in self.posted:
             event, order_id = bootstrap.parse_ccv_webhook(body, event=url.rsplit("event=", 1)[1])
+            if order_id in lost:
+                continue
             delivery = Delivery(world.connection_id, event, order_id, body)
             received[receive_ccv_delivery(delivery, store=world.store, queue=Queue()).value] += 1
         self.posted.clear()
@@ -224,6 +227,10 @@ class CcvOrder:
     @property
     def number(self) -> str:
         return str(self.raw["ordernumber_full"])
+
+    @property
+    def created_at(self) -> datetime:
+        return datetime.strptime(self.raw["create_date"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
 
     @property
     def bookable(self) -> bool:
@@ -474,11 +481,16 @@ def test_orders_on_account_stay_open_and_are_paid_once_when_the_shop_says_so(
     set_profile(world, "require_paid = true", "require_paid = false")
     shop = world.sandboxes.shop
     profile = world.store.profile_toml(world.connection_id)
-    on_account = [o for o in ccv_orders(shop) if o.bookable and not o.refusal(profile)][::5]
+    bookable = [o for o in ccv_orders(shop) if o.bookable and not o.refusal(profile)]
+    on_account = [*bookable[:-3:5], *bookable[-3:]]  # over the year, and the latest ones
     for order in on_account:  # sold on account: completed, not paid yet
         shop.set_paid(int(order.order_id), False)
     unpaid = frozenset(o.order_id for o in on_account)
     assert len(unpaid) >= 20
+    # The webhooks of the recent ones get lost: polling (its 30-day window) must see them paid.
+    window = world.app.clock.now() - timedelta(days=world.app.settings.lookback_days - 1)
+    recent = frozenset(o.order_id for o in on_account if o.created_at > window)
+    assert 3 <= len(recent) < len(unpaid) // 2
     hooks.subscribe(world)
 
     ccvbird_import(world)
@@ -491,8 +503,8 @@ def test_orders_on_account_stay_open_and_are_paid_once_when_the_shop_says_so(
     paid_on = world.app.clock.today()
     for order_id in sorted(unpaid):
         merchant(world, f"/orders/{order_id}/paid", {"paid": True})
-    outcomes = hooks.deliver(world)
-    assert set(outcomes) <= {"paid", "retry_later"} and outcomes["paid"] >= len(unpaid) // 2
+    outcomes = hooks.deliver(world, lost=recent)
+    assert set(outcomes) <= {"paid", "retry_later"} and outcomes["paid"] >= len(unpaid) // 3
     cron(world)
 
     check_promises(world)  # every one of them paid now, with one payment
@@ -597,3 +609,34 @@ def test_two_shops_in_one_administration_each_order_booked_once_under_its_own_re
     references = _references(world)
     assert sum(r.startswith("B-") for r in references) >= 100
     assert sum(not r.startswith("B-") for r in references) >= 100
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="polling re-reads only the last lookback_days (30) of orders, so with `ccvbird sync` "
+    "from cron (no web app, no webhooks) an open invoice whose order CCV marks paid later than "
+    "that is never paid; docs/engine.md says such a one is paid by a webhook, an import or "
+    "`ccvbird retry`. Needs a periodic re-read of old open invoices (e.g. a next check time "
+    "per awaiting_payment record, taken up by enqueue_due)",
+)
+def test_with_cron_alone_an_old_open_invoice_is_paid_once_the_shop_marks_it_paid(
+    new_world: NewWorld,
+) -> None:
+    world = proof_world(new_world, orders=60, seed=17)
+    set_profile(world, "require_paid = true", "require_paid = false")
+    shop, profile = world.sandboxes.shop, world.store.profile_toml(world.connection_id)
+    old = world.app.clock.now() - timedelta(days=60)
+    on_account = [
+        o for o in ccv_orders(shop) if o.bookable and not o.refusal(profile) and o.created_at < old
+    ][-3:]
+    for order in on_account:
+        shop.set_paid(int(order.order_id), False)
+    ccvbird_import(world)
+    cron(world)
+    check_promises(world, open_orders=frozenset(o.order_id for o in on_account))
+
+    for order in on_account:  # paid at last, two months after the order (no webhooks)
+        merchant(world, f"/orders/{order.order_id}/paid", {"paid": True})
+    cron(world, runs=25 * 12)  # a day and an hour of cron runs
+
+    check_promises(world)
