@@ -723,10 +723,12 @@ def in_process_sandboxes(
     moneybird_faults: dict[str, float] | None = None,
     ccv_fault_rate: float = 0.0,
     ccv_limited: bool | None = None,
+    history_days: int | None = None,
 ) -> Sandboxes:
     """Both sandboxes with ``orders`` generated orders. ``limited``: enforce the real services'
     request limits (CCV per minute, unless ``ccv_limited`` says otherwise; Moneybird
-    ``moneybird_rate``), else none."""
+    ``moneybird_rate``), else none. ``history_days``: the orders are spread over that many days
+    up to ``clock``'s now (a shop's history), else they follow the generator's timeline."""
     from ccvbird.sandbox.ccvshop.faults import FaultPlan as CcvFaults
     from ccvbird.sandbox.ccvshop.inprocess import InProcessTransport
     from ccvbird.sandbox.ccvshop.limits import Limits
@@ -757,7 +759,9 @@ def in_process_sandboxes(
         poster=poster or RecordingPoster(),
     )
     if orders:
-        shop.generate(orders)
+        shop.generate(
+            orders, over=timedelta(days=history_days) if history_days is not None else None
+        )
     rate, window = moneybird_rate if limited else (unlimited, 300.0)
     moneybird = MoneybirdSandbox(
         SandboxConfig(rate_limit=rate, rate_window=window, seed=seed),

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from ccvbird import bootstrap
 from ccvbird.adapters.ccvshop.wire import parse_order
@@ -32,6 +33,21 @@ class FakeWallClock:
     def sleep(self, seconds: float) -> None:
         self.slept += seconds
         self.now += seconds
+
+
+@dataclass
+class FakeTime:
+    """The ``Clock`` port on a fake wall clock (``today`` in the shop's time zone), so the
+    store, the leases and the engine live on the sandboxes' timeline too."""
+
+    wall: FakeWallClock
+    zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Amsterdam"))
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.wall.now, UTC)
+
+    def today(self) -> date:
+        return self.now().astimezone(self.zone).date()
 
 
 @dataclass
@@ -139,9 +155,15 @@ def make_world(
     poster: Any = None,
     max_attempts: int = 8,
     same_services_as: World | None = None,
+    history_days: int | None = None,
+    fake_time: bool = False,
 ) -> World:
     """A ccvbird with its own state database, on new sandboxes, or on another world's
-    (``same_services_as``: the same shop and administration, as after losing the database)."""
+    (``same_services_as``: the same shop and administration, as after losing the database).
+
+    ``history_days``: the orders are spread over that many days up to the fake now.
+    ``fake_time``: the store, the leases and the engine use the fake clock too (else the
+    system clock, and only the sandboxes and the HTTP clients run on the fake one)."""
     if same_services_as is not None:
         clock, sandboxes = same_services_as.clock, same_services_as.sandboxes
     else:
@@ -154,12 +176,16 @@ def make_world(
             moneybird_faults=moneybird_faults,
             ccv_fault_rate=ccv_fault_rate,
             poster=poster,
+            history_days=history_days,
         )
     settings = Settings(
         data_dir=tmp_path / "data", database_url=database_url, max_attempts=max_attempts
     )
     app = bootstrap.build_app(
-        settings, transports=sandboxes.transports, moneybird_budget=Unlimited()
+        settings,
+        transports=sandboxes.transports,
+        moneybird_budget=Unlimited(),
+        clock=FakeTime(clock) if fake_time else None,
     )
     app.sleep, app.wall_clock, app.ccv_limits = clock.sleep, clock, (10**9, 10**9)
     connected = bootstrap.connect(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -159,3 +160,19 @@ def test_the_cli_settings_come_through_bootstrap(tmp_path: Path) -> None:
     shop = build_shop(config)
     assert len(shop.orders()) == 4
     assert shop.orders()[0]["id"] == document["order"]["id"]
+
+
+def test_generated_orders_can_span_a_year_up_to_the_shops_now() -> None:
+    now = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+    shop = SandboxShop(seed=3, clock=now.timestamp)
+    shop.generate(300, over=timedelta(days=365))
+    dates = sorted(
+        datetime.strptime(o["create_date"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+        for o in shop.orders()
+    )
+    assert now - timedelta(days=365) < dates[0] < now - timedelta(days=360)
+    assert now - timedelta(days=60) < dates[-1] <= now  # near now, never after it
+    # The same seed makes the same orders, on the generator's own timeline by default.
+    plain = SandboxShop(seed=3)
+    plain.generate(300)
+    assert [o["total_price"] for o in plain.orders()] == [o["total_price"] for o in shop.orders()]

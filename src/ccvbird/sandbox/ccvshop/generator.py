@@ -123,6 +123,8 @@ class ShopSettings:
     repeat_share: float = 0.3  # share of orders placed by a customer who ordered before
     start: datetime = field(default_factory=lambda: datetime(2026, 1, 5, 9, 0, tzinfo=UTC))
     minutes_between_orders: int = 47
+    #: No order is dated after this moment (a history that ends "now"); ``None``: no end.
+    end: datetime | None = None
 
 
 POOLS = ("intra_community", "export", "abroad", "b2b")
@@ -154,6 +156,21 @@ class ShopGenerator:
         self._number = self.settings.first_order_number
         self._row_id = 800_000_001
         self._moment = self.settings.start
+        #: How much longer than drawn the gaps between orders are (see :meth:`spread`).
+        self._pace = 1.0
+
+    def spread(self, count: int, *, start: datetime, end: datetime) -> None:
+        """Date the next ``count`` orders between ``start`` and ``end``, as a shop's history
+        of that span: the average gap is 95% of an even share, so the last order falls a
+        little before ``end`` and none after it. The random draws stay the same, so a seed
+        makes the same orders on another timeline."""
+        if count <= 0 or end <= start:
+            raise ValueError("spread: needs orders and an end after the start")
+        minutes = (end - start).total_seconds() / 60 / count
+        self.settings.start, self.settings.end = start, end
+        # The gaps are drawn as always and stretched, so the draws stay the same.
+        self._pace = minutes * 0.95 / self.settings.minutes_between_orders
+        self._moment = start
 
     @property
     def api_root(self) -> str:
@@ -351,8 +368,10 @@ class ShopGenerator:
         order_id = self._order_id
         self._order_id += 1
         self._moment += timedelta(
-            minutes=rng.randrange(1, 2 * self.settings.minutes_between_orders)
+            minutes=rng.randrange(1, 2 * self.settings.minutes_between_orders) * self._pace
         )
+        if self.settings.end is not None:
+            self._moment = min(self._moment, self.settings.end)
         status, paid, completed = self._lifecycle()
         if lifecycle is not None:
             status, paid, completed = lifecycle

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
@@ -281,10 +281,16 @@ class SandboxShop:
             document = self.generator.order(scenario, lifecycle=(status, paid, done))
             return self._store(self._unique(document), changes)
 
-    def generate(self, count: int) -> list[int]:
-        """``count`` realistic orders in the generator's mix (mostly paid and completed)."""
+    def generate(self, count: int, *, over: timedelta | None = None) -> list[int]:
+        """``count`` realistic orders in the generator's mix (mostly paid and completed).
+
+        ``over``: dated over that span up to the shop's "now" (a history, e.g. a year);
+        otherwise they follow the generator's own timeline."""
         if count < 0:
             raise ValueError("count: must not be negative")
+        if over is not None and count:
+            end = datetime.fromtimestamp(self.clock(), UTC)
+            self.generator.spread(count, start=end - over, end=end)
         with self._changing() as changes:
             return [self._store(self._unique(d), changes) for d in self.generator.orders(count)]
 
