@@ -355,6 +355,7 @@ class App:
             clock=self.clock,
             max_attempts=self.settings.max_attempts,
             base_backoff=timedelta(seconds=self.settings.retry_seconds),
+            payment_check=timedelta(hours=self.settings.payment_check_hours),
             contact_refresh=timedelta(minutes=self.settings.contact_refresh_minutes),
             tax_rates=self.tax_rates,
             tax_rate_refresh=timedelta(minutes=self.settings.tax_rate_refresh_minutes),

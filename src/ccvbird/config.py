@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     max_attempts: int = 8
     #: The first wait before a transient failure is retried; it doubles with every attempt.
     retry_seconds: float = 30.0
+    #: How often an open invoice (booked while CCV said unpaid) is read again from CCV to see
+    #: whether it is paid now, for shops whose orders are paid long after the poll window.
+    payment_check_hours: float = Field(default=6.0, gt=0)
     #: Workers (threads) of `ccvbird run` / `ccvbird worker`.
     workers: int = 2
     #: The public address of this ccvbird (for webhooks), e.g. https://ccvbird.example.nl

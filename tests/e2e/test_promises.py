@@ -611,14 +611,6 @@ def test_two_shops_in_one_administration_each_order_booked_once_under_its_own_re
     assert sum(not r.startswith("B-") for r in references) >= 100
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="polling re-reads only the last lookback_days (30) of orders, so with `ccvbird sync` "
-    "from cron (no web app, no webhooks) an open invoice whose order CCV marks paid later than "
-    "that is never paid; docs/engine.md says such a one is paid by a webhook, an import or "
-    "`ccvbird retry`. Needs a periodic re-read of old open invoices (e.g. a next check time "
-    "per awaiting_payment record, taken up by enqueue_due)",
-)
 def test_with_cron_alone_an_old_open_invoice_is_paid_once_the_shop_marks_it_paid(
     new_world: NewWorld,
 ) -> None:

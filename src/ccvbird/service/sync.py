@@ -139,6 +139,9 @@ class SyncEngine:
     #: A booking that is under way is looked at again this long after it (re)started, should
     #: the process die on the way: no booking is ever without a time to be resumed at.
     resume_after: timedelta = timedelta(minutes=5)
+    #: How often an open invoice's order is read again to see whether CCV says it is paid now
+    #: (polling only re-reads recent orders; invoices on account are often paid later).
+    payment_check: timedelta = timedelta(hours=6)
     #: The administration's tax rates as last read (shared by the engines of a process).
     tax_rates: TaxRateCache = field(default_factory=TaxRateCache)
     #: How old that copy may be before a booking reads the rates again.
@@ -475,7 +478,7 @@ class SyncEngine:
             f"Invoice {label} is booked and open: CCV Shop says the order is not paid yet. "
             "Its payment is registered once CCV Shop says it is paid."
         )
-        record.attempts, record.next_attempt_at = 0, None
+        record.attempts, record.next_attempt_at = 0, self.clock.now() + self.payment_check
         self._commit(
             record,
             "booked.awaiting_payment",
@@ -499,8 +502,12 @@ class SyncEngine:
         if order.status == STATUS_CANCELLED:
             return self._cancelled_unpaid(record)
         if not order.paid:
-            if seen != (order.status, order.paid):
+            # Looked at again later, whatever the order's age (the poll window may be past).
+            next_check = self.clock.now() + self.payment_check
+            due_soon = record.next_attempt_at is not None and record.next_attempt_at < next_check
+            if seen != (order.status, order.paid) or record.next_attempt_at is None or due_soon:
                 # Keep what polling compares current, so it does not re-read the order again.
+                record.next_attempt_at = next_check
                 self._commit(record, "awaiting_payment", "CCV Shop says the order is not paid")
             return SyncResult(Outcome.AWAITING_PAYMENT, record)
         booking_date = record.invoice_date or self.clock.today()

@@ -513,7 +513,7 @@ class SqlStore:
         """(how many bookings wait to be looked at again, when the first of them is due):
         ``ccvbird status``. ``None`` as the time with a count: due now."""
         waiting = (_RECORDS.c.state == SyncState.BOOKING.value) | (
-            _RECORDS.c.state.in_(_DUE_STATES) & _RECORDS.c.next_attempt_at.is_not(None)
+            _RECORDS.c.state.in_(_RETRY_STATES) & _RECORDS.c.next_attempt_at.is_not(None)
         )
         with self._engine.connect() as connection:
             count, first = connection.execute(
@@ -743,7 +743,9 @@ _SAVE_RECORD = (
     .returning(_RECORDS.c.id, _RECORDS.c.version)
 )
 #: States in which a record's ``next_attempt_at`` says when the engine looks at it again.
-_DUE_STATES = (SyncState.BOOKING.value, SyncState.WAITING.value)
+_RETRY_STATES = (SyncState.BOOKING.value, SyncState.WAITING.value)
+#: ... and an open invoice is read again at its time to see whether CCV says it is paid now.
+_DUE_STATES = (*_RETRY_STATES, SyncState.AWAITING_PAYMENT.value)
 
 
 def _due_clause(now: datetime) -> Any:
