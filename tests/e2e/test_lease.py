@@ -31,7 +31,7 @@ from ccvbird.domain.sync import SyncState
 from ccvbird.entrypoints import worker
 from ccvbird.service.passes import import_history, sync_pass
 from ccvbird.service.sync import Trigger
-from tests.e2e.world import SINCE, FakeWallClock
+from tests.e2e.world import SINCE, FakeWallClock, connect_sandboxes
 
 LEASE = bootstrap.LEASE.total_seconds()
 
@@ -163,16 +163,7 @@ def two(tmp_path: Path, database_url: str) -> Iterator[Two]:
         app.sleep, app.wall_clock, app.ccv_limits = sleep, wall, (10**9, 10**9)
         apps.append(app)
         workers.append(who)
-    connected = bootstrap.connect(
-        apps[0],
-        name="sandbox",
-        ccv_url=sandboxes.ccv_url,
-        ccv_public=sandboxes.ccv_public,
-        ccv_secret=sandboxes.ccv_secret,
-        moneybird_url=sandboxes.moneybird_url,
-        moneybird_token=sandboxes.moneybird_token,
-        administration_id=sandboxes.administration_id,
-    )
+    connected = connect_sandboxes(apps[0], sandboxes)
     order_id = str(sandboxes.shop.create_order(status=7, paid=True))
     yield Two(wall, sandboxes, connected.connection_id, order_id, workers[0], workers[1], apps)
     for app in apps:

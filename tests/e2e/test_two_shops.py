@@ -32,7 +32,7 @@ from ccvbird.sandbox.ccvshop.outbound import RecordingPoster
 from ccvbird.sandbox.ccvshop.shop import SandboxShop
 from ccvbird.service.moneybird_events import Applied, apply_invoice_event
 from ccvbird.service.passes import import_history
-from tests.e2e.world import SINCE, FakeWallClock
+from tests.e2e.world import SINCE, FakeWallClock, connect_sandboxes
 
 SECOND_SHOP_URL = "https://tweede-winkel.sandbox.ccvshop.test"
 SECOND_PUBLIC, SECOND_SECRET = "second-public", "second-secret"
@@ -138,16 +138,7 @@ def make_two_shops(
     )
     app.sleep, app.wall_clock, app.ccv_limits = wall.sleep, wall, (unlimited, unlimited)
     app.clock = FixedClock()
-    first = bootstrap.connect(
-        app,
-        name="eerste winkel",
-        ccv_url=sandboxes.ccv_url,
-        ccv_public=sandboxes.ccv_public,
-        ccv_secret=sandboxes.ccv_secret,
-        moneybird_url=sandboxes.moneybird_url,
-        moneybird_token=sandboxes.moneybird_token,
-        administration_id=sandboxes.administration_id,
-    )
+    first = connect_sandboxes(app, sandboxes, name="eerste winkel")
     world = TwoShops(sandboxes, second, app, first.connection_id, 0)
     world.second_id = world.connect_second().connection_id
     return world

@@ -188,9 +188,18 @@ def make_world(
         clock=FakeTime(clock) if fake_time else None,
     )
     app.sleep, app.wall_clock, app.ccv_limits = clock.sleep, clock, (10**9, 10**9)
-    connected = bootstrap.connect(
+    connected = connect_sandboxes(app, sandboxes)
+    assert connected.paused_reason == ""
+    return World(sandboxes, app, connected.connection_id, clock)
+
+
+def connect_sandboxes(
+    app: bootstrap.App, sandboxes: bootstrap.Sandboxes, *, name: str = "sandbox"
+) -> bootstrap.Connected:
+    """Connect ``app`` to the sandboxes' shop and administration, as ``ccvbird connect`` does."""
+    return bootstrap.connect(
         app,
-        name="sandbox",
+        name=name,
         ccv_url=sandboxes.ccv_url,
         ccv_public=sandboxes.ccv_public,
         ccv_secret=sandboxes.ccv_secret,
@@ -198,5 +207,3 @@ def make_world(
         moneybird_token=sandboxes.moneybird_token,
         administration_id=sandboxes.administration_id,
     )
-    assert connected.paused_reason == ""
-    return World(sandboxes, app, connected.connection_id, clock)
