@@ -33,7 +33,7 @@ app.add_typer(profile_app, name="profile")
 @app.command()
 def init(data_dir: DataDir = None) -> None:
     """Create the data directory: the state database, the task queue and the encryption key."""
-    with opened(data_dir) as ccvbird:
+    with opened(data_dir, create=True) as ccvbird:
         settings = ccvbird.settings
         console.print(f"Data directory: {settings.data_dir}")
         console.print(f"State database: {settings.resolved_database_url.split('@')[-1]}")
@@ -104,7 +104,7 @@ def connect(
     except ValueError:
         fail(f"--start-date: {start_date!r} is not a date like 2026-01-31")
     profile_text = profile.read_text(encoding="utf-8") if profile is not None else None
-    with opened(data_dir) as ccvbird:
+    with opened(data_dir, create=True) as ccvbird:
         connected = bootstrap.connect(
             ccvbird,
             name=name,
