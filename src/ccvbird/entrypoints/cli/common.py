@@ -140,7 +140,8 @@ def pick_connection(app_: bootstrap.App, connection: int | None) -> int:
     connections = app_.store.connections()
     if not connections:
         fail(
-            "there is no connection yet; create one with `ccvbird connect` (or try `ccvbird demo`)"
+            f"there is no connection yet; create one with `{program()} connect` "
+            f"(or try `{program()} demo`)"
         )
     if len(connections) > 1:
         ids = ", ".join(f"{c.id} ({c.name})" for c in connections)

@@ -273,9 +273,9 @@ def sandbox(
 ) -> None:
     """Run both sandboxes as real servers on localhost (a CCV shop and a Moneybird).
 
-    The banner says how to use them: the `export CCVBIRD_…` lines that make `ccvbird run` and
-    `ccvbird web` talk to this Moneybird and (with --data-dir) `import`, `sync` and `run` to
-    the data directory that is connected to both sandboxes."""
+    The banner ends with the `export CCVBIRD_…` lines to paste into the shell that runs
+    `ccvbird run`, `web`, `import` or `sync` against them (with --data-dir, that data directory
+    is connected to both sandboxes once they are up)."""
     ensure_port_free(host, ccv_port, option="--ccv-port")
     ensure_port_free(host, moneybird_port, option="--moneybird-port")
     try:

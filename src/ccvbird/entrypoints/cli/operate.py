@@ -27,6 +27,7 @@ from ccvbird.entrypoints.cli.common import (
     fail,
     opened,
     pick_connection,
+    program,
 )
 from ccvbird.entrypoints.cli.words import outcome_words, state_words, tally
 from ccvbird.entrypoints.web.serve import web_server
@@ -173,7 +174,8 @@ def status(data_dir: DataDir = None) -> None:
     with opened(data_dir) as ccvbird:
         connections = ccvbird.store.connections()
         if not connections:
-            console.print("No connections yet: `ccvbird connect` (or `ccvbird demo`).")
+            prog = escape(program())
+            console.print(f"No connections yet: `{prog} connect` (or `{prog} demo`).")
         for info in connections:
             counts = ccvbird.store.count_states(info.id)
             console.print(
@@ -370,7 +372,7 @@ WebHost = Annotated[
 ]
 WebPort = Annotated[
     int | None,
-    typer.Option(help="Port the web app listens on (default: CCVBIRD_WEB_PORT, 8700).", min=1),
+    typer.Option(help="Port the web app listens on (default: CCVBIRD_WEB_PORT, 8700)."),
 ]
 
 

@@ -21,6 +21,7 @@ from ccvbird.entrypoints.cli.common import (
     fail,
     opened,
     pick_connection,
+    program,
 )
 from ccvbird.service.suggest import suggest_profile
 
@@ -41,8 +42,9 @@ def init(data_dir: DataDir = None) -> None:
         console.print(
             f"Encryption key: {key} (keep it: without it the stored credentials are lost)"
         )
+        prog = escape(program())
         console.print(
-            "Next: [bold]ccvbird connect[/] (or try everything first with [bold]ccvbird demo[/])."
+            f"Next: [bold]{prog} connect[/] (or try everything first with [bold]{prog} demo[/])."
         )
 
 
@@ -133,8 +135,8 @@ def connect(
             console.print(f"[yellow]Waiting for you:[/] {escape(connected.paused_reason)}")
         else:
             console.print(
-                "The profile is complete. Next: [bold]ccvbird import --since YYYY-MM-DD[/] "
-                "or [bold]ccvbird run[/]."
+                f"The profile is complete. Next: [bold]{escape(program())} import --since "
+                f"YYYY-MM-DD[/] or [bold]{escape(program())} run[/]."
             )
 
 
