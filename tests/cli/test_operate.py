@@ -63,7 +63,7 @@ def test_import_books_one_paid_invoice_per_eligible_order_and_only_once(
     result = ccvbird("import", "--since", SINCE, "--data-dir", data_dir, env=env)
     assert result.exit_code == 0, result.output
     assert "4 orders since 2026-01-01: 2 due for invoicing, 0 already settled." in result.stdout
-    assert "Done: 2 booked, 2 not ready to book yet" in result.stdout
+    assert "Done: 2 booked, 2 waiting" in result.stdout
     assert not (data_dir / "ccvbird.sqlite3").exists()  # the state went to database_url
 
     invoices = connected.moneybird.invoices()
@@ -146,7 +146,7 @@ def test_sync_books_recent_orders_once_and_catches_a_later_payment(
     first = ccvbird("sync", "--data-dir", data_dir)
     assert first.exit_code == 0, first.output
     assert "Koffie & Co (sandbox): 2 recent orders looked at, 0 due for a retry." in first.stdout
-    assert "Done: 1 booked, 1 not ready to book yet" in first.stdout
+    assert "Done: 1 booked, 1 waiting" in first.stdout
     assert connected.invoice_references() == [paid]
     assert "last sync: never" not in ccvbird("status", "--data-dir", data_dir).stdout
 

@@ -1,8 +1,9 @@
 """What the command line calls the engine's outcomes and the states of orders, in one place.
 
 The engine counts outcomes by their stable codes (``booked``, ``retry_later``, ``would_book``);
-a person reads "8 booked, 6 will be retried". A parked order and an order in the state
-``needs_attention`` are the same thing to its owner, so both read "need attention".
+a person reads "8 booked, 6 will be retried". An outcome that leaves an order in a state has
+the state's words (``parked``: "needs attention", ``waiting``: "waiting"), so a pass's tally and
+``status`` never call one thing by two names.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ OUTCOME_WORDS: dict[str, tuple[str, str]] = {
         "taken over (Moneybird had their invoices)",
     ),
     Outcome.ALREADY_BOOKED.value: ("already booked", "already booked"),
-    Outcome.WAITING.value: ("not ready to book yet", "not ready to book yet"),
+    Outcome.WAITING.value: ("waiting", "waiting"),  # as the state: not paid or complete yet
     Outcome.SKIPPED.value: ("skipped", "skipped"),
     Outcome.PARKED.value: ("needs attention", "need attention"),
     Outcome.CHANGED.value: ("changed after booking", "changed after booking"),
