@@ -142,6 +142,13 @@ def sandbox_administration_id() -> str:
     return ADMINISTRATION_ID
 
 
+def sandbox_oauth_client() -> tuple[str, str]:
+    """The Moneybird sandbox's registered OAuth application: (client id, secret), demo values."""
+    from ccvbird.sandbox.moneybird.constants import OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET
+
+    return OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET
+
+
 def ccv_shop_client(api_root: str, public_key: str, secret: str) -> CcvShopClient:
     """A CCV Shop client for one shop (signed, paced to CCV's limits, with timeouts)."""
     return CcvShopClient(CcvCredentials(api_root, public_key, secret))

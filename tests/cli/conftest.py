@@ -53,8 +53,10 @@ def flat(text: str) -> str:
     return " ".join(text.split())
 
 
-def ccvbird(*args: str | Path, env: dict[str, str] | None = None) -> Result:
-    """Run one ``ccvbird`` command; an exception other than an exit fails the test with it."""
+def ccvbird(*args: str | Path | int, env: dict[str, str | None] | None = None) -> Result:
+    """Run one ``ccvbird`` command; an exception other than an exit fails the test with it.
+
+    ``env``: variables to set for it (``None``: unset)."""
     result = runner.invoke(app, [str(a) for a in args], env={**WIDE, **(env or {})})
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception

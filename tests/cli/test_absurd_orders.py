@@ -139,7 +139,7 @@ def test_import_parks_each_absurd_order_with_its_reason_and_books_every_normal_o
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert "Traceback" not in result.output
     out = flat(result.stdout)
-    assert "booked 2" in out and "parked 7" in out and "invalid 1" in out, out
+    assert "2 booked" in out and "7 need attention" in out and "1 cannot be read" in out, out
     assert "Not booked: An order in CCV Shop cannot be read" in out
 
     invoices = sandboxes.moneybird.invoices()
@@ -179,7 +179,7 @@ def test_sync_survives_absurd_orders_and_status_says_why_a_poll_failed(
     result = ccvbird("sync", "--data-dir", data_dir, env=env)
     assert result.exit_code == 0, result.output
     out = flat(result.stdout)
-    assert "booked 2" in out and "parked 7" in out, out
+    assert "2 booked" in out and "7 need attention" in out, out
     assert sorted(str(i.reference) for i in sandboxes.moneybird.invoices()) == sorted(normal)
     records = _records(data_dir, env)
     parked = sorted(c for s, c, _ in records.values() if s is SyncState.NEEDS_ATTENTION)

@@ -23,7 +23,7 @@ def test_demo_connects_imports_books_live_orders_and_leaves_a_data_directory(
     out = flat(result.stdout)
     assert "Sandbox shop Koffie & Co (sandbox) with 20 orders" in out
     assert "the profile was drafted from the administration and is complete" in out
-    imported = re.search(r"Imported in [\d.]+ s: booked (\d+)", out)
+    imported = re.search(r"Imported in [\d.]+ s: (\d+) booked", out)
     assert imported and int(imported.group(1)) > 0
     live = re.findall(r"Order (\d+): booked as invoice (\S+)", out)
     assert len(live) == 2  # the paid order, and the one paid afterwards
@@ -86,7 +86,7 @@ def test_sandbox_data_dir_is_connected_once_and_then_works_with_import(
 
     number = sandboxes.add_order()
     imported = ccvbird("import", "--since", "2020-01-01", "--data-dir", data_dir)
-    assert "Done: booked 1" in imported.stdout
+    assert "Done: 1 booked" in imported.stdout
     assert sandboxes.invoice_references() == [number]
 
 

@@ -42,7 +42,7 @@ def test_status_shows_the_bookings_waiting_for_a_retry_and_when_the_next_is_due(
     lose_the_answer_to_the_invoice(connected)
     before = datetime.now(UTC).replace(microsecond=0)
     result = ccvbird("import", "--since", SINCE, "--data-dir", data_dir)
-    assert "retry_later 1" in result.stdout, result.output
+    assert "1 will be retried" in result.stdout, result.output
     assert len(sales_invoices(connected, "state:draft")) == 1
 
     status = flat(ccvbird("status", "--data-dir", data_dir).stdout)
@@ -60,14 +60,14 @@ def test_sync_finishes_an_old_orders_interrupted_booking_without_a_second_invoic
     number = connected.add_order()
     lose_the_answer_to_the_invoice(connected)
     imported = ccvbird("import", "--since", SINCE, "--data-dir", data_dir, env=now)
-    assert "retry_later 1" in imported.stdout, imported.output
+    assert "1 will be retried" in imported.stdout, imported.output
     (draft,) = sales_invoices(connected, "state:draft")
     assert draft["reference"] == number
 
     synced = ccvbird("sync", "--data-dir", data_dir, env=now)
 
     assert "0 recent orders looked at, 1 due for a retry." in synced.stdout, synced.output
-    assert "Done: booked 1" in synced.stdout
+    assert "Done: 1 booked" in synced.stdout
     (invoice,) = sales_invoices(connected, f"reference:{number}")
     assert (invoice["id"], invoice["state"], len(invoice["payments"])) == (draft["id"], "paid", 1)
     assert sales_invoices(connected, "state:draft") == []
@@ -95,7 +95,7 @@ def test_an_order_in_hand_when_the_token_is_refused_is_booked_after_resume_witho
     assert "resumed; 1 waiting order(s) are booked by the next sync" in flat(resumed.stdout)
     synced = ccvbird("sync", "--data-dir", data_dir)
 
-    assert "Done: booked 1" in synced.stdout, synced.output
+    assert "Done: 1 booked" in synced.stdout, synced.output
     (invoice,) = sales_invoices(connected, f"reference:{number}")
     assert (invoice["state"], len(invoice["payments"])) == ("paid", 1)
     assert sales_invoices(connected, "state:draft") == []

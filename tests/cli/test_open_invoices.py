@@ -31,7 +31,7 @@ def test_open_invoices_are_listed_filtered_and_paid_once_by_a_poll(
 
     first = ccvbird("sync", "--data-dir", data_dir)
     assert first.exit_code == 0, first.output
-    assert "booked 1" in first.stdout and "awaiting_payment 2" in first.stdout
+    assert "1 booked" in first.stdout and "2 booked (awaiting payment)" in first.stdout
     for invoice in connected.moneybird.invoices():
         rendered = connected.moneybird.renderer().sales_invoice(invoice)
         unpaid = str(invoice.reference) in on_credit
@@ -53,7 +53,7 @@ def test_open_invoices_are_listed_filtered_and_paid_once_by_a_poll(
 
     connected.shop.set_paid(int(_ccv_id(connected, on_credit[0])), True)  # no webhook set up
     later = ccvbird("sync", "--data-dir", data_dir)
-    assert "Done: paid 1" in later.stdout, later.stdout
+    assert "Done: 1 payment registered" in later.stdout, later.stdout
     again = ccvbird("sync", "--data-dir", data_dir)
     assert "Done: nothing to do" in again.stdout
     invoices = {str(i.reference): i for i in connected.moneybird.invoices()}

@@ -12,6 +12,7 @@ TOLERANCE = 'tolerance = "0.02"'
 
 
 def test_show_without_a_connection_says_how_to_make_one(data_dir: Path) -> None:
+    assert ccvbird("init", "--data-dir", data_dir).exit_code == 0
     result = ccvbird("profile", "show", "--data-dir", data_dir)
     assert result.exit_code == 2
     assert result.stdout == ""

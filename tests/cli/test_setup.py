@@ -171,7 +171,7 @@ def test_a_start_date_that_is_not_a_date_is_refused(sandboxes: Sandboxes, data_d
     assert (
         result.stderr.strip() == "error: --start-date: '31-01-2026' is not a date like 2026-01-31"
     )
-    assert "No connections yet" in ccvbird("status", "--data-dir", data_dir).stdout
+    assert not data_dir.exists()  # refused before anything was created
 
 
 def test_an_ambiguous_administration_waits_until_the_profile_says_which(
@@ -213,7 +213,7 @@ def test_an_ambiguous_administration_waits_until_the_profile_says_which(
     assert "paused" not in ccvbird("status", "--data-dir", data_dir).stdout
 
     booked = ccvbird("import", "--since", "2026-01-01", "--data-dir", data_dir)
-    assert "Done: booked 1" in booked.stdout
+    assert "Done: 1 booked" in booked.stdout
     (invoice,) = sandboxes.moneybird.invoices()
     assert invoice.reference == number
     assert [p.financial_account_id for p in invoice.payments] == [SECOND_BANK]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import shlex
 import tempfile
 import time
 from collections.abc import Mapping
@@ -20,8 +21,16 @@ from ccvbird import bootstrap
 from ccvbird.domain.errors import CcvbirdError, InvalidOrderData
 from ccvbird.domain.money import format_amount
 from ccvbird.domain.sync import SyncState
-from ccvbird.entrypoints.cli.common import DataDir, app, console, fail
+from ccvbird.entrypoints.cli.common import (
+    DataDir,
+    app,
+    console,
+    ensure_port_free,
+    fail,
+    program,
+)
 from ccvbird.entrypoints.cli.operate import BudgetProgress
+from ccvbird.entrypoints.cli.words import state_words, tally
 from ccvbird.service.passes import import_history, plan_import, sync_pass
 from ccvbird.service.sync import Trigger
 from ccvbird.service.webhooks import ORDER_EVENTS, Delivery, Received, receive_ccv_delivery
@@ -67,6 +76,8 @@ def demo(
     process. Connects them, imports the shop's history, books live orders from webhooks, shows
     the result. Uses a fresh temporary data directory unless --data-dir is given (one without a
     connection yet)."""
+    if orders < 1:
+        fail(f"--orders: the sandbox shop needs at least 1 order (got {orders})")
     if data_dir is None:
         data_dir = Path(tempfile.mkdtemp(prefix="ccvbird-demo-"))
     inbox = _Inbox()
@@ -144,8 +155,9 @@ def _run_demo(
                 progress=reporter,
                 total=plan.orders,
             )
-    tally = ", ".join(f"{k} {v}" for k, v in sorted(report.outcomes.items()))
-    console.print(f"Imported in {time.perf_counter() - started:.1f} s: {tally}")
+    console.print(
+        f"Imported in {time.perf_counter() - started:.1f} s: {tally(report.outcomes) or 'nothing'}"
+    )
 
     console.rule("[bold]3. Live: orders arrive through webhooks[/]")
     engine = ccvbird.leased_engine(cid, "demo")
@@ -159,7 +171,7 @@ def _run_demo(
         how = (
             f"as invoice {record.invoice_number}" if record.invoice_number else f"— {record.reason}"
         )
-        console.print(escape(f"Order {record.order_number}: {record.state.value} {how}"))
+        console.print(escape(f"Order {record.order_number}: {state_words(record.state)} {how}"))
 
     console.rule("[bold]4. Run again: nothing is booked twice[/]")
     before = len(sandboxes.moneybird.invoices())
@@ -218,9 +230,10 @@ def _run_demo(
             f"[yellow]Needs attention[/] — order {escape(record.order_number)}: "
             f"{escape(record.reason)}"
         )
+    prog = escape(program())
     console.print(
-        f"\nLook around: [bold]ccvbird status --data-dir {data_dir}[/], "
-        f"[bold]ccvbird orders --data-dir {data_dir}[/]."
+        f"\nLook around: [bold]{prog} status --data-dir {data_dir}[/], "
+        f"[bold]{prog} orders --data-dir {data_dir}[/]."
     )
 
 
@@ -258,7 +271,13 @@ def sandbox(
         ),
     ] = None,
 ) -> None:
-    """Run both sandboxes as real servers on localhost (a CCV shop and a Moneybird)."""
+    """Run both sandboxes as real servers on localhost (a CCV shop and a Moneybird).
+
+    The banner ends with the `export CCVBIRD_…` lines to paste into the shell that runs
+    `ccvbird run`, `web`, `import` or `sync` against them (with --data-dir, that data directory
+    is connected to both sandboxes once they are up)."""
+    ensure_port_free(host, ccv_port, option="--ccv-port")
+    ensure_port_free(host, moneybird_port, option="--moneybird-port")
     try:
         config = bootstrap.ccv_sandbox_config(
             host=host, port=ccv_port, public_key=ccv_public, secret=ccv_secret, orders_dir=orders,
@@ -271,11 +290,17 @@ def sandbox(
     moneybird = bootstrap.moneybird_sandbox_server(
         host=host, port=moneybird_port, token=moneybird_token, fault_rates=rates, fault_seed=seed
     )
-    console.print(config.describe())
+    console.print(config.describe(), highlight=False)
     console.print(
         f"Moneybird sandbox: http://{host}:{moneybird_port}/api/v2, token {moneybird_token}, "
         f"administration {bootstrap.sandbox_administration_id()}; "
-        "OAuth client sandbox-client / sandbox-client-secret."
+        "OAuth client {} / {}.".format(*bootstrap.sandbox_oauth_client()),
+        highlight=False,
+    )
+    console.print(
+        escape(sandbox_hints(host=host, moneybird_port=moneybird_port, data_dir=data_dir)),
+        highlight=False,
+        soft_wrap=True,
     )
 
     async def connect_when_up() -> None:
@@ -302,6 +327,45 @@ def sandbox(
         await asyncio.gather(*tasks)
 
     asyncio.run(both())
+
+
+def sandbox_environment(*, host: str, moneybird_port: int, data_dir: Path | None) -> dict[str, str]:
+    """The settings that point `ccvbird run`/`web` at the running Moneybird sandbox: its API
+    and OAuth addresses and client (for "Connect Moneybird"), and the data directory that
+    `sandbox --data-dir` connected to both sandboxes."""
+    base = f"http://{host}:{moneybird_port}"
+    client_id, client_secret = bootstrap.sandbox_oauth_client()
+    environment = {
+        "CCVBIRD_MONEYBIRD_API_URL": f"{base}/api/v2",
+        "CCVBIRD_MONEYBIRD_OAUTH_URL": f"{base}/oauth",
+        "CCVBIRD_MONEYBIRD_CLIENT_ID": client_id,
+        "CCVBIRD_MONEYBIRD_CLIENT_SECRET": client_secret,
+    }
+    if data_dir is not None:
+        environment["CCVBIRD_DATA_DIR"] = str(data_dir.expanduser().absolute())
+    return environment
+
+
+def sandbox_hints(*, host: str, moneybird_port: int, data_dir: Path | None) -> str:
+    """The banner's instructions: the exact lines to paste into the shell that runs ccvbird."""
+    prog = program()
+    environment = sandbox_environment(host=host, moneybird_port=moneybird_port, data_dir=data_dir)
+    lines = [
+        f"To use these sandboxes from `{prog} run`, `{prog} web`, `{prog} import` or "
+        f"`{prog} sync`, run this in the other shell first:",
+        *(f"  export {name}={shlex.quote(value)}" for name, value in environment.items()),
+    ]
+    if data_dir is None:
+        lines.append(
+            f"No data directory is connected to them: start `{prog} sandbox --data-dir DIR` "
+            f"to connect DIR once both are up, or connect one yourself with `{prog} connect`."
+        )
+    else:
+        lines.append(
+            f"Then: `{prog} import --since 2020-01-01` and `{prog} run` (the data directory "
+            "is connected to both sandboxes once they are up)."
+        )
+    return "\n".join(lines)
 
 
 def _connect_data_dir(
@@ -333,5 +397,6 @@ def _connect_data_dir(
         ccvbird.close()
     return (
         f"Connected data directory {data_dir} to both sandboxes (connection "
-        f"{connected.connection_id}). Try: ccvbird import --since 2020-01-01 --data-dir {data_dir}"
+        f"{connected.connection_id}). Try: {program()} import --since 2020-01-01 "
+        f"--data-dir {data_dir}"
     )

@@ -23,10 +23,13 @@ from ccvbird.entrypoints.cli.common import (
     DataDir,
     app,
     console,
+    ensure_port_free,
     fail,
     opened,
     pick_connection,
+    program,
 )
+from ccvbird.entrypoints.cli.words import outcome_words, state_words, tally
 from ccvbird.entrypoints.web.serve import web_server
 from ccvbird.service.passes import PassReport, import_history, plan_import, sync_pass
 from ccvbird.service.sync import Trigger
@@ -55,8 +58,9 @@ class BudgetProgress:
         done = sum(self.outcomes.values())
         left = max((task.total or done) - done, 0)
         eta = timedelta(seconds=round(left * REQUESTS_PER_ORDER / self.per_second))
-        tally = ", ".join(f"{k} {v}" for k, v in sorted(self.outcomes.items()))
-        self.progress.update(self.task, completed=done, eta=f"left {left}, ETA {eta}", tally=tally)
+        self.progress.update(
+            self.task, completed=done, eta=f"left {left}, ETA {eta}", tally=tally(self.outcomes)
+        )
 
 
 def _print_pass(report: PassReport) -> None:
@@ -65,10 +69,11 @@ def _print_pass(report: PassReport) -> None:
         console.print(f"[yellow]Not booked:[/] {escape(problem)}")
 
 
-def _print_report(outcomes: Counter[str], paused: str, stopped: str = "") -> None:
-    console.print(
-        "Done: " + (", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())) or "nothing to do")
-    )
+def _print_report(
+    outcomes: Counter[str], paused: str, stopped: str = "", *, tally_line: bool = True
+) -> None:
+    if tally_line:
+        console.print("Done: " + (tally(outcomes) or "nothing to do"))
     if paused:
         console.print(f"[yellow]The connection is paused:[/] {escape(paused)}")
     if stopped:
@@ -162,14 +167,6 @@ def sync(data_dir: DataDir = None) -> None:
             _print_pass(report)
 
 
-#: States whose name alone would mislead: an open invoice is booked, but not paid.
-STATE_WORDS = {SyncState.AWAITING_PAYMENT: "booked, awaiting payment"}
-
-
-def state_words(state: SyncState) -> str:
-    return STATE_WORDS.get(state, state.value.replace("_", " "))
-
-
 @app.command()
 def status(data_dir: DataDir = None) -> None:
     """Per connection: orders by state, last and next sync, bookings waiting for a retry (and
@@ -177,7 +174,8 @@ def status(data_dir: DataDir = None) -> None:
     with opened(data_dir) as ccvbird:
         connections = ccvbird.store.connections()
         if not connections:
-            console.print("No connections yet: `ccvbird connect` (or `ccvbird demo`).")
+            prog = escape(program())
+            console.print(f"No connections yet: `{prog} connect` (or `{prog} demo`).")
         for info in connections:
             counts = ccvbird.store.count_states(info.id)
             console.print(
@@ -304,10 +302,17 @@ def retry(
                 result = engine.sync_order(chosen, order_id, trigger=Trigger.RETRY)
             outcomes[result.outcome.value] += 1
             if len(targets) == 1:
-                said = f"Order {result.record.order_number or order_id}: {result.outcome.value}."
+                said = (
+                    f"Order {result.record.order_number or order_id}: "
+                    f"{outcome_words(result.outcome.value)}."
+                )
                 reason = result.record.reason
                 console.print(escape(f"{said} {reason}" if reason else said))
-        _print_report(outcomes, ccvbird.store.connection(chosen).paused_reason)
+        paused = ccvbird.store.connection(chosen).paused_reason
+        if len(targets) == 1:  # its line above said what happened: no tally of one
+            _print_report(Counter(), paused, tally_line=False)
+        else:
+            _print_report(outcomes, paused)
 
 
 @app.command()
@@ -327,16 +332,26 @@ def resume(connection: ConnectionOption = None, data_dir: DataDir = None) -> Non
         )
 
 
-def _serve_workers(data_dir: DataDir, *, workers: int | None, scheduler: bool, web: bool) -> None:
+def _serve_workers(
+    data_dir: DataDir,
+    *,
+    workers: int | None,
+    scheduler: bool,
+    web: bool,
+    host: str | None = None,
+    port: int | None = None,
+) -> None:
     with opened(data_dir) as ccvbird:
         huey = bootstrap.task_queue(ccvbird.settings)
         tasks = worker.register(ccvbird, huey)
+        server = web_server(ccvbird, tasks.queue(), host=host, port=port) if web else None
+        if server is not None:
+            ensure_port_free(server.config.host, server.config.port, option="--port")
         consumer = worker.consumer(
             tasks, workers=workers or ccvbird.settings.workers, periodic=scheduler
         )
         parts = [f"{workers or ccvbird.settings.workers} workers"] + (["scheduler (polls every "
                  f"{ccvbird.settings.poll_minutes:g} min)"] if scheduler else [])  # fmt: skip
-        server = web_server(ccvbird, tasks.queue()) if web else None
         if server is not None:
             parts.append(f"web app on http://{server.config.host}:{server.config.port}")
         console.print("ccvbird running: " + ", ".join(parts) + ". Stop with Ctrl+C.")
@@ -350,13 +365,26 @@ def _serve_workers(data_dir: DataDir, *, workers: int | None, scheduler: bool, w
             consumer.run()
 
 
+#: ``--host`` and ``--port`` of the commands that serve the web app (they override the settings).
+WebHost = Annotated[
+    str | None,
+    typer.Option(help="Address the web app listens on (default: CCVBIRD_WEB_HOST, 127.0.0.1)."),
+]
+WebPort = Annotated[
+    int | None,
+    typer.Option(help="Port the web app listens on (default: CCVBIRD_WEB_PORT, 8700)."),
+]
+
+
 @app.command()
 def run(
     workers: Annotated[int | None, typer.Option(help="Worker threads (default 2).")] = None,
+    host: WebHost = None,
+    port: WebPort = None,
     data_dir: DataDir = None,
 ) -> None:
     """Run everything in one process: the web app, the scheduler and the workers."""
-    _serve_workers(data_dir, workers=workers, scheduler=True, web=True)
+    _serve_workers(data_dir, workers=workers, scheduler=True, web=True, host=host, port=port)
 
 
 @app.command("worker")

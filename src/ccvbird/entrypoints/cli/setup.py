@@ -21,6 +21,7 @@ from ccvbird.entrypoints.cli.common import (
     fail,
     opened,
     pick_connection,
+    program,
 )
 from ccvbird.service.suggest import suggest_profile
 
@@ -33,7 +34,7 @@ app.add_typer(profile_app, name="profile")
 @app.command()
 def init(data_dir: DataDir = None) -> None:
     """Create the data directory: the state database, the task queue and the encryption key."""
-    with opened(data_dir) as ccvbird:
+    with opened(data_dir, create=True) as ccvbird:
         settings = ccvbird.settings
         console.print(f"Data directory: {settings.data_dir}")
         console.print(f"State database: {settings.resolved_database_url.split('@')[-1]}")
@@ -41,8 +42,9 @@ def init(data_dir: DataDir = None) -> None:
         console.print(
             f"Encryption key: {key} (keep it: without it the stored credentials are lost)"
         )
+        prog = escape(program())
         console.print(
-            "Next: [bold]ccvbird connect[/] (or try everything first with [bold]ccvbird demo[/])."
+            f"Next: [bold]{prog} connect[/] (or try everything first with [bold]{prog} demo[/])."
         )
 
 
@@ -104,7 +106,7 @@ def connect(
     except ValueError:
         fail(f"--start-date: {start_date!r} is not a date like 2026-01-31")
     profile_text = profile.read_text(encoding="utf-8") if profile is not None else None
-    with opened(data_dir) as ccvbird:
+    with opened(data_dir, create=True) as ccvbird:
         connected = bootstrap.connect(
             ccvbird,
             name=name,
@@ -133,8 +135,8 @@ def connect(
             console.print(f"[yellow]Waiting for you:[/] {escape(connected.paused_reason)}")
         else:
             console.print(
-                "The profile is complete. Next: [bold]ccvbird import --since YYYY-MM-DD[/] "
-                "or [bold]ccvbird run[/]."
+                f"The profile is complete. Next: [bold]{escape(program())} import --since "
+                f"YYYY-MM-DD[/] or [bold]{escape(program())} run[/]."
             )
 
 

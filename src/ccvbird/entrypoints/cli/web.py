@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-import typer
-
 from ccvbird import bootstrap
 from ccvbird.entrypoints import worker
-from ccvbird.entrypoints.cli.common import DataDir, app, console, opened
+from ccvbird.entrypoints.cli.common import DataDir, app, console, ensure_port_free, opened
+from ccvbird.entrypoints.cli.operate import WebHost, WebPort
 from ccvbird.entrypoints.web.serve import web_server
 
 
 @app.command()
 def web(
     data_dir: DataDir = None,
-    host: Annotated[
-        str | None, typer.Option(help="Address to listen on (default CCVBIRD_WEB_HOST, 127.0.0.1).")
-    ] = None,
-    port: Annotated[
-        int | None, typer.Option(help="Port to listen on (default CCVBIRD_WEB_PORT, 8700).")
-    ] = None,
+    host: WebHost = None,
+    port: WebPort = None,
 ) -> None:
     """Serve the web app: App Store install, Moneybird connect, profile, dashboard, webhooks.
 
@@ -30,6 +23,7 @@ def web(
     with opened(data_dir) as app_:
         tasks = worker.register(app_, bootstrap.task_queue(app_.settings))
         server = web_server(app_, tasks.queue(), host=host, port=port)
+        ensure_port_free(server.config.host, server.config.port, option="--port")
         settings = app_.settings
         console.print(
             f"ccvbird web on http://{server.config.host}:{server.config.port} "
