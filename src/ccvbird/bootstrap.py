@@ -547,7 +547,9 @@ def pending_marks(huey: Any) -> PendingMarks:
 
 def task_queue(settings: Settings, *, immediate: bool = False) -> Any:
     """The Huey instance for these settings (SQLite in the data directory, or Redis)."""
-    return make_huey(settings.queue_url, settings.queue_path, immediate=immediate)
+    return make_huey(
+        settings.queue_url, settings.queue_path, immediate=immediate, name=settings.queue_name
+    )
 
 
 def unlimited_budget() -> RequestBudget:

@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     database_url: str | None = None
     #: Task queue: empty for SQLite in the data directory, or ``redis://host:port/db``.
     queue_url: str | None = None
+    #: The queue's name (every Redis key starts with it): installations sharing one Redis
+    #: need names of their own.
+    queue_name: str = Field(default="ccvbird", min_length=1, max_length=64)
     #: Fernet key (urlsafe base64, 32 bytes) for secrets at rest; default: a generated key file.
     secret_key: SecretStr | None = None
     #: Moneybird allows 150 requests per 5 minutes per token.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -55,7 +56,7 @@ def test_a_webhook_goes_through_the_queue_to_a_worker(
     world: World, queue_url: str | None, tmp_path: Path
 ) -> None:
     settings = world.app.settings.model_copy(
-        update={"queue_url": queue_url, "data_dir": tmp_path / "q"}
+        update={"queue_url": queue_url, "data_dir": tmp_path / "q", "queue_name": _own_name()}
     )
     huey = bootstrap.task_queue(settings)
     huey.flush()  # a test database (Redis db 15, or a fresh SQLite file): start empty
@@ -78,9 +79,14 @@ def test_a_webhook_goes_through_the_queue_to_a_worker(
     huey.flush()
 
 
+def _own_name() -> str:
+    """A queue of this test's own: test runs sharing one Redis never see each other's tasks."""
+    return f"ccvbird-test-{uuid.uuid4().hex[:12]}"
+
+
 def _huey_for(world: World, queue_url: str | None, tmp_path: Path) -> Any:
     settings = world.app.settings.model_copy(
-        update={"queue_url": queue_url, "data_dir": tmp_path / "q"}
+        update={"queue_url": queue_url, "data_dir": tmp_path / "q", "queue_name": _own_name()}
     )
     huey = bootstrap.task_queue(settings)
     huey.flush()

@@ -25,14 +25,19 @@ from huey import Huey, RedisHuey, SqliteHuey
 STALE_MARK_SECONDS = 3600.0
 
 
-def make_huey(queue_url: str | None, sqlite_path: Path, *, immediate: bool = False) -> Huey:
-    """A Huey instance: Redis when ``queue_url`` is a redis:// URL, else a SQLite file."""
+def make_huey(
+    queue_url: str | None, sqlite_path: Path, *, immediate: bool = False, name: str = "ccvbird"
+) -> Huey:
+    """A Huey instance: Redis when ``queue_url`` is a redis:// URL, else a SQLite file.
+
+    ``name`` prefixes every key in Redis: two ccvbird installations (or test runs) sharing one
+    Redis keep their queues apart by it."""
     if queue_url:
         if not queue_url.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError(f"the queue URL must be a redis:// URL, got {queue_url!r}")
-        return RedisHuey("ccvbird", url=queue_url, immediate=immediate)
+        return RedisHuey(name, url=queue_url, immediate=immediate)
     sqlite_path.parent.mkdir(parents=True, exist_ok=True)
-    return SqliteHuey("ccvbird", filename=str(sqlite_path), immediate=immediate)
+    return SqliteHuey(name, filename=str(sqlite_path), immediate=immediate)
 
 
 class PendingMarks:
