@@ -86,6 +86,16 @@ class World:
             self._contact_id = self.contact()
         return self._contact_id
 
+    def external_invoice(self) -> str:
+        body = {
+            "external_sales_invoice": {
+                "contact_id": self.contact_id,
+                "reference": "EXT-1",
+                "details_attributes": [{"description": "Rocking Chair", "price": "129.95"}],
+            }
+        }
+        return str(self.post("external_sales_invoices", body).json()["id"])
+
     def credit(self) -> str:
         original = self.invoice("Project X")
         self.send(original)
@@ -120,6 +130,18 @@ SCENARIOS: dict[str, Scenario] = {
     "post_contacts_synchronization__200__ReturnAListOfGivenIds": lambda w: w.post(
         "contacts/synchronization", {"ids": [w.contact_id]}
     ),
+    "get_contacts_filter__200__AllowsFilteringByFirstname": lambda w: (
+        w.post("contacts", {"contact": {"firstname": "Piet", "lastname": "foo"}}),
+        w.get("contacts/filter", filter="first_name:piet"),
+    )[1],
+    "get_contacts_filter__200__ReturnsOnlyContactsUpdatedAfterGivenDatetime": lambda w: (
+        w.contact_id,
+        w.get("contacts/filter", filter="updated_after:2000-01-01 13:48:40 UTC"),
+    )[1],
+    "get_contacts_filter__200__ReturnsAllContactsCreatedAfterGivenDatetime": lambda w: (
+        w.contact_id,
+        w.get("contacts/filter", filter="created_after:2000-01-01 13:48:35 UTC"),
+    )[1],
     "post_sales_invoices__201__CreateABasicSalesInvoice": lambda w: w.create_invoice(),
     "post_sales_invoices__201__CreateASalesInvoiceInAForeignCurrency": lambda w: w.create_invoice(
         currency="USD"
@@ -212,6 +234,33 @@ SCENARIOS: dict[str, Scenario] = {
 }
 
 
+#: Examples the fixture folder does not hold, read from the spec itself:
+#: (method, path template, status, example name) → scenario.
+SPEC_SCENARIOS: dict[tuple[str, str, str, str], Scenario] = {
+    (
+        "get",
+        "/{administration_id}/external_sales_invoices/synchronization{format}",
+        "200",
+        "RetrievesTheIdsForSynchronization",
+    ): lambda w: (w.external_invoice(), w.get("external_sales_invoices/synchronization"))[1],
+    (
+        "get",
+        "/{administration_id}/external_sales_invoices/synchronization{format}",
+        "200",
+        "RetrievesTheIdsForSynchronizationWithAFilter",
+    ): lambda w: (
+        w.external_invoice(),
+        w.get("external_sales_invoices/synchronization", filter="state:open|new"),
+    )[1],
+    (
+        "post",
+        "/{administration_id}/external_sales_invoices/synchronization{format}",
+        "200",
+        "RetrievesSalesInvoicesGivenByIds",
+    ): lambda w: w.post("external_sales_invoices/synchronization", {"ids": [w.external_invoice()]}),
+}
+
+
 def is_id_key(key: str) -> bool:
     return (key == "id" or key.endswith("_id")) and key != "draft_id"
 
@@ -273,3 +322,18 @@ def test_the_comparison_can_fail() -> None:
         "/price: str expected, got int 1"
     ]
     assert differences({"a": 1}, {"b": 1}) == ["/: missing keys ['b']", "/: extra keys ['a']"]
+
+
+@pytest.mark.parametrize("key", sorted(SPEC_SCENARIOS), ids=lambda k: f"{k[0]}-{k[1]}-{k[3]}")
+def test_sandbox_answer_has_the_shape_of_the_spec_example(
+    key: tuple[str, str, str, str], world: World, spec: MoneybirdSpec
+) -> None:
+    method, template, status, name = key
+    media = spec.spec["paths"][template][method]["responses"][status]["content"]
+    example = media["application/json"]["examples"][name]["value"]
+
+    response = SPEC_SCENARIOS[key](world)
+
+    assert response.status_code == int(status), response.text
+    assert response.json(), "an empty answer compares with nothing"
+    assert differences(response.json(), example) == []

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from ccvbird.sandbox.moneybird.books import Books, sync_filters
+from ccvbird.sandbox.moneybird.books import CONTACT_FILTER_KEYS, Books, sync_filters
 from ccvbird.sandbox.moneybird.problems import (
     MoneybirdProblem,
     bad_request,
@@ -42,6 +42,8 @@ INVOICE_FILTER_KEYS = (
     "state", "period", "reference", "contact_id", "recurring_sales_invoice_id", "workflow_id",
     "created_after", "updated_after",
 )  # fmt: skip
+
+EXTERNAL_FILTER_KEYS = ("state", "period", "contact_id")
 
 
 def sandbox_of(request: Request) -> MoneybirdSandbox:
@@ -185,6 +187,20 @@ async def contacts_by_ids(request: Request, administration_id: str) -> Response:
     return ok([r.contact(c) for c in found])
 
 
+@router.get("/{administration_id}/contacts/filter")
+async def filter_contacts(request: Request, administration_id: str) -> Response:
+    books = books_for(request, administration_id, CONTACT_SCOPES)
+    filters = sync_filters(request.query_params.get("filter"), CONTACT_FILTER_KEYS)
+    found = books.filter_contacts(
+        filters,
+        request.query_params.get("query", ""),
+        include_archived=_include_archived(request),
+    )
+    chunk, headers = page_of(request, found)
+    r = render(request, administration_id)
+    return ok([r.contact(c) for c in chunk], headers=headers)
+
+
 @router.get("/{administration_id}/contacts/customer_id/{customer_id}")
 async def contact_by_customer_id(
     request: Request, administration_id: str, customer_id: str
@@ -325,10 +341,26 @@ async def create_external_invoice(request: Request, administration_id: str) -> R
 @router.get("/{administration_id}/external_sales_invoices")
 async def list_external_invoices(request: Request, administration_id: str) -> Response:
     books = books_for(request, administration_id, INVOICE_SCOPES)
-    filters = sync_filters(request.query_params.get("filter"), ("state", "period", "contact_id"))
+    filters = sync_filters(request.query_params.get("filter"), EXTERNAL_FILTER_KEYS)
     chunk, headers = page_of(request, books.list_external_invoices(filters))
     r = render(request, administration_id)
     return ok([r.external_invoice(i) for i in chunk], headers=headers)
+
+
+@router.get("/{administration_id}/external_sales_invoices/synchronization")
+async def external_invoice_versions(request: Request, administration_id: str) -> Response:
+    books = books_for(request, administration_id, INVOICE_SCOPES)
+    filters = sync_filters(request.query_params.get("filter"), EXTERNAL_FILTER_KEYS)
+    found = books.list_external_invoices(filters)
+    return ok([{"id": i.id, "version": i.version} for i in found])
+
+
+@router.post("/{administration_id}/external_sales_invoices/synchronization")
+async def external_invoices_by_ids(request: Request, administration_id: str) -> Response:
+    books = books_for(request, administration_id, INVOICE_SCOPES)
+    found = books.by_ids(books.external_invoices, await json_body(request))
+    r = render(request, administration_id)
+    return ok([r.external_invoice(i) for i in found])
 
 
 @router.get("/{administration_id}/external_sales_invoices/{invoice_id}")

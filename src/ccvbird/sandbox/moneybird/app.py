@@ -17,12 +17,13 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ccvbird.sandbox.moneybird import api, oauth
 from ccvbird.sandbox.moneybird.constants import ADMINISTRATION_ID
 from ccvbird.sandbox.moneybird.faults import FAULT_HEADER, Fault
-from ccvbird.sandbox.moneybird.problems import MoneybirdProblem, not_found
+from ccvbird.sandbox.moneybird.problems import MoneybirdProblem, not_found, routing_problem
 from ccvbird.sandbox.moneybird.state import MoneybirdSandbox
 
 NGINX_429 = (
@@ -91,6 +92,13 @@ def create_app(sandbox: MoneybirdSandbox, *, delivery_interval: float | None = N
     async def _problem(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, MoneybirdProblem)
         return api.problem_response(exc)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _routing(request: Request, exc: Exception) -> Response:
+        """No route (404) or not this method (405): Moneybird's ``{error, symbolic}`` body,
+        not FastAPI's ``{"detail": ...}``, so a client reads every refusal the same way."""
+        assert isinstance(exc, StarletteHTTPException)
+        return api.problem_response(routing_problem(exc.status_code, exc.headers))
 
     @app.patch("/_sandbox/{administration_id}/tax_rates/{rate_id}", include_in_schema=False)
     async def _change_tax_rate(request: Request, administration_id: str, rate_id: str) -> Response:

@@ -12,7 +12,7 @@ import hashlib
 import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -54,6 +54,13 @@ CONTACT_FIELDS = frozenset(
         "invoice_workflow_id", "estimate_workflow_id", "email_ubl", "direct_debit",
         "custom_fields_attributes", "contact_person",
     }
+)  # fmt: skip
+#: A contact's ``delivery_method`` enum (``POST contacts`` / ``PATCH contacts/{id}`` in the spec).
+CONTACT_DELIVERY_METHODS = frozenset({"Email", "Post", "Manual", "Simplerinvoicing", "Peppol"})
+#: Keys of ``GET contacts/filter`` (unknown keys are ignored, as elsewhere).
+CONTACT_FILTER_KEYS = (
+    "created_after", "updated_after", "first_name", "last_name", "estimate_workflow_id",
+    "invoice_workflow_id", "contact_type", "delivery_method", "trusted_type",
 )  # fmt: skip
 #: Fields ``query`` searches (Moneybird's list in the contacts reference).
 SEARCHED_FIELDS = (
@@ -206,6 +213,8 @@ class Books:
         fields.setdefault("country", "NL")
         fields["country"] = fields["country"].upper() or "NL"
         fields.setdefault("delivery_method", "Email")
+        if fields["delivery_method"] not in CONTACT_DELIVERY_METHODS:
+            raise invalid_field("delivery_method", "inclusion", "is not included in the list")
         fields["email"] = fields.get("send_invoices_to_email", "")
         now = self.clock()
         contact = Contact(self.ids(), customer_id, fields, now, now, self.version())
@@ -246,6 +255,31 @@ class Books:
                 found.append(contact)
         return found
 
+    def filter_contacts(
+        self, filters: dict[str, str], query: str, *, include_archived: bool
+    ) -> list[Contact]:
+        """``GET contacts/filter``: the ``query`` search narrowed by ``filter`` terms.
+
+        Names compare case-insensitively; ``contact_type`` tells companies (a company name)
+        from private individuals; no sandbox contact is trusted (``is_trusted`` is always
+        false, as it cannot be set through the API).
+        """
+        for key, allowed in _CONTACT_FILTER_VALUES.items():
+            if key in filters and filters[key] not in allowed:
+                raise bad_request(f"{key} is not included in the list", {"filter": "invalid"})
+        created_after = _instant(filters, "created_after") if "created_after" in filters else None
+        updated_after = _instant(filters, "updated_after") if "updated_after" in filters else None
+        found = []
+        for contact in self.search_contacts(query, include_archived=include_archived):
+            if created_after is not None and contact.created_at <= created_after:
+                continue
+            if updated_after is not None and contact.updated_at <= updated_after:
+                continue
+            if not _contact_matches(contact, filters):
+                continue
+            found.append(contact)
+        return found
+
     def archive_contact(self, contact_id: str) -> Contact:
         contact = self.contact(contact_id)
         if contact.archived:
@@ -280,7 +314,19 @@ class Books:
     def total_paid(self, invoice: SalesInvoice | ExternalSalesInvoice) -> Decimal:
         return sum((p.price for p in invoice.payments), Decimal(0))
 
+    def is_covered(self, invoice: SalesInvoice | ExternalSalesInvoice) -> bool:
+        """Whether the payments cover the total: at least the total, or for a negative total
+        (a credit invoice) at least as far below zero. More than enough is enough."""
+        total = self.sums(invoice).incl_tax
+        paid = self.total_paid(invoice)
+        return paid >= total if total >= 0 else paid <= total
+
     def total_unpaid(self, invoice: SalesInvoice | ExternalSalesInvoice) -> Decimal:
+        """What is still to be paid, never past zero: an overpaid invoice shows ``0.0``, as
+        a paid one does (the surplus is the bank's and the customer's business, not the
+        invoice's)."""
+        if self.is_covered(invoice):
+            return Decimal(0)
         return self.sums(invoice).incl_tax - self.total_paid(invoice)
 
     def create_sales_invoice(self, data: dict[str, Any]) -> SalesInvoice:
@@ -458,7 +504,7 @@ class Books:
             )
             self.on_event("sales_invoice_send_email", "SalesInvoice", invoice)
         self._touch(invoice)
-        if self.total_unpaid(invoice) == 0 and invoice.state == "open" and invoice.details:
+        if self.is_covered(invoice) and invoice.state == "open" and invoice.details:
             # A zero invoice is settled the moment it is sent.
             self._set_state(invoice, "paid")
             invoice.paid_at = self.today()
@@ -566,7 +612,7 @@ class Books:
         self._touch(invoice)
         kind = "SalesInvoice" if isinstance(invoice, SalesInvoice) else "ExternalSalesInvoice"
         self.on_event("payment_registered", kind, invoice)
-        if self.total_unpaid(invoice) == 0:
+        if self.is_covered(invoice) and invoice.state != "paid":
             invoice.paid_at = max(p.payment_date for p in invoice.payments)
             self._set_state(invoice, "paid")
 
@@ -855,10 +901,46 @@ def _plain(value: Decimal) -> str:
 
 
 def _instant(filters: dict[str, str], key: str) -> float:
+    """A ``created_after`` / ``updated_after`` value as a Unix time.
+
+    The spec calls it "ISO 8601, UTC" and writes it as ``2026-08-21 13:48:40 UTC`` in its own
+    examples; both that form and ISO 8601 proper (``2026-08-21T13:48:40Z``, with an offset, or a
+    bare date) are read. A time without a zone is UTC.
+    """
+    text = filters[key].strip()
+    if text.upper().endswith(" UTC"):
+        text = text[: -len(" UTC")].rstrip()
     try:
-        return datetime.fromisoformat(filters[key].replace("Z", "+00:00")).timestamp()
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
         raise bad_request(f"{key} is not a valid date", {"filter": "invalid"}) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
+
+
+_CONTACT_FILTER_VALUES = {
+    "contact_type": frozenset({"all", "company", "private_individual"}),
+    "delivery_method": frozenset({"all", "email", "post", "manual", "peppol", "simplerinvoicing"}),
+    "trusted_type": frozenset({"all", "trusted", "not_trusted"}),
+}
+
+
+def _contact_matches(contact: Contact, filters: dict[str, str]) -> bool:
+    for key, field_name in (("first_name", "firstname"), ("last_name", "lastname")):
+        if key in filters and contact.text(field_name).lower() != filters[key].lower():
+            return False
+    for key in ("estimate_workflow_id", "invoice_workflow_id"):
+        if key in filters and contact.text(key) != filters[key]:
+            return False
+    kind = filters.get("contact_type", "all")
+    is_company = bool(contact.text("company_name").strip())
+    if kind != "all" and is_company != (kind == "company"):
+        return False
+    method = filters.get("delivery_method", "all")
+    if method != "all" and (contact.text("delivery_method") or "Email").lower() != method:
+        return False
+    return filters.get("trusted_type", "all") != "trusted"
 
 
 _PRESETS = {"this_year", "prev_year", "next_year", "this_month", "prev_month", "next_month"}

@@ -1,11 +1,12 @@
 """Refusals in Moneybird's own error shapes, raised by the sandbox's handlers.
 
-``{"error": "...", "symbolic": {...}}`` for 400/401/402/403/404, ``{"error": {field: [...]},
+``{"error": "...", "symbolic": {...}}`` for 400/401/402/403/404/405, ``{"error": {field: [...]},
 "details": {field: [{"error": code}]}}`` for 422 validation errors.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 
@@ -42,6 +43,20 @@ def forbidden(message: str) -> MoneybirdProblem:
 
 def not_found(message: str = "record not found", field: str = "id") -> MoneybirdProblem:
     return MoneybirdProblem(404, {"error": message, "symbolic": {field: "not_found"}})
+
+
+def routing_problem(status: int, headers: Mapping[str, str] | None = None) -> MoneybirdProblem:
+    """A request no route takes: 404 for an unknown path, 405 for a known path and another
+    method (with its ``Allow`` header). The spec shows ``{"error": "Not Found"}`` for missing
+    things and documents no 405; both get the ``{error, symbolic}`` shape of every other
+    refusal, with a symbolic code naming what did not match."""
+    if status == 405:
+        body = {"error": "Method Not Allowed", "symbolic": {"method": "not_allowed"}}
+    elif status == 404:
+        body = {"error": "Not Found", "symbolic": {"path": "not_found"}}
+    else:
+        body = {"error": "Request refused", "symbolic": {"request": "invalid"}}
+    return MoneybirdProblem(status, body, dict(headers or {}))
 
 
 def invalid(errors: dict[str, list[tuple[str, str]]]) -> MoneybirdProblem:

@@ -206,7 +206,7 @@ class Renderer:
         books = self.books
         sums = books.sums(invoice)
         paid = books.total_paid(invoice)
-        unpaid = sums.incl_tax - paid
+        unpaid = books.total_unpaid(invoice)  # never past zero: an overpaid invoice shows 0.0
         base = books.to_base
         cur = invoice.currency
         return {
