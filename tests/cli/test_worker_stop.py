@@ -14,16 +14,19 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+import pytest
 from sqlalchemy import create_engine, text
 
 from ccvbird import bootstrap
 from ccvbird.entrypoints import worker
+from ccvbird.sandbox.moneybird import Fault
 from ccvbird.sandbox.moneybird.constants import ADMINISTRATION_ID
 from tests.cli.conftest import MONEYBIRD_TOKEN, Sandboxes, free_port
 
@@ -150,6 +153,45 @@ def test_sigterm_hands_back_a_waiting_booking_and_a_second_worker_books_it_once(
     assert len(invoices) == 1, invoices
     assert invoices[0]["state"] == "paid"
     assert invoices[0]["total_price_incl_tax"] == "121.0"
+
+
+def test_sigterm_while_a_request_is_under_way_lets_the_booking_finish(
+    connected: Sandboxes, data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SIGTERM arrives while the invoice is being created (the sandbox holds the request until
+    the worker said it is stopping): it finishes the booking, then exits 0 with no lease held."""
+    connected.add_order(total="121.00")
+    order_id = str(connected.shop.orders()[-1]["id"])
+    arrived, go_on = threading.Event(), threading.Event()
+    decide = connected.moneybird.faults.decide
+
+    def holding(method: str, path: str) -> Fault | None:
+        if method == "POST" and path.endswith("/sales_invoices"):
+            arrived.set()
+            go_on.wait(BOUND)
+        return decide(method, path)
+
+    monkeypatch.setattr(connected.moneybird.faults, "decide", holding)
+    app = bootstrap.build_app(bootstrap.load_settings(data_dir=data_dir))
+    try:
+        connection_id = app.store.connections()[0].id
+        tasks = worker.register(app, bootstrap.task_queue(app.settings))
+        tasks.queue().enqueue_order(connection_id, order_id)
+        log = tmp_path / "worker.log"
+        with worker_process(data_dir, log) as proc:
+            wait_until(arrived.is_set, proc, log)
+            proc.send_signal(signal.SIGTERM)
+            # The request goes on only once the worker said it is stopping.
+            wait_until(lambda: "ccvbird stopping" in log.read_text(), proc, log)
+            go_on.set()
+            assert proc.wait(timeout=BOUND) == 0, log.read_text()
+        assert lease_rows(data_dir)[0] == (None, None)
+        assert app.store.record(connection_id, order_id).state.value == "booked"
+    finally:
+        go_on.set()
+        app.close()
+    invoices = paid_invoices(connected)
+    assert [i["state"] for i in invoices] == ["paid"]
 
 
 def test_worker_metrics_port_answers_healthz_and_readyz(

@@ -27,6 +27,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
@@ -213,9 +214,16 @@ class StoppingConsumer(Consumer):  # type: ignore[misc]
     _restart: bool
     _graceful: bool
 
-    def __init__(self, *args: Any, stopping: Stopping, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        stopping: Stopping,
+        on_stop: Callable[[], None] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.stopping = stopping
+        self.on_stop = on_stop
 
     def _set_signal_handlers(self) -> None:
         super()._set_signal_handlers()
@@ -232,16 +240,26 @@ class StoppingConsumer(Consumer):  # type: ignore[misc]
         self._graceful = True
 
     def stop(self, graceful: bool = False) -> None:
+        """Stop (from the main loop, not the signal handler): ``on_stop`` says so first."""
         self.stopping.set()
+        said, self.on_stop = self.on_stop, None
+        if said is not None:
+            said()
         super().stop(graceful=graceful)
 
 
 def consumer(
-    tasks: Tasks, *, workers: int, periodic: bool = True, stopping: Stopping | None = None
+    tasks: Tasks,
+    *,
+    workers: int,
+    periodic: bool = True,
+    stopping: Stopping | None = None,
+    on_stop: Callable[[], None] | None = None,
 ) -> StoppingConsumer:
     """A Huey consumer with thread workers (``ccvbird run`` and ``ccvbird worker``).
 
-    ``stopping``: the flag whose ``sleep`` the app's engines use (see :class:`Stopping`)."""
+    ``stopping``: the flag whose ``sleep`` the app's engines use (see :class:`Stopping`);
+    ``on_stop``: called once when the consumer starts stopping (to tell the person)."""
     return StoppingConsumer(
         tasks.huey,
         workers=workers,
@@ -249,4 +267,5 @@ def consumer(
         periodic=periodic,
         check_worker_health=True,
         stopping=stopping or Stopping(),
+        on_stop=on_stop,
     )

@@ -344,7 +344,7 @@ def _serve_workers(
         ccvbird.sleep = stopping.sleep
         consumer = worker.consumer(
             tasks, workers=workers or ccvbird.settings.workers, periodic=scheduler,
-            stopping=stopping,
+            stopping=stopping, on_stop=_say_stopping,
         )  # fmt: skip
         parts = [f"{workers or ccvbird.settings.workers} workers"] + (["scheduler (polls every "
                  f"{ccvbird.settings.poll_minutes:g} min)"] if scheduler else [])  # fmt: skip
@@ -375,6 +375,13 @@ def _serve_workers(
             if probes is not None:
                 probes.should_exit = True
         console.print("ccvbird stopped: no booking left under way.")
+
+
+def _say_stopping() -> None:
+    console.print(
+        "ccvbird stopping: finishing the bookings under way, handing back those that wait "
+        "(asked again, it stops at once)."
+    )
 
 
 @app.command()
