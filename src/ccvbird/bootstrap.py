@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import httpx
+from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from ccvbird.adapters.ccvshop.client import CcvCredentials, CcvShopClient
@@ -550,6 +551,27 @@ def task_queue(settings: Settings, *, immediate: bool = False) -> Any:
     return make_huey(
         settings.queue_url, settings.queue_path, immediate=immediate, name=settings.queue_name
     )
+
+
+def database_answers(app: App) -> bool:
+    """Whether the state database answers a ``SELECT 1`` now (``/readyz``)."""
+    try:
+        with app.sessions() as session:
+            session.execute(text("SELECT 1"))
+    except Exception as exc:  # the message may name hosts and users: the type only
+        log.warning("readiness: the state database does not answer (%s)", type(exc).__name__)
+        return False
+    return True
+
+
+def queue_answers(huey: Any) -> bool:
+    """Whether the task queue's storage answers now (SQLite or Redis; ``/readyz``)."""
+    try:
+        huey.pending_count()
+    except Exception as exc:
+        log.warning("readiness: the task queue does not answer (%s)", type(exc).__name__)
+        return False
+    return True
 
 
 def unlimited_budget() -> RequestBudget:

@@ -60,6 +60,11 @@ class TransientError(CcvbirdError):
     """Worth retrying later: nothing is wrong with the order or the configuration."""
 
 
+class Interrupted(TransientError):
+    """This process is stopping (a worker got SIGTERM) while the order waited: the order is
+    handed back — the next worker books it from what is stored — and it counts as no attempt."""
+
+
 class RateLimited(TransientError):
     """The remote service asked us to slow down.
 

@@ -14,11 +14,20 @@ order's "queued" mark when it starts.
 A worker that loses the lease while it books (it waited or stalled longer than the lease)
 writes nothing more — its writes are fenced by the lease's token — and puts the order back on
 the queue the same way.
+
+SIGTERM (and Ctrl+C) stop a worker cleanly (:class:`StoppingConsumer`): no new task is taken,
+a task that is sending finishes its booking, and a task that waits (for the Moneybird request
+budget, or before a retry) stops waiting and hands the order back — its record is due again
+at once, its lease is released. A second SIGTERM or Ctrl+C stops at once; what was under way
+is then resumed from its intents when the lease has run out (docs/engine.md).
 """
 
 from __future__ import annotations
 
 import logging
+import signal
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
@@ -28,7 +37,7 @@ from huey import Huey, crontab
 from huey.consumer import Consumer
 
 from ccvbird import bootstrap
-from ccvbird.domain.errors import CcvbirdError, LeaseLost
+from ccvbird.domain.errors import CcvbirdError, Interrupted, LeaseLost
 from ccvbird.ports import Queue
 from ccvbird.service.sync import RESUMABLE, Outcome, Trigger
 from ccvbird.service.triggers import enqueue_due, poll
@@ -169,12 +178,94 @@ def register(app: bootstrap.App, huey: Huey) -> Tasks:
     return Tasks(huey=huey, sync_order=sync_order, poll_due=poll_due)
 
 
-def consumer(tasks: Tasks, *, workers: int, periodic: bool = True) -> Consumer:
-    """A Huey consumer with thread workers (``ccvbird run`` and ``ccvbird worker``)."""
-    return Consumer(
+class Stopping:
+    """Whether this process is stopping; its :meth:`sleep` is the app's ``sleep`` in a worker.
+
+    Every wait of a booking goes through the app's ``sleep`` (the request budget, the pause
+    before a retry), so a stopping worker need not sit out a wait of minutes: the sleep ends
+    and raises :class:`Interrupted`, and the engine hands the order back.
+    """
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def set(self) -> None:
+        self._event.set()
+
+    def is_set(self) -> bool:
+        return self._event.is_set()
+
+    def sleep(self, seconds: float) -> None:
+        if self._event.wait(max(seconds, 0.0)):
+            raise Interrupted("this worker is stopping; another worker books the order")
+
+
+class StoppingConsumer(Consumer):  # type: ignore[misc]
+    """Huey's consumer, with SIGTERM stopping gracefully as SIGINT does.
+
+    Huey stops at once on SIGTERM: its thread workers die wherever they are, so a booking
+    under way keeps its lease until the lease runs out. Here SIGTERM (what systemd, Docker and
+    Kubernetes send) waits for the tasks under way, whose waits end early (:class:`Stopping`).
+    A second SIGTERM or SIGINT while waiting stops at once.
+    """
+
+    # Huey's own flags (set in its ``__init__`` and signal handlers).
+    _received_signal: bool
+    _restart: bool
+    _graceful: bool
+
+    def __init__(
+        self,
+        *args: Any,
+        stopping: Stopping,
+        on_stop: Callable[[], None] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.stopping = stopping
+        self.on_stop = on_stop
+
+    def _set_signal_handlers(self) -> None:
+        super()._set_signal_handlers()
+        signal.signal(signal.SIGTERM, self._stop_gracefully)
+        signal.signal(signal.SIGINT, self._stop_gracefully)
+
+    def _stop_gracefully(self, signum: int, frame: object) -> None:
+        if self._received_signal and not self._restart:
+            raise KeyboardInterrupt  # asked twice: Huey's graceful stop gives up waiting
+        self._logger.info("Received %s: finishing the tasks under way", signal.Signals(signum).name)
+        self.stopping.set()
+        self._received_signal = True
+        self._restart = False
+        self._graceful = True
+
+    def stop(self, graceful: bool = False) -> None:
+        """Stop (from the main loop, not the signal handler): ``on_stop`` says so first."""
+        self.stopping.set()
+        said, self.on_stop = self.on_stop, None
+        if said is not None:
+            said()
+        super().stop(graceful=graceful)
+
+
+def consumer(
+    tasks: Tasks,
+    *,
+    workers: int,
+    periodic: bool = True,
+    stopping: Stopping | None = None,
+    on_stop: Callable[[], None] | None = None,
+) -> StoppingConsumer:
+    """A Huey consumer with thread workers (``ccvbird run`` and ``ccvbird worker``).
+
+    ``stopping``: the flag whose ``sleep`` the app's engines use (see :class:`Stopping`);
+    ``on_stop``: called once when the consumer starts stopping (to tell the person)."""
+    return StoppingConsumer(
         tasks.huey,
         workers=workers,
         worker_type="thread",
         periodic=periodic,
         check_worker_health=True,
+        stopping=stopping or Stopping(),
+        on_stop=on_stop,
     )

@@ -37,6 +37,7 @@ from ccvbird.domain.bounds import REFERENCE_LIMIT
 from ccvbird.domain.decisions import booking_blockers
 from ccvbird.domain.errors import (
     CcvbirdError,
+    Interrupted,
     LeaseLost,
     NeedsUserError,
     NotFound,
@@ -99,6 +100,8 @@ CONNECTION_PAUSED = "connection_paused"
 CONNECTION_DISABLED = "connection_disabled"
 #: States whose ``next_attempt_at`` the scheduler follows (``Store.claim_due``).
 RESUMABLE = frozenset({SyncState.WAITING, SyncState.BOOKING})
+#: An order a stopping worker hands back is due again this soon (for any other worker).
+HANDED_BACK_RETRY = timedelta(seconds=1)
 
 
 class Outcome(StrEnum):
@@ -812,6 +815,8 @@ class SyncEngine:
         return SyncResult(Outcome.PARKED, record)
 
     def _transient(self, record: OrderRecord, error: TransientError) -> SyncResult:
+        if isinstance(error, Interrupted):
+            return self._handed_back(record, error)
         record.attempts += 1
         if record.attempts >= self.max_attempts:
             return self._park(
@@ -826,6 +831,15 @@ class SyncEngine:
         record.reason, record.reason_code = f"Temporary problem, retrying: {error}", "transient"
         self._commit(record, "retry.scheduled", record.reason)
         return SyncResult(Outcome.RETRY_LATER, record, wait)
+
+    def _handed_back(self, record: OrderRecord, error: Interrupted) -> SyncResult:
+        """The worker stops while the order waited (for the request budget, a retry pause):
+        the order is due again at once, for the next worker, and no attempt is counted. Its
+        intents stay as they are, so the next run looks up what may exist before it writes."""
+        record.next_attempt_at = self.clock.now() + HANDED_BACK_RETRY
+        record.reason, record.reason_code = f"Handed back: {error}", "interrupted"
+        self._commit(record, "retry.handed_back", record.reason)
+        return SyncResult(Outcome.RETRY_LATER, record, HANDED_BACK_RETRY)
 
     def _wait_for_connection(
         self, record: OrderRecord, connection: ConnectionInfo, *, event: str = "waiting"

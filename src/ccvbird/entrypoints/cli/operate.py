@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date, datetime, timedelta
+from functools import partial
 from typing import Annotated
 
 import typer
@@ -17,7 +18,7 @@ from ccvbird.domain.mapping import MappingResult
 from ccvbird.domain.money import format_amount
 from ccvbird.domain.order import Order
 from ccvbird.domain.sync import SyncState
-from ccvbird.entrypoints import worker
+from ccvbird.entrypoints import health, worker
 from ccvbird.entrypoints.cli.common import (
     ConnectionOption,
     DataDir,
@@ -340,29 +341,60 @@ def _serve_workers(
     web: bool,
     host: str | None = None,
     port: int | None = None,
+    metrics_port: int | None = None,
 ) -> None:
     with opened(data_dir) as ccvbird:
         huey = bootstrap.task_queue(ccvbird.settings)
         tasks = worker.register(ccvbird, huey)
-        server = web_server(ccvbird, tasks.queue(), host=host, port=port) if web else None
+        queue_answers = partial(bootstrap.queue_answers, huey)
+        server = (
+            web_server(ccvbird, tasks.queue(), host=host, port=port, queue_answers=queue_answers)
+            if web
+            else None
+        )
         if server is not None:
             ensure_port_free(server.config.host, server.config.port, option="--port")
+        # Every wait of a booking ends when the process is asked to stop (worker.Stopping).
+        stopping = worker.Stopping()
+        ccvbird.sleep = stopping.sleep
         consumer = worker.consumer(
-            tasks, workers=workers or ccvbird.settings.workers, periodic=scheduler
-        )
+            tasks, workers=workers or ccvbird.settings.workers, periodic=scheduler,
+            stopping=stopping, on_stop=_say_stopping,
+        )  # fmt: skip
         parts = [f"{workers or ccvbird.settings.workers} workers"] + (["scheduler (polls every "
                  f"{ccvbird.settings.poll_minutes:g} min)"] if scheduler else [])  # fmt: skip
         if server is not None:
             parts.append(f"web app on http://{server.config.host}:{server.config.port}")
+        probes = None
+        if metrics_port is not None:
+            checks = {"database": partial(bootstrap.database_answers, ccvbird),
+                      "queue": queue_answers}  # fmt: skip
+            probes = health.health_server(checks, host=ccvbird.settings.web_host, port=metrics_port)
+            health.serve_in_thread(probes)
+            parts.append(
+                f"/healthz and /readyz on http://{ccvbird.settings.web_host}:{metrics_port}"
+            )
         console.print("ccvbird running: " + ", ".join(parts) + ". Stop with Ctrl+C.")
-        if server is not None:
-            consumer.start()
-            try:
-                server.run()
-            finally:
-                consumer.stop(graceful=True)
-        else:
-            consumer.run()
+        try:
+            if server is not None:
+                consumer.start()
+                try:
+                    server.run()
+                finally:
+                    consumer.stop(graceful=True)
+            else:
+                consumer.run()
+        finally:
+            if probes is not None:
+                probes.should_exit = True
+        console.print("ccvbird stopped: no booking left under way.")
+
+
+def _say_stopping() -> None:
+    console.print(
+        "ccvbird stopping: finishing the bookings under way, handing back those that wait "
+        "(asked again, it stops at once)."
+    )
 
 
 #: ``--host`` and ``--port`` of the commands that serve the web app (they override the settings).
@@ -393,7 +425,20 @@ def worker_(
     scheduler: Annotated[
         bool, typer.Option(help="Also poll on schedule (run it on one machine only).")
     ] = False,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(
+            help="Serve /healthz (alive) and /readyz (database and queue answer) on this port, "
+            "for probes; metrics are to follow."
+        ),
+    ] = None,
     data_dir: DataDir = None,
 ) -> None:
-    """Run workers only (start as many as needed, on as many machines; use Redis and PostgreSQL)."""
-    _serve_workers(data_dir, workers=workers, scheduler=scheduler, web=False)
+    """Run workers only (start as many as needed, on as many machines; use Redis and PostgreSQL).
+
+    SIGTERM or Ctrl+C stops cleanly: a booking under way is finished, or handed back when it
+    waits (another worker takes it up at once); no lease is left behind. Asked twice, it stops
+    at once (an interrupted booking then resumes by itself once its lease ran out)."""
+    _serve_workers(
+        data_dir, workers=workers, scheduler=scheduler, web=False, metrics_port=metrics_port
+    )

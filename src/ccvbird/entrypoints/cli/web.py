@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from ccvbird import bootstrap
 from ccvbird.entrypoints import worker
 from ccvbird.entrypoints.cli.common import DataDir, app, console, ensure_port_free, opened
@@ -21,8 +23,12 @@ def web(
     beside it, or use `ccvbird run` for the web app, scheduler and workers in one process.
     """
     with opened(data_dir) as app_:
-        tasks = worker.register(app_, bootstrap.task_queue(app_.settings))
-        server = web_server(app_, tasks.queue(), host=host, port=port)
+        huey = bootstrap.task_queue(app_.settings)
+        tasks = worker.register(app_, huey)
+        server = web_server(
+            app_, tasks.queue(), host=host, port=port,
+            queue_answers=partial(bootstrap.queue_answers, huey),
+        )  # fmt: skip
         ensure_port_free(server.config.host, server.config.port, option="--port")
         settings = app_.settings
         console.print(

@@ -6,7 +6,8 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from functools import partial
 from pathlib import Path
 from urllib.parse import quote
 
@@ -18,7 +19,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ccvbird import bootstrap
 from ccvbird.bootstrap import App
+from ccvbird.entrypoints import health
 from ccvbird.entrypoints.web import i18n
 from ccvbird.entrypoints.web.limits import BodyLimit
 from ccvbird.entrypoints.web.pages import Pages
@@ -96,11 +99,20 @@ class RequestContext:
             i18n._language.reset(token)
 
 
-def create_web_app(app: App, queue: Queue, *, mailer: Mailer | None = None) -> FastAPI:
+def create_web_app(
+    app: App,
+    queue: Queue,
+    *,
+    mailer: Mailer | None = None,
+    queue_answers: Callable[[], bool] | None = None,
+    database_answers: Callable[[], bool] | None = None,
+) -> FastAPI:
     """The web app for ``app``; ``queue`` is where webhooks, retries and "sync now" put work.
 
     ``mailer`` overrides the SMTP settings (tests). E-mail notices are checked every
     ``notify_interval_seconds`` while the app runs, when mail is configured.
+    ``/readyz`` asks ``database_answers`` (default: a ``SELECT 1`` on the state database) and
+    ``queue_answers`` (the task queue's storage; without it ``/readyz`` names no queue).
     """
     backend = web_backend(app, mailer=mailer)
 
@@ -186,9 +198,12 @@ def create_web_app(app: App, queue: Queue, *, mailer: Mailer | None = None) -> F
             ),
         )
 
-    @web.get("/healthz", include_in_schema=False)
-    def _health() -> Response:
-        return Response("ok", media_type="text/plain")
+    checks: dict[str, Callable[[], bool]] = {
+        "database": database_answers or partial(bootstrap.database_answers, app)
+    }
+    if queue_answers is not None:
+        checks["queue"] = queue_answers
+    web.include_router(health.health_router(checks))
 
     web.add_middleware(BodyLimit, max_bytes=app.settings.max_body_bytes)
     web.add_middleware(RequestContext, backend=backend)

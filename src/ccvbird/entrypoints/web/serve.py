@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import uvicorn
 
@@ -13,7 +14,12 @@ from ccvbird.ports import Queue
 
 
 def web_server(
-    app: App, queue: Queue, *, host: str | None = None, port: int | None = None
+    app: App,
+    queue: Queue,
+    *,
+    host: str | None = None,
+    port: int | None = None,
+    queue_answers: Callable[[], bool] | None = None,
 ) -> uvicorn.Server:
     """An unstarted uvicorn server for the web app (``.run()``, or ``await .serve()``).
 
@@ -25,7 +31,7 @@ def web_server(
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
     config = uvicorn.Config(
-        create_web_app(app, queue),
+        create_web_app(app, queue, queue_answers=queue_answers),
         host=host or app.settings.web_host,
         port=port or app.settings.web_port,
         access_log=False,
