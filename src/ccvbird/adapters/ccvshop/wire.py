@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import fields, is_dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -59,17 +59,48 @@ def loads_isolating(data: bytes) -> Any:
 def undecodable_field(value: Any, path: str) -> str | None:
     """The dotted path of the first text in ``value`` (a domain order, or any part of one) that
     holds bytes that were not UTF-8. Only what ccvbird uses is looked at: garbled bytes in a
-    field ccvbird ignores stop nothing."""
+    field ccvbird ignores stop nothing.
+
+    Every order read is checked, so the common case (nothing garbled) is a quick walk without
+    paths; the path is worked out only for an order that has such text."""
+    if not _holds_undecodable(value):
+        return None
+    return _undecodable_path(value, path)
+
+
+#: Field names per dataclass type, and the types that hold no text: looked up, not worked out,
+#: for every value of every order read.
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+_NO_TEXT: frozenset[type] = frozenset({int, bool, float, Decimal, date, datetime, type(None)})
+
+
+def _holds_undecodable(value: Any) -> bool:
+    kind = type(value)
+    if kind is str:
+        return not value.isascii() and has_undecodable_text(value)
+    if kind in _NO_TEXT:
+        return False
+    if kind is tuple:
+        return any(_holds_undecodable(item) for item in value)
+    names = _FIELD_NAMES.get(kind)
+    if names is None:
+        if not is_dataclass(value) or isinstance(value, type):
+            return isinstance(value, str) and has_undecodable_text(value)  # a str enum
+        names = _FIELD_NAMES[kind] = tuple(f.name for f in fields(value))
+    return any(_holds_undecodable(getattr(value, name)) for name in names)
+
+
+def _undecodable_path(value: Any, path: str) -> str | None:
     if isinstance(value, str):
         return path if has_undecodable_text(value) else None
     if isinstance(value, tuple):
         for index, item in enumerate(value):
-            found = undecodable_field(item, f"{path}[{index}]")
+            found = _undecodable_path(item, f"{path}[{index}]")
             if found is not None:
                 return found
     elif is_dataclass(value) and not isinstance(value, type):
         for item in fields(value):
-            found = undecodable_field(getattr(value, item.name), f"{path}.{item.name}")
+            found = _undecodable_path(getattr(value, item.name), f"{path}.{item.name}")
             if found is not None:
                 return found
     return None
