@@ -183,10 +183,7 @@ def test_a_failed_payment_call_is_adopted_not_repeated(store: SqlStore, kind: st
 
 def test_a_lost_payment_answer_is_adopted(store: SqlStore) -> None:
     """The payment is registered, the answer is lost: the next run finds it on the invoice."""
-    connection = on_account(store)
-    document = unpaid()
-    shop, books = FakeShop([document]), FakeBooks()
-    sync = SyncEngine(store=store, shop=shop, books=books, clock=ShopClock(datetime.now(UTC)))
+    connection, document, shop, books, sync = open_world(store)
     sync.sync_order(connection, ORDER)
     original = books.faults.around
 
@@ -255,11 +252,19 @@ def test_a_status_change_of_an_unpaid_order_is_read_once(store: SqlStore) -> Non
     assert books.summary()["payments"] == 0
 
 
-def test_an_order_cancelled_before_it_was_paid_is_never_paid(store: SqlStore) -> None:
+def open_world(
+    store: SqlStore,
+) -> tuple[int, dict[str, Any], FakeShop, FakeBooks, SyncEngine]:
+    """A connection on account, with one completed, unpaid order in the shop."""
     connection = on_account(store)
     document = unpaid()
     shop, books = FakeShop([document]), FakeBooks()
     sync = SyncEngine(store=store, shop=shop, books=books, clock=ShopClock(datetime.now(UTC)))
+    return connection, document, shop, books, sync
+
+
+def test_an_order_cancelled_before_it_was_paid_is_never_paid(store: SqlStore) -> None:
+    connection, document, shop, books, sync = open_world(store)
     assert sync.sync_order(connection, ORDER).outcome is Outcome.AWAITING_PAYMENT
 
     document["order"]["status"] = 8
@@ -280,10 +285,7 @@ def test_an_order_cancelled_before_it_was_paid_is_never_paid(store: SqlStore) ->
 
 
 def test_an_open_invoice_whose_order_changed_is_flagged_and_not_paid(store: SqlStore) -> None:
-    connection = on_account(store)
-    document = unpaid()
-    shop, books = FakeShop([document]), FakeBooks()
-    sync = SyncEngine(store=store, shop=shop, books=books, clock=ShopClock(datetime.now(UTC)))
+    connection, document, shop, books, sync = open_world(store)
     sync.sync_order(connection, ORDER)
     changed = copy.deepcopy(document)
     changed["orderrows"]["items"][1]["total_price"] = Decimal("81.75")
@@ -299,10 +301,7 @@ def test_an_open_invoice_whose_order_changed_is_flagged_and_not_paid(store: SqlS
 
 
 def test_a_payment_a_person_registered_in_moneybird_is_adopted(store: SqlStore) -> None:
-    connection = on_account(store)
-    document = unpaid()
-    shop, books = FakeShop([document]), FakeBooks()
-    sync = SyncEngine(store=store, shop=shop, books=books, clock=ShopClock(datetime.now(UTC)))
+    connection, document, shop, books, sync = open_world(store)
     sync.sync_order(connection, ORDER)
     (invoice,) = books.invoices.values()
     invoice.payments.append(("480000000000009999", invoice.total))  # the bank was reconciled
