@@ -23,9 +23,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-from functools import lru_cache
-from zoneinfo import ZoneInfo
 
+from ccvbird.domain.booked import shop_date
 from ccvbird.domain.bounds import REFERENCE_LIMIT, email_problem, in_money_range
 from ccvbird.domain.invoice import (
     ContactDraft,
@@ -123,16 +122,11 @@ def map_order(
     return _Mapper(order, profile).run(booking_date)
 
 
-@lru_cache(maxsize=16)
-def _zone(name: str) -> ZoneInfo:
-    return ZoneInfo(name)
-
-
 def invoice_date_for(order: Order, profile: MappingProfile, booking_date: date | None) -> date:
     """The order date in the shop's time zone (23:30 UTC on 31 March is 1 April in Amsterdam)."""
     if profile.invoice_date is InvoiceDatePolicy.BOOKING_DATE and booking_date is not None:
         return booking_date
-    return order.created_at.astimezone(_zone(profile.timezone)).date()
+    return shop_date(order.created_at, profile.timezone)
 
 
 def describe_row(row: OrderRow) -> str:
