@@ -337,6 +337,10 @@ def test_the_fingerprint_changes_with_what_is_booked_only() -> None:
             [ProblemCode.STATUS_NOT_TRIGGERING, ProblemCode.NOT_PAID],
         ),
         ({"number": ""}, [ProblemCode.NOT_COMPLETED]),
+        # A reason that decides alone is the only one: never "cancelled; never invoiced" and
+        # "invoiced once it is paid" together.
+        ({"status": 8, "is_paid": False}, [ProblemCode.CANCELLED]),
+        ({"number": "", "is_paid": False}, [ProblemCode.NOT_COMPLETED]),
     ],
 )
 def test_only_paid_orders_in_a_trigger_status_are_booked(

@@ -99,7 +99,9 @@ def _poster(holder: dict[str, TestClient]):  # type: ignore[no-untyped-def]
     return post
 
 
-def make_world(tmp_path: Path, *, mailer: Any = None, **overrides: Any) -> Iterator[World]:
+def make_world(
+    tmp_path: Path, *, mailer: Any = None, clock: Any = None, **overrides: Any
+) -> Iterator[World]:
     holder: dict[str, TestClient] = {}
     shop = SandboxShop(base_url=SHOP_URL, poster=_poster(holder))
     shop.generate(6)
@@ -116,6 +118,7 @@ def make_world(tmp_path: Path, *, mailer: Any = None, **overrides: Any) -> Itera
             SHOP_URL: InProcessTransport(shop),
             "http://moneybird.sandbox": SandboxTransport(moneybird),
         },
+        clock=clock,
     )
     queue = RecordingQueue()
     web = create_web_app(app, queue, mailer=mailer)

@@ -19,20 +19,22 @@ def status_name(status: int | None) -> str:
 
 
 def booking_blockers(order: Order, profile: MappingProfile) -> tuple[Problem, ...]:
-    """The reasons ``order`` must not be booked (yet); empty when it is eligible."""
-    problems: list[Problem] = []
+    """The reasons ``order`` must not be booked (yet); empty when it is eligible.
+
+    A reason that decides alone (an unfinished checkout, a cancelled order: never invoiced) is
+    the only one given: "cancelled; never invoiced" beside "invoiced once it is paid" would
+    contradict itself."""
     if not order.is_completed or not order.number:
-        problems.append(
+        return (
             Problem(
                 ProblemCode.NOT_COMPLETED,
                 "The customer has not finished checking out (no order number yet).",
-            )
+            ),
         )
-    elif order.status == STATUS_CANCELLED:
-        problems.append(
-            Problem(ProblemCode.CANCELLED, "The order is cancelled; it is never invoiced.")
-        )
-    elif order.status not in profile.trigger_statuses:
+    if order.status == STATUS_CANCELLED:
+        return (Problem(ProblemCode.CANCELLED, "The order is cancelled; it is never invoiced."),)
+    problems: list[Problem] = []
+    if order.status not in profile.trigger_statuses:
         wanted = ", ".join(status_name(s) for s in sorted(profile.trigger_statuses))
         problems.append(
             Problem(

@@ -7,16 +7,18 @@ already hashed (the web layer hashes with Argon2); this module never sees a pass
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from hashlib import sha256
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from ccvbird.adapters.db.tables import LoginThrottleRow, UserRow
+from ccvbird.adapters.db.tables import LoginThrottleRow, SignInLinkRow, UserRow, WebSessionRow
 from ccvbird.domain.errors import ConfigError
 
 OPERATOR = "operator"
@@ -50,6 +52,10 @@ def _account(row: UserRow) -> Account:
         row.id, row.email, row.role, row.connection_id, row.language, row.session_version,
         row.password_hash,
     )  # fmt: skip
+
+
+def _hash(token: str) -> str:
+    return sha256(token.encode()).hexdigest()
 
 
 def normalise(email: str) -> str:
@@ -133,6 +139,7 @@ class AccountStore:
                 .where(UserRow.id == account_id)
                 .values(password_hash=password_hash, session_version=UserRow.session_version + 1)
             )
+            session.execute(delete(WebSessionRow).where(WebSessionRow.account_id == account_id))
 
     def set_language(self, account_id: int, language: str) -> None:
         with self._session() as session:
@@ -145,6 +152,70 @@ class AccountStore:
             session.execute(
                 update(UserRow).where(UserRow.id == account_id).values(last_login_at=self._now())
             )
+
+    # -- sessions -------------------------------------------------------------------------------
+
+    def open_session(self, account_id: int) -> str:
+        """A new session for the account: its token (for the cookie; only its hash is kept)."""
+        token = secrets.token_urlsafe(32)
+        now = self._now()
+        with self._session() as session:
+            session.add(
+                WebSessionRow(
+                    token_hash=_hash(token), account_id=account_id, created_at=now,
+                    last_seen_at=now,
+                )
+            )  # fmt: skip
+        return token
+
+    def session_account(self, token: str) -> Account | None:
+        """The account of a session that has not ended; ``None`` for an ended or unknown one."""
+        with self._sessions() as session:
+            row = session.scalar(
+                select(UserRow)
+                .join(WebSessionRow, WebSessionRow.account_id == UserRow.id)
+                .where(WebSessionRow.token_hash == _hash(token))
+            )
+            return _account(row) if row is not None else None
+
+    def end_session(self, token: str) -> None:
+        """Sign out: the session's token stops working, also in a copy of the cookie."""
+        with self._session() as session:
+            session.execute(delete(WebSessionRow).where(WebSessionRow.token_hash == _hash(token)))
+
+    def end_sessions(self, account_id: int) -> int:
+        """End every session of the account (a password change); how many there were."""
+        with self._session() as session:
+            result = session.execute(
+                delete(WebSessionRow).where(WebSessionRow.account_id == account_id)
+            )
+            return int(getattr(result, "rowcount", 0) or 0)
+
+    def make_sign_in_link(self, account_id: int, valid_for: timedelta) -> str:
+        """A one-time sign-in token for the account, valid for ``valid_for``."""
+        token = secrets.token_urlsafe(32)
+        with self._session() as session:
+            session.add(
+                SignInLinkRow(
+                    token_hash=_hash(token), account_id=account_id,
+                    expires_at=self._now() + valid_for,
+                )
+            )  # fmt: skip
+        return token
+
+    def use_sign_in_link(self, token: str) -> Account | None:
+        """The account the link signs in, once: the link is gone after this (used or expired)."""
+        now = self._now()
+        with self._session() as session:
+            link = session.get(SignInLinkRow, _hash(token), with_for_update=True)
+            if link is None:
+                return None
+            session.delete(link)
+            expires = link.expires_at
+            if expires <= now:
+                return None
+            row = session.get(UserRow, link.account_id)
+            return _account(row) if row is not None else None
 
     # -- the throttle ---------------------------------------------------------------------------
 

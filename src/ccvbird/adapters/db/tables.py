@@ -282,6 +282,28 @@ class LoginThrottleRow(Base):
     blocked_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
+class WebSessionRow(Base):
+    """A signed-in session of the web app. The cookie carries a random token; this row holds
+    only its SHA-256, and a session without its row has ended (signed out, password changed)."""
+
+    __tablename__ = "web_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class SignInLinkRow(Base):
+    """A one-time sign-in link mailed to an owner (kept as the SHA-256 of its token)."""
+
+    __tablename__ = "sign_in_links"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
 class NoticeRow(Base):
     """An e-mail notice sent (or deliberately not sent), so each is sent once."""
 

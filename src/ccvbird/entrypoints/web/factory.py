@@ -69,9 +69,9 @@ class RequestContext:
         session = scope.get("session") or {}
         requested = session.get("lang")
         account_language = None
-        uid = session.get("uid")
-        if requested is None and isinstance(uid, int):
-            account = self.backend.accounts.get(uid)
+        token = session.get("sid")
+        if requested is None and isinstance(token, str):
+            account = self.backend.accounts.session_account(token)
             account_language = account.language if account else None
         return i18n.choose(requested, account_language)
 

@@ -1,16 +1,19 @@
 """Who is signed in, what they may see, and the checks every form passes.
 
-* Sessions are signed cookies (Starlette's ``SessionMiddleware``, itsdangerous) holding the
-  account id and its session version — a password change ends every older session — plus the
-  CSRF token and, during OAuth, the expected ``state``. Nothing secret goes into the cookie.
+* Sessions live on the server (``web_sessions``): the signed cookie (Starlette's
+  ``SessionMiddleware``, itsdangerous) carries a random session token, the CSRF token and,
+  during OAuth, the expected ``state``. Signing out deletes the session's row and a password
+  change deletes every row of the account, so a replayed copy of the cookie stops working.
 * Every page but sign-in, first start, the App Store calls and the webhooks requires a session:
   :func:`signed_in` redirects to the sign-in page otherwise.
 * The operator sees every connection; an owner only their own. :func:`connection_id` is the one
   place that decides, and every connection route depends on it: another shop's connection is
   "not found", whether asked for by URL, form or API.
 * Every form carries the session's CSRF token; :func:`check_csrf` refuses a form without it.
-* Failed sign-ins are counted per account and per client address; from the third on, each one
-  makes the next attempt wait twice as long (up to 15 minutes).
+* Failed sign-ins are counted per account *and* client address together, and per address;
+  from the third failure of an account at one address (the twentieth of an address over all
+  accounts) each one makes the next attempt from there wait twice as long (up to 15 minutes).
+  Nothing counts per account alone: a guesser elsewhere never locks the owner out.
 """
 
 from __future__ import annotations
@@ -78,25 +81,38 @@ async def check_csrf(request: Request) -> None:
         raise CsrfRefused
 
 
-def sign_in(request: Request, account: Account) -> None:
-    """Start a fresh session for ``account`` (a new CSRF token; nothing carried over)."""
+def sign_in(request: Request, backend: WebBackend, account: Account) -> None:
+    """Start a fresh session for ``account`` (a new CSRF token; nothing carried over). The
+    session lives on the server: the cookie carries its random token, and signing out or a
+    password change ends it there, so a copy of the cookie stops working too."""
     language = request.session.get("lang")
+    previous = request.session.get("sid")
+    if isinstance(previous, str):
+        backend.accounts.end_session(previous)
     request.session.clear()
     request.session.update(
-        {"uid": account.id, "ver": account.session_version, "csrf": secrets.token_urlsafe(32)}
+        {"sid": backend.accounts.open_session(account.id), "csrf": secrets.token_urlsafe(32)}
     )
     if isinstance(language, str):
         request.session["lang"] = language
 
 
+def sign_out(request: Request, backend: WebBackend) -> None:
+    """End the session on the server and forget it in the browser (the language stays)."""
+    token = request.session.get("sid")
+    if isinstance(token, str):
+        backend.accounts.end_session(token)
+    language = request.session.get("lang")
+    request.session.clear()
+    if isinstance(language, str):
+        request.session["lang"] = language
+
+
 def current_account(request: Request, backend: WebBackend) -> Account | None:
-    uid = request.session.get("uid")
-    if not isinstance(uid, int):
+    token = request.session.get("sid")
+    if not isinstance(token, str):
         return None
-    account = backend.accounts.get(uid)
-    if account is None or account.session_version != request.session.get("ver"):
-        return None
-    return account
+    return backend.accounts.session_account(token)
 
 
 def signed_in(request: Request, backend: Backend) -> Account:
@@ -136,9 +152,21 @@ def connection_id(
 ConnectionId = Annotated[int, Depends(connection_id)]
 
 
-def throttle_keys(request: Request, email: str) -> list[str]:
-    client = request.client.host if request.client else "unknown"
-    return [f"account:{email.strip().lower()}", f"address:{client}"]
+#: Failures one account may have from one address before each next attempt waits.
+FREE_PER_ACCOUNT_AND_ADDRESS = 3
+#: Failures one address may have over all accounts (one guesser trying many addresses).
+FREE_PER_ADDRESS = 20
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def throttle_keys(request: Request, email: str) -> tuple[str, str]:
+    """(this account from this address, this address): never the account alone, so someone
+    guessing elsewhere slows down themselves, not the owner signing in from their own place."""
+    client = client_address(request)
+    return f"account:{email.strip().lower()}|address:{client}", f"address:{client}"
 
 
 def check_password(
@@ -146,7 +174,8 @@ def check_password(
 ) -> tuple[Account | None, str, bool]:
     """(the account, "", False) when the password is right; else (None, what to tell the
     person, whether the attempt was refused for being too soon)."""
-    keys = throttle_keys(request, email)
+    pair, address = throttle_keys(request, email)
+    keys = [pair, address]
     wait = backend.accounts.blocked_for(keys)
     if wait > timedelta(0):
         seconds = int(wait.total_seconds()) + 1
@@ -154,9 +183,10 @@ def check_password(
         return None, message, True
     account = backend.accounts.by_email(email)
     if not verify_password(account.password_hash if account else None, password):
-        backend.accounts.failed(keys, longest=LONGEST_WAIT)
+        backend.accounts.failed([pair], free=FREE_PER_ACCOUNT_AND_ADDRESS, longest=LONGEST_WAIT)
+        backend.accounts.failed([address], free=FREE_PER_ADDRESS, longest=LONGEST_WAIT)
         return None, _("That e-mail address and password do not match an account."), False
     assert account is not None
-    backend.accounts.succeeded(keys)
+    backend.accounts.succeeded([pair])  # the address's count stays: it may guess others
     backend.accounts.signed_in(account.id)
     return account, "", False

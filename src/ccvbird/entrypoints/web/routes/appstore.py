@@ -117,7 +117,7 @@ async def account_create(request: Request, backend: Backend) -> Response:
         except ConfigError:
             problem = _("There is an account for this e-mail address already; sign in instead.")
         else:
-            sign_in(request, account)
+            sign_in(request, backend, account)
             return see_other(f"/connections/{connection_id}/setup")
     shop = backend.app.store.connection(connection_id).shop_url
     return pages(request).render(
