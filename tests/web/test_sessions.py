@@ -64,7 +64,7 @@ def _copy_of(world: World) -> TestClient:
     """Another browser holding a copy of this one's session cookie (a replay)."""
     other = TestClient(world.client.app, base_url=PUBLIC_URL)
     for cookie in world.client.cookies.jar:
-        other.cookies.set(cookie.name, cookie.value)
+        other.cookies.set(cookie.name, cookie.value or "")
     return other
 
 
