@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 from ccvbird.domain.mapping import map_order
 from ccvbird.domain.sync import SyncState
@@ -111,10 +113,24 @@ def test_the_order_log_exports_as_csv(world: World) -> None:
     world.app.store.save(record, "note", "x")
     response = world.client.get(f"/connections/{connection_id}/orders.csv")
     assert response.headers["content-type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert response.text.startswith("\ufeff")  # Excel reads it as UTF-8
+    # In Dutch: what Dutch Excel opens in columns — semicolons, decimal commas, Dutch words.
+    rows = list(csv.DictReader(io.StringIO(response.text.lstrip("\ufeff")), delimiter=";"))
     assert len(rows) == 3
-    assert {r["state"] for r in rows} == {"booked", "waiting"}
-    assert all(not r["reason"].startswith("=") for r in rows)
+    assert {r["Stand"] for r in rows} == {"Geboekt", "Wacht"}
+    assert all(not r["Waarom"].startswith("=") for r in rows)
+    amounts = [r["Geboekt bedrag"] for r in rows if r["Geboekt bedrag"]]
+    assert amounts and all(re.fullmatch(r"-?\d+,\d\d", a) for a in amounts)
+    booked = {r.order_id: r.booked_total for r in world.app.store.records(connection_id)}
+    for row in rows:
+        if row["Geboekt bedrag"]:
+            assert Decimal(row["Geboekt bedrag"].replace(",", ".")) == booked[row["Bestel-id"]]
+    # In English: commas between fields, points in amounts.
+    world.post_form(f"/connections/{connection_id}", "/language", language="en")
+    english = world.client.get(f"/connections/{connection_id}/orders.csv").text.lstrip("\ufeff")
+    rows = list(csv.DictReader(io.StringIO(english)))
+    assert {r["State"] for r in rows} == {"Booked", "Waiting"}
+    assert all(re.fullmatch(r"-?\d+\.\d\d", r["Booked amount"]) for r in rows if r["Booked amount"])
 
 
 def test_a_history_import_books_the_past_and_shows_its_progress(world: World) -> None:

@@ -239,10 +239,16 @@ def receive_push(
 
 def invoice_url(backend: WebBackend, connection_id: int, invoice_id: str, external: bool) -> str:
     """The invoice's page in Moneybird (for the sandbox: beside its API)."""
+    return invoice_pages(backend, connection_id, external) + invoice_id
+
+
+def invoice_pages(backend: WebBackend, connection_id: int, external: bool) -> str:
+    """Where the connection's invoice pages are in Moneybird: an invoice id completes it (one
+    look-up for a whole order list)."""
     base = backend.app.store.moneybird_url(connection_id)
     site = base.removesuffix("/api/v2") if base.endswith("/api/v2") else "https://moneybird.com"
     if site.startswith("https://moneybird.com/api"):
         site = "https://moneybird.com"
     administration = backend.app.store.connection(connection_id).administration_id
     kind = "external_sales_invoices" if external else "sales_invoices"
-    return f"{site}/{administration}/{kind}/{invoice_id}"
+    return f"{site}/{administration}/{kind}/"

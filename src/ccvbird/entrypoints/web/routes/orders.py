@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import csv
 import io
+from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
+from ccvbird.domain.money import format_amount
 from ccvbird.domain.profile import InvoiceKind
-from ccvbird.domain.sync import SyncState
-from ccvbird.entrypoints.web.i18n import _
+from ccvbird.domain.sync import OrderRecord, SyncState
+from ccvbird.entrypoints.web.i18n import _, current_language
+from ccvbird.entrypoints.web.labels import state_label
 from ccvbird.entrypoints.web.limits import MAX_ID, ORDER_ID_IN_PATH
 from ccvbird.entrypoints.web.pages import flash
 from ccvbird.entrypoints.web.routes.common import pages, queue, see_other
 from ccvbird.entrypoints.web.security import Backend, ConnectionId, NotFoundPage, check_csrf
-from ccvbird.wiring.moneybird import invoice_url
+from ccvbird.wiring.moneybird import invoice_pages, invoice_url
 
 router = APIRouter(dependencies=[Depends(check_csrf)])
 
@@ -45,10 +48,13 @@ def order_list(
         connection_id, states=_states(state), search=q.strip()[:100],
         limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE,
     )  # fmt: skip
+    connection = backend.app.store.connection(connection_id)
+    external = connection.profile.invoice_kind is InvoiceKind.EXTERNAL_SALES_INVOICE
     return pages(request).render(
-        request, "orders.html", connection=backend.app.store.connection(connection_id),
+        request, "orders.html", connection=connection,
         records=records[:PAGE_SIZE], more=len(records) > PAGE_SIZE, q=q, state=state,
         page=page, states=list(SyncState),
+        invoice_pages=invoice_pages(backend, connection_id, external),
     )  # fmt: skip
 
 
@@ -58,32 +64,48 @@ def _safe_cell(value: object) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
+def _csv_headers() -> list[str]:
+    return [
+        _("Order id"), _("Order number"), _("Ordered at"), _("State"), _("Reason code"),
+        _("Why"), _("Invoice id"), _("Invoice number"), _("Booked amount"), _("Attempts"),
+        _("Updated at"), _("Invoice date"), _("Payment date"),
+    ]  # fmt: skip
+
+
+def _csv_amount(value: Decimal | None, decimal_comma: bool) -> str:
+    if value is None:
+        return ""
+    text = format_amount(value)
+    return text.replace(".", ",") if decimal_comma else text
+
+
 @router.get("/connections/{connection_id}/orders.csv")
 def order_csv(
     connection_id: ConnectionId, backend: Backend, q: str = "", state: str = ""
 ) -> Response:
+    """The list as a spreadsheet. In Dutch: semicolons, decimal commas and Dutch headers (what
+    Dutch Excel expects); in English: commas and points. A byte-order mark tells Excel the
+    file is UTF-8; dates are ISO, which every spreadsheet reads."""
+    dutch = current_language() == "nl"
     records = backend.app.store.records(connection_id, states=_states(state), search=q.strip())
     out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(
-        ["order_id", "order_number", "order_created_at", "state", "reason_code", "reason",
-         "invoice_id", "invoice_number", "booked_total", "attempts", "updated_at",
-         "invoice_date", "payment_date"]
-    )  # fmt: skip
+    writer = csv.writer(out, delimiter=";" if dutch else ",")
+    writer.writerow(_csv_headers())
     for r in records:
         writer.writerow(
             [_safe_cell(v) for v in (
                 r.order_id, r.order_number,
                 r.order_created_at.isoformat() if r.order_created_at else "",
-                r.state.value, r.reason_code, r.reason, r.invoice_id, r.invoice_number,
-                r.booked_total, r.attempts, r.updated_at.isoformat() if r.updated_at else "",
+                state_label(r.state), r.reason_code, r.reason, r.invoice_id, r.invoice_number,
+                _csv_amount(r.booked_total, dutch), r.attempts,
+                r.updated_at.isoformat() if r.updated_at else "",
                 r.invoice_date.isoformat() if r.invoice_date else "",
                 r.payment_date.isoformat() if r.payment_date else "",
             )]
         )  # fmt: skip
     name = f"ccvbird-connection-{connection_id}-orders.csv"
     return Response(
-        out.getvalue(),
+        "\ufeff" + out.getvalue(),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
@@ -112,8 +134,24 @@ def order_page(
     return pages(request).render(
         request, "order.html", connection=connection, record=record,
         events=store.events(connection_id, order_id), invoice_link=link,
-        refresh=record.state in MOVING,
+        refresh=record.state in MOVING, retry=retry_kind(record),
     )  # fmt: skip
+
+
+#: Where a retry can book what is not booked: the order's main button.
+RETRY_BOOKS = frozenset({SyncState.NEEDS_ATTENTION, SyncState.INVOICE_DELETED})
+#: Where it only reads the order again (booked, waiting for CCV, flagged): a quiet button.
+RETRY_LOOKS = frozenset(
+    {SyncState.BOOKED, SyncState.AWAITING_PAYMENT, SyncState.CHANGED, SyncState.WAITING}
+)
+
+
+def retry_kind(record: OrderRecord) -> str:
+    """ "book" (a primary retry), "look" (a secondary "check again") or "" (nothing a retry can
+    change: skipped, credited in Moneybird, or being booked right now)."""
+    if record.state in RETRY_BOOKS or (record.state is SyncState.BOOKING and record.attempts > 0):
+        return "book"
+    return "look" if record.state in RETRY_LOOKS else ""
 
 
 @router.post("/connections/{connection_id}/orders/{order_id}/retry")
