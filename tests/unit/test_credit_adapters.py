@@ -49,9 +49,7 @@ def ccv_answer(request: httpx.Request) -> httpx.Response:
 def test_the_shop_reads_an_orders_credit_invoices_with_positive_amounts() -> None:
     client, seen, _ = client_answering(ccv_answer)
     order = make_order([row("Boek", 2, "21.80", 9)], paid="21.80")
-    order = order.__class__(
-        **{**{f: getattr(order, f) for f in order.__slots__}, "order_id": "123"}
-    )  # type: ignore[attr-defined]
+    order = dataclasses.replace(order, order_id="123")
     (credit,) = CcvShop(client).credits(order)
     assert (credit.key, credit.number, credit.order_id) == ("ccv:62", "2026-C-7", "123")
     assert credit.status is CcvCreditStatus.REIMBURSED
