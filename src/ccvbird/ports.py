@@ -10,9 +10,10 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Protocol
+from typing import Any, Protocol
 
 from ccvbird.domain.administration import TaxRateInfo
+from ccvbird.domain.credit_records import CreditRecord
 from ccvbird.domain.credits import CcvCredit
 from ccvbird.domain.errors import InvalidOrderData
 from ccvbird.domain.invoice import ContactDraft, InvoiceDraft
@@ -206,6 +207,20 @@ class Store(Protocol):
     ) -> list[OrderRecord]: ...
 
     def count_states(self, connection_id: int) -> dict[SyncState, int]: ...
+
+    def credit_record(
+        self, connection_id: int, order_id: str, credit_key: str, reference_of: Any
+    ) -> CreditRecord:
+        """The credit's record, created with the order's next number when new."""
+        ...
+
+    def credit_records(
+        self, connection_id: int, order_id: str | None = None
+    ) -> list[CreditRecord]: ...
+
+    def save_credit(self, record: CreditRecord, event: str, message: str = "") -> None:
+        """Persist a credit record and log the step on its order (fenced like :meth:`save`)."""
+        ...
 
     def claim_due(
         self, connection_id: int, now: datetime, *, until: datetime, limit: int = 500
