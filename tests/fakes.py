@@ -17,6 +17,7 @@ from typing import Any
 
 from ccvbird.adapters.ccvshop.wire import parse_order
 from ccvbird.domain.administration import TaxRateInfo
+from ccvbird.domain.credits import CcvCredit
 from ccvbird.domain.errors import NotFound, RequestTimeout, ServiceUnavailable
 from ccvbird.domain.invoice import ContactDraft, InvoiceDraft
 from ccvbird.domain.order import Order, OrderSummary
@@ -75,6 +76,9 @@ class FakeShop:
     def __init__(self, documents: Iterable[dict[str, Any]] = ()) -> None:
         self.documents: dict[str, dict[str, Any]] = {}
         self.reads = 0
+        #: Order id → its CCV credit invoices (amounts positive, as the adapter hands them).
+        self.credit_invoices: dict[str, list[CcvCredit]] = {}
+        self.credit_reads = 0
         for document in documents:
             self.put(document)
 
@@ -82,6 +86,11 @@ class FakeShop:
         order = parse_order(document["order"], document["orderrows"])
         self.documents[order.order_id] = document
         return order
+
+    def credits(self, order: Order) -> list[CcvCredit]:
+        """The order's CCV credit invoices as a test put them (``credit_invoices``)."""
+        self.credit_reads += 1
+        return list(self.credit_invoices.get(order.order_id, []))
 
     def get_order(self, order_id: str) -> Order:
         self.reads += 1
@@ -124,6 +133,11 @@ class _Invoice:
     payments: list[tuple[str, Decimal]] = field(default_factory=list)
     #: (tax rate id, taxable amount, VAT) as Moneybird's ``tax_totals`` would say.
     tax: tuple[tuple[str, Decimal, Decimal], ...] = ()
+    #: A credit invoice's original (``original_sales_invoice_id``).
+    original_id: str | None = None
+    #: Detail ids and the lines as (quantity, price, tax rate id), for tests to read.
+    detail_ids: tuple[str, ...] = ()
+    lines: tuple[tuple[Decimal, Decimal, str | None], ...] = ()
 
     def remote(self) -> RemoteInvoice:
         paid = sum((p for _, p in self.payments), Decimal(0))
@@ -137,6 +151,8 @@ class _Invoice:
             contact_id=self.contact_id,
             payment_ids=tuple(pid for pid, _ in self.payments),
             tax_totals=tuple(RemoteTaxTotal(r, net, vat) for r, net, vat in self.tax if vat),
+            original_invoice_id=self.original_id,
+            detail_ids=self.detail_ids,
         )
 
 
@@ -318,6 +334,67 @@ class FakeBooks:
             return payment_id
 
         return self._call("register_payment", pay)
+
+    # credit invoices (as the spec's duplicate_creditinvoice example shows them)
+    def duplicate_credit(self, original_invoice_id: str) -> RemoteInvoice:
+        def duplicate() -> RemoteInvoice:
+            original = self.invoices.get(original_invoice_id)
+            if original is None:
+                raise NotFound(f"sales invoice {original_invoice_id} not found", status=404)
+            credit = _Invoice(
+                self._id(), original.reference, original.contact_id, -original.total, False,
+                tax=tuple((r, -net, -vat) for r, net, vat in original.tax),
+                original_id=original.id, detail_ids=(self._id(), self._id()),
+            )  # fmt: skip
+            self.invoices[credit.id] = credit
+            return credit.remote()
+
+        return self._call("duplicate_credit", duplicate)
+
+    def find_credit_drafts(
+        self, original_reference: str, original_invoice_id: str
+    ) -> list[RemoteInvoice]:
+        def find() -> list[RemoteInvoice]:
+            return [
+                i.remote()
+                for i in self.invoices.values()
+                if i.state == "draft"
+                and i.reference == original_reference
+                and i.original_id == original_invoice_id
+            ]
+
+        return self._call("find_credit_drafts", find)
+
+    def rewrite_credit(self, credit: RemoteInvoice, draft: InvoiceDraft) -> RemoteInvoice:
+        def rewrite() -> RemoteInvoice:
+            stored = self.invoices[credit.id]
+            if stored.state != "draft":
+                raise AssertionError("only a draft's lines are rewritten here")
+            stored.reference = draft.reference
+            stored.tax = self._tax_totals(draft)
+            stored.total = sum((net + vat for _, net, vat in stored.tax), Decimal(0))
+            stored.lines = tuple((x.quantity, x.price, x.tax_rate_id) for x in draft.lines)
+            stored.detail_ids = tuple(self._id() for _ in draft.lines)
+            self.invoice_dates[stored.id] = draft.invoice_date
+            return stored.remote()
+
+        return self._call("rewrite_credit", rewrite)
+
+    def settle_credit(self, credit_id: str) -> RemoteInvoice:
+        def settle() -> RemoteInvoice:
+            credit = self.invoices[credit_id]
+            assert credit.original_id is not None and credit.state != "draft"
+            original = self.invoices[credit.original_id]
+            if original.state == "draft":
+                raise AssertionError("both invoices must accept a payment")
+            credit.payments.append((self._id(), credit.total))
+            original.payments.append((self._id(), -credit.total))
+            credit.state = "paid"
+            if original.remote().total_unpaid <= 0:
+                original.state = "paid"
+            return credit.remote()
+
+        return self._call("settle_credit", settle)
 
     # what tests count
     def invoices_for(self, reference: str) -> list[_Invoice]:

@@ -10,9 +10,11 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Protocol
+from typing import Any, Protocol
 
 from ccvbird.domain.administration import TaxRateInfo
+from ccvbird.domain.credit_records import CreditRecord
+from ccvbird.domain.credits import CcvCredit
 from ccvbird.domain.errors import InvalidOrderData
 from ccvbird.domain.invoice import ContactDraft, InvoiceDraft
 from ccvbird.domain.order import Order, OrderSummary
@@ -36,6 +38,11 @@ class Shop(Protocol):
     """A CCV shop, read through its API. Orders come complete with their rows."""
 
     def get_order(self, order_id: str) -> Order: ...
+
+    def credits(self, order: Order) -> list[CcvCredit]:
+        """The order's CCV credit invoices, amounts positive (one request, plus one per
+        credit for its rows)."""
+        ...
 
     def iter_orders(
         self,
@@ -110,6 +117,27 @@ class Books(Protocol):
         self, invoice: RemoteInvoice, payment: PaymentDraft, *, external: bool
     ) -> str: ...
 
+    def duplicate_credit(self, original_invoice_id: str) -> RemoteInvoice:
+        """A new draft credit invoice of a sales invoice (``duplicate_creditinvoice``): every
+        line negated, ``original_sales_invoice_id`` set, the original's reference. Never
+        repeated blindly: after an uncertain outcome, :meth:`find_credit_drafts` first."""
+        ...
+
+    def find_credit_drafts(
+        self, original_reference: str, original_invoice_id: str
+    ) -> list[RemoteInvoice]:
+        """Draft credit invoices of ``original_invoice_id`` still carrying its reference (made
+        by a duplicate whose answer was lost), oldest first."""
+        ...
+
+    def rewrite_credit(self, credit: RemoteInvoice, draft: InvoiceDraft) -> RemoteInvoice:
+        """Give a draft credit invoice ``draft``'s reference, date and lines (its own removed)."""
+        ...
+
+    def settle_credit(self, credit_id: str) -> RemoteInvoice:
+        """Set a sent credit off against its original (``register_payment_creditinvoice``)."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class PaymentDraft:
@@ -179,6 +207,20 @@ class Store(Protocol):
     ) -> list[OrderRecord]: ...
 
     def count_states(self, connection_id: int) -> dict[SyncState, int]: ...
+
+    def credit_record(
+        self, connection_id: int, order_id: str, credit_key: str, reference_of: Any
+    ) -> CreditRecord:
+        """The credit's record, created with the order's next number when new."""
+        ...
+
+    def credit_records(
+        self, connection_id: int, order_id: str | None = None
+    ) -> list[CreditRecord]: ...
+
+    def save_credit(self, record: CreditRecord, event: str, message: str = "") -> None:
+        """Persist a credit record and log the step on its order (fenced like :meth:`save`)."""
+        ...
 
     def claim_due(
         self, connection_id: int, now: datetime, *, until: datetime, limit: int = 500

@@ -13,6 +13,7 @@ from decimal import Decimal
 from enum import StrEnum
 from types import MappingProxyType
 
+from ccvbird.domain.credit_policy import CreditPolicy
 from ccvbird.domain.order import STATUS_COMPLETED, Order
 from ccvbird.domain.vat import TaxKey
 
@@ -113,6 +114,8 @@ class MappingProfile:
     #: two shops booking into one administration keep their references apart
     #: (``domain/references.py``). Empty: the bare order number, as before.
     reference_prefix: str = ""
+    #: How credits are booked (``[credits]``).
+    credits: CreditPolicy = field(default_factory=CreditPolicy)
 
     def tax_rate_id(self, key: TaxKey) -> str | None:
         return self.tax_rates.get(key)

@@ -155,6 +155,10 @@ class RemoteInvoice:
     total_unpaid_base: Decimal | None = None
     #: Moneybird's VAT per tax rate (rates without VAT may be left out, as Moneybird does).
     tax_totals: tuple[RemoteTaxTotal, ...] = ()
+    #: For a credit invoice: the invoice it credits.
+    original_invoice_id: str | None = None
+    #: The ids of its lines (a credit's copied lines are removed by id).
+    detail_ids: tuple[str, ...] = ()
 
     @property
     def is_draft(self) -> bool:

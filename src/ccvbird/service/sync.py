@@ -62,6 +62,7 @@ from ccvbird.domain.sync import (
 )
 from ccvbird.ports import Books, Clock, ConnectionInfo, PaymentDraft, Shop, Store
 from ccvbird.service.contacts import ContactResolver
+from ccvbird.service.credits import CreditBooker
 from ccvbird.service.tax_rates import TaxRateCache
 
 log = logging.getLogger(__name__)
@@ -72,6 +73,8 @@ class Trigger(StrEnum):
     POLL = "poll"
     IMPORT = "import"
     RETRY = "retry"
+    #: A CCV credit invoice or return webhook named the order: its credits are read.
+    CREDIT = "credit"
 
 
 class Lookup(Enum):
@@ -152,6 +155,11 @@ class SyncEngine:
     _contacts: ContactResolver | None = field(default=None, init=False, repr=False)
     #: Log lines of steps whose results are committed with the next intent (one transaction).
     _pending: list[tuple[str, str]] = field(default_factory=list, init=False, repr=False)
+
+    @property
+    def credit_booker(self) -> CreditBooker:
+        """Books the credits of booked orders (``service/credits.py``)."""
+        return CreditBooker(self.store, self.shop, self.books, self.clock, self.max_attempts)
 
     @property
     def contacts(self) -> ContactResolver:
@@ -283,7 +291,16 @@ class SyncEngine:
             record.next_step is Step.DONE or record.state is SyncState.CHANGED
         ):
             # Booked (or flagged): only compared; a changed order's invoice is never paid.
-            return self._check_unchanged(record, order, profile)
+            checked = self._check_unchanged(record, order, profile)
+            if (
+                trigger is Trigger.CREDIT
+                or seen[0] != order.status
+                or checked.outcome is Outcome.CHANGED
+            ):
+                # A credit webhook, a new status or new amounts: CCV may have credited it
+                # (one request for its credit invoices; none for an order nobody touched).
+                self.credit_booker.sync_credits(record, order, profile, read_ccv=True)
+            return checked
 
         if not record.has_invoice:
             blockers = booking_blockers(order, profile)

@@ -138,6 +138,7 @@ class InvoiceFilter:
     """The documented filters of ``GET /invoices``."""
 
     ordernumber: int | None = None
+    ordernumber_full: str | None = None
     invoicenumber: int | None = None
     status: str | None = None
     min_create_date: date | datetime | None = None
@@ -148,6 +149,8 @@ class InvoiceFilter:
         pairs: Query = []
         if self.ordernumber is not None:
             pairs.append(("ordernumber", str(self.ordernumber)))
+        if self.ordernumber_full is not None:
+            pairs.append(("ordernumber_full", self.ordernumber_full))
         if self.invoicenumber is not None:
             pairs.append(("invoicenumber", str(self.invoicenumber)))
         if self.status is not None:

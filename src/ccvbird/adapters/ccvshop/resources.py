@@ -28,6 +28,20 @@ def _list(value: object) -> object:
 OptionalText = Annotated[str | None, BeforeValidator(_none_or_text)]
 
 
+def _link_id(value: object) -> object:
+    """A link to another resource, as its id: ``{"href": ".../orders/123"}`` (how CCV sends
+    child links), ``{"id": 123}``, or the bare id; empty when there is none."""
+    if isinstance(value, dict):
+        if value.get("id") not in (None, ""):
+            return str(value["id"])
+        href = str(value.get("href") or "").rstrip("/")
+        return href.rsplit("/", 1)[-1] if href else ""
+    return "" if value is None else value
+
+
+LinkId = Annotated[str, BeforeValidator(_link_id)]
+
+
 class Link(_Wire):
     href: Text = ""
 
@@ -56,6 +70,8 @@ class InvoiceRow(_Wire):
     attributes: Annotated[list[InvoiceRowAttribute], BeforeValidator(_list)] = Field(
         default_factory=list
     )
+    #: The order row this line invoices (or credits).
+    orderrow: LinkId = ""
 
 
 class Invoice(_Wire):
@@ -82,11 +98,13 @@ class Invoice(_Wire):
     total_tax: MoneyOrZero = ZERO
     currency: Text = "EUR"
     paymethod_costs: MoneyOrZero = ZERO
+    extra_payment_option_price: MoneyOrZero = ZERO
     credit_point_discount: MoneyOrZero = ZERO
     extra_costs: MoneyOrZero = ZERO
     extra_costs_description: Text = ""
     external_reference: OptionalText = None
-    order: Text = ""
+    #: The order's id (from the ``order`` link).
+    order: LinkId = ""
 
     @property
     def is_credit(self) -> bool:

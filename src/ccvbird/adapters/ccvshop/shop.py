@@ -9,9 +9,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ccvbird.adapters.ccvshop.client import CcvShopClient, OrderFilter
+from ccvbird.adapters.ccvshop.client import CcvShopClient, InvoiceFilter, OrderFilter
+from ccvbird.adapters.ccvshop.credits import credit_from_invoice
 from ccvbird.adapters.ccvshop.wire import WireOrder
 from ccvbird.domain.bounds import is_order_id, storable
+from ccvbird.domain.credits import CcvCredit
 from ccvbird.domain.errors import InvalidOrderData
 from ccvbird.domain.order import Order, OrderSummary
 
@@ -46,6 +48,19 @@ class CcvShop:
 
     def get_order(self, order_id: str) -> Order:
         return self.client.order(order_id)
+
+    def credits(self, order: Order) -> list[CcvCredit]:
+        """The order's CCV credit invoices: one request for its invoices
+        (``GET /invoices?ordernumber_full=…``), one more per credit for its rows."""
+        found = []
+        for invoice in self.client.invoices(InvoiceFilter(ordernumber_full=order.number)):
+            if not invoice.is_credit:
+                continue
+            if invoice.order and invoice.order != order.order_id:
+                continue  # another order with the same number (another shop of the account)
+            rows = self.client.invoice_rows(invoice.id)
+            found.append(credit_from_invoice(invoice, rows, order_id=order.order_id))
+        return found
 
     def iter_orders(
         self,

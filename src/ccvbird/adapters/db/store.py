@@ -20,6 +20,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any, cast
 
@@ -34,6 +35,7 @@ from ccvbird.adapters.db.lease import DbLease
 from ccvbird.adapters.db.tables import (
     ConnectionRow,
     ContactRow,
+    CreditRecordRow,
     DirectoryContactRow,
     DirectoryEmailRow,
     OrderEventRow,
@@ -44,6 +46,7 @@ from ccvbird.adapters.db.tables import (
 from ccvbird.adapters.profile_toml import parse_profile
 from ccvbird.adapters.secrets import SecretBox
 from ccvbird.domain.bounds import REFERENCE_LIMIT, storable
+from ccvbird.domain.credit_records import CreditRecord, CreditState
 from ccvbird.domain.errors import ConfigError, RecordMoved
 from ccvbird.domain.profile import MappingProfile
 from ccvbird.domain.references import conflict
@@ -563,6 +566,145 @@ class SqlStore:
             )
             return [EventView(e.at, e.event, e.state, e.message) for e in events]
 
+    # -- credit records (schema 0008) ---------------------------------------------------------
+
+    def credit_record(
+        self, connection_id: int, order_id: str, credit_key: str, reference_of: Any
+    ) -> CreditRecord:
+        """The credit's record, created (state waiting, the order's next ``seq``) when new.
+
+        ``reference_of(seq)`` gives the reference for a new record's number. Two workers racing
+        on one credit meet the unique constraints: the loser reads the winner's record."""
+        for _ in range(3):
+            with self._session() as session:
+                row = session.scalar(_credit_query(connection_id, order_id, credit_key))
+                if row is not None:
+                    return _to_credit(row)
+            try:
+                with self._writing_session() as session:
+                    last = session.scalar(
+                        select(func.max(CreditRecordRow.seq)).where(
+                            CreditRecordRow.connection_id == connection_id,
+                            CreditRecordRow.order_id == order_id,
+                        )
+                    )
+                    seq = int(last or 0) + 1
+                    now = self._now()
+                    session.add(
+                        CreditRecordRow(
+                            connection_id=connection_id,
+                            order_id=order_id,
+                            credit_key=credit_key,
+                            seq=seq,
+                            reference=str(reference_of(seq)),
+                            state=CreditState.WAITING.value,
+                            reason="",
+                            reason_code="",
+                            reason_params="{}",
+                            attempts=0,
+                            kind="sales_invoice",
+                            credit_intent=False,
+                            edit_intent=False,
+                            edited=False,
+                            send_intent=False,
+                            sent=False,
+                            settle_intent=False,
+                            settle_method="",
+                            vat="{}",
+                            quantities="{}",
+                            created_at=now,
+                            updated_at=now,
+                            version=0,
+                        )
+                    )
+            except IntegrityError:
+                continue  # another worker numbered a credit of this order meanwhile
+        with self._session() as session:
+            return _to_credit(
+                session.scalars(_credit_query(connection_id, order_id, credit_key)).one()
+            )
+
+    def credit_records(self, connection_id: int, order_id: str | None = None) -> list[CreditRecord]:
+        """The credits of one order (or of the connection), in their order."""
+        query = select(CreditRecordRow).where(CreditRecordRow.connection_id == connection_id)
+        if order_id is not None:
+            query = query.where(CreditRecordRow.order_id == order_id)
+        query = query.order_by(CreditRecordRow.order_id, CreditRecordRow.seq)
+        with self._session() as session:
+            return [_to_credit(row) for row in session.scalars(query)]
+
+    def save_credit(self, record: CreditRecord, event: str, message: str = "") -> None:
+        """Persist the credit record (only over the version read, when fenced) and log the step
+        on its order's event log, in one transaction."""
+        now = self._now()
+        with self._writing_session() as session:
+            row = session.scalar(
+                _credit_query(record.connection_id, record.order_id, record.credit_key)
+            )
+            if row is None:
+                raise ConfigError(f"credit {record.reference} has no record")
+            if self._lease is not None and row.version != record.version:
+                raise RecordMoved(
+                    f"credit {record.reference}: its record was changed by someone else since "
+                    "this worker read it; this worker stops and writes nothing more"
+                )
+            for name in _CREDIT_FIELDS:
+                setattr(row, name, getattr(record, name))
+            row.state = record.state.value
+            row.reason = storable(record.reason or "")
+            row.reason_params = json.dumps(dict(record.reason_params), sort_keys=True)
+            row.vat = json.dumps({k: str(v) for k, v in record.vat.items()})
+            row.quantities = json.dumps({k: str(v) for k, v in record.quantities.items()})
+            row.updated_at = now
+            row.version = record.version + 1
+            order_row = self._record_row(session, record.connection_id, record.order_id)
+            if order_row is not None:
+                session.add(
+                    OrderEventRow(
+                        record_id=order_row.id,
+                        at=now,
+                        event=event,
+                        state=f"credit:{record.state.value}",
+                        message=storable(
+                            f"{record.reference}: {message}" if message else record.reference
+                        ),
+                    )
+                )
+        record.updated_at, record.version = now, record.version + 1
+
+    def credits_due(self, connection_id: int, now: datetime) -> list[str]:
+        """Orders with a credit whose retry time has come (or that was interrupted)."""
+        query = (
+            select(CreditRecordRow.order_id)
+            .where(
+                CreditRecordRow.connection_id == connection_id,
+                CreditRecordRow.state == CreditState.BOOKING.value,
+                CreditRecordRow.next_attempt_at.is_(None)
+                | (CreditRecordRow.next_attempt_at <= now),
+            )
+            .distinct()
+        )
+        with self._session() as session:
+            return [str(order_id) for order_id in session.scalars(query)]
+
+    def count_credit_states(self, connection_id: int) -> dict[CreditState, int]:
+        with self._session() as session:
+            rows = session.execute(
+                select(CreditRecordRow.state, func.count())
+                .where(CreditRecordRow.connection_id == connection_id)
+                .group_by(CreditRecordRow.state)
+            ).all()
+        return {CreditState(state): int(count) for state, count in rows}
+
+    def credited_orders(self, connection_id: int) -> set[str]:
+        """Orders with at least one credit booked in Moneybird."""
+        query = select(CreditRecordRow.order_id).where(
+            CreditRecordRow.connection_id == connection_id,
+            CreditRecordRow.state == CreditState.BOOKED.value,
+        )
+        with self._session() as session:
+            return {str(order_id) for order_id in session.scalars(query)}
+
     # -- contacts ---------------------------------------------------------------------------------
 
     def contact_id_for(self, connection_id: int, email: str) -> str | None:
@@ -894,6 +1036,42 @@ def _to_record(row: Any) -> OrderRecord:
     for name in RECORD_FIELDS:
         setattr(record, name, getattr(row, name))
     record.updated_at, record.version = row.updated_at, row.version
+    return record
+
+
+_CREDIT_FIELDS = (
+    "reason_code", "attempts", "next_attempt_at", "kind", "credit_intent", "credit_id",
+    "edit_intent", "edited", "send_intent", "sent", "settle_intent", "settle_method",
+    "settlement_id", "total",
+)  # fmt: skip
+
+
+def _credit_query(connection_id: int, order_id: str, credit_key: str) -> Any:
+    return select(CreditRecordRow).where(
+        CreditRecordRow.connection_id == connection_id,
+        CreditRecordRow.order_id == order_id,
+        CreditRecordRow.credit_key == credit_key,
+    )
+
+
+def _to_credit(row: CreditRecordRow) -> CreditRecord:
+    record = CreditRecord(
+        connection_id=row.connection_id,
+        order_id=row.order_id,
+        credit_key=row.credit_key,
+        seq=row.seq,
+        reference=row.reference,
+        state=CreditState(row.state),
+        reason=row.reason,
+        reason_params=json.loads(row.reason_params or "{}"),
+        vat={k: Decimal(v) for k, v in json.loads(row.vat or "{}").items()},
+        quantities={k: Decimal(v) for k, v in json.loads(row.quantities or "{}").items()},
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        version=row.version,
+    )
+    for name in _CREDIT_FIELDS:
+        setattr(record, name, getattr(row, name))
     return record
 
 

@@ -4,6 +4,8 @@ Every "one X per Y" promise has a unique constraint behind it, so even two worke
 same order cannot record two invoices for it:
 
 * one record per order and connection — ``uq_order_records_connection_id_order_id``;
+* one credit record per CCV credit invoice (or cancellation) of an order, and one number per
+  credit within it — the two unique constraints of ``credit_records``;
 * one order per Moneybird invoice — ``uq_order_records_connection_id_invoice_id``;
 * one contact per normalised e-mail and connection — the primary key of ``contacts``;
 * one processing of a webhook delivery — ``uq_webhook_deliveries_source_delivery_key``;
@@ -162,6 +164,51 @@ class OrderRecordRow(Base):
     payment_date: Mapped[date | None] = mapped_column(Date)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
     #: Counts the record's saves (schema 0007); a lease holder saves only over what it read.
+    version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class CreditRecordRow(Base):
+    """One credit of a booked order (schema 0008): a CCV credit invoice or a cancellation."""
+
+    __tablename__ = "credit_records"
+    __table_args__ = (
+        #: One Moneybird credit per CCV credit invoice (or cancellation) …
+        UniqueConstraint("connection_id", "order_id", "credit_key"),
+        #: … and one number per credit within the order, so its reference is never reused.
+        UniqueConstraint("connection_id", "order_id", "seq"),
+        Index("ix_credit_records_state", "connection_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id"))
+    order_id: Mapped[str] = mapped_column(String(40))
+    credit_key: Mapped[str] = mapped_column(String(60))
+    seq: Mapped[int] = mapped_column(Integer)
+    reference: Mapped[str] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(30))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    reason_code: Mapped[str] = mapped_column(String(60), default="")
+    #: JSON object of strings: the facts behind ``reason_code``.
+    reason_params: Mapped[str] = mapped_column(Text, default="{}")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    kind: Mapped[str] = mapped_column(String(30), default="sales_invoice")
+    credit_intent: Mapped[bool] = mapped_column(Boolean, default=False)
+    credit_id: Mapped[str | None] = mapped_column(String(40))
+    edit_intent: Mapped[bool] = mapped_column(Boolean, default=False)
+    edited: Mapped[bool] = mapped_column(Boolean, default=False)
+    send_intent: Mapped[bool] = mapped_column(Boolean, default=False)
+    sent: Mapped[bool] = mapped_column(Boolean, default=False)
+    settle_intent: Mapped[bool] = mapped_column(Boolean, default=False)
+    settle_method: Mapped[str] = mapped_column(String(20), default="")
+    settlement_id: Mapped[str | None] = mapped_column(String(40))
+    total: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    #: JSON object percentage → Decimal string (``{"21": "-4.20"}``).
+    vat: Mapped[str] = mapped_column(Text, default="{}")
+    #: JSON object order row id → Decimal string.
+    quantities: Mapped[str] = mapped_column(Text, default="{}")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
     version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 

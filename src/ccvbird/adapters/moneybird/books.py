@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 from ccvbird.adapters.moneybird import wire
 from ccvbird.adapters.moneybird.client import MoneybirdClient
+from ccvbird.adapters.moneybird.payload import credit_rewrite_payload
 from ccvbird.domain.administration import AdministrationSettings, NamedInfo, TaxRateInfo
 from ccvbird.domain.invoice import ContactDraft, InvoiceDraft
 from ccvbird.domain.sync import RemoteContact, RemoteInvoice, RemoteTaxTotal
@@ -46,6 +47,10 @@ def remote_invoice(invoice: wire.SalesInvoice | wire.ExternalSalesInvoice) -> Re
             RemoteTaxTotal(t.tax_rate_id, t.taxable_amount, t.tax_amount)
             for t in invoice.tax_totals
         ),
+        original_invoice_id=(
+            invoice.original_sales_invoice_id if isinstance(invoice, wire.SalesInvoice) else None
+        ),
+        detail_ids=tuple(d.id for d in invoice.details if d.id is not None),
     )
 
 
@@ -149,6 +154,27 @@ class MoneybirdBooks:
         if external:
             return self.client.create_external_payment(invoice.id, **arguments).id  # type: ignore[arg-type]
         return self.client.create_payment(invoice.id, **arguments).id  # type: ignore[arg-type]
+
+    # credit invoices
+    def duplicate_credit(self, original_invoice_id: str) -> RemoteInvoice:
+        return remote_invoice(self.client.duplicate_credit_invoice(original_invoice_id))
+
+    def find_credit_drafts(
+        self, original_reference: str, original_invoice_id: str
+    ) -> list[RemoteInvoice]:
+        drafts = self.client.draft_sales_invoices_with_reference(original_reference)
+        return [
+            remote_invoice(d)
+            for d in sorted(drafts, key=lambda d: (len(d.id), d.id))
+            if d.original_sales_invoice_id == original_invoice_id
+        ]
+
+    def rewrite_credit(self, credit: RemoteInvoice, draft: InvoiceDraft) -> RemoteInvoice:
+        body = credit_rewrite_payload(draft, remove=credit.detail_ids)
+        return remote_invoice(self.client.update_sales_invoice(credit.id, body))
+
+    def settle_credit(self, credit_id: str) -> RemoteInvoice:
+        return remote_invoice(self.client.settle_credit_invoice(credit_id))
 
 
 def _filter_chunks(references: list[str]) -> Iterable[list[str]]:

@@ -324,6 +324,22 @@ class MoneybirdClient:
         path = self._path(f"sales_invoices/{_id(credit_invoice_id)}/register_payment_creditinvoice")
         return parse(wire.SalesInvoice, self.api.call("PATCH", path, idempotent=False, json={}))
 
+    def update_sales_invoice(self, invoice_id: str, body: Mapping[str, Any]) -> wire.SalesInvoice:
+        """``PATCH /sales_invoices/{id}``: a partial update (a draft's reference and lines)."""
+        path = self._path(f"sales_invoices/{_id(invoice_id)}")
+        return parse(wire.SalesInvoice, self.api.call("PATCH", path, idempotent=False, json=body))
+
+    def draft_sales_invoices_with_reference(self, reference: str) -> list[wire.SalesInvoice]:
+        """Drafts carrying ``reference`` (``filter=state:draft,reference:…``; drafts have no
+        invoice date, so no period is given). A credit made by ``duplicate_creditinvoice`` keeps
+        its original's reference until ccvbird rewrites it: how a lost duplicate is found."""
+        if not reference or "|" in reference or "," in reference:
+            raise ValueError(f"this reference cannot be filtered on: {reference!r}")
+        found = self.api.get_all(
+            self._path("sales_invoices"), {"filter": f"state:draft,reference:{reference}"}
+        )
+        return parse_list(wire.SalesInvoice, found)
+
     def delete_sales_invoice(self, invoice_id: str) -> bool:
         """Delete an invoice (a draft); False when it was already gone."""
         path = self._path(f"sales_invoices/{_id(invoice_id)}")

@@ -46,6 +46,23 @@ def sales_invoice_payload(draft: InvoiceDraft, *, contact_id: str | None = None)
     return {"sales_invoice": invoice}
 
 
+def credit_rewrite_payload(draft: InvoiceDraft, *, remove: tuple[str, ...]) -> dict[str, Any]:
+    """The body of ``PATCH /sales_invoices/{id}.json`` that turns the draft Moneybird's
+    ``duplicate_creditinvoice`` made (every original line negated, plus a text line) into the
+    credit ccvbird computed: its own reference and date, the lines it copied removed
+    (``_destroy``), ccvbird's negative lines added. ``original_sales_invoice_id`` stays as the
+    duplicate set it (the create and update bodies of the spec have no such field)."""
+    details: list[dict[str, Any]] = [{"id": detail_id, "_destroy": True} for detail_id in remove]
+    details.extend(detail_attributes(line) for line in draft.lines)
+    invoice: dict[str, Any] = {
+        "reference": draft.reference,
+        "invoice_date": draft.invoice_date.isoformat(),
+        "prices_are_incl_tax": draft.prices_include_vat,
+        "details_attributes": details,
+    }
+    return {"sales_invoice": invoice}
+
+
 def contact_payload(contact: ContactDraft) -> dict[str, Any]:
     """The body of ``POST /{administration_id}/contacts.json``; empty fields are left out."""
     fields = {

@@ -1,0 +1,351 @@
+"""Booking the credits of a booked order, each exactly once (``docs/engine.md``, credits).
+
+Every step is committed before its call (an intent) and after it (its result), as for invoices.
+After a lost answer the credit is adopted, never made again: by its own reference
+(``1001-C1``) once it has one in Moneybird, and before that — a ``duplicate_creditinvoice``
+whose answer was lost still carries the original's reference — as the draft credit of the
+original invoice that Moneybird holds.
+
+A credit with bad input is parked with a code and its parameters; the order's other credits,
+its invoice and every other order go on.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from ccvbird.domain.booked import shop_date
+from ccvbird.domain.credit_records import CreditRecord, CreditState, CreditStep
+from ccvbird.domain.credits import (
+    CANCEL_KEY,
+    CancellationPolicy,
+    CcvCredit,
+    CreditPolicy,
+    CreditProblemCode,
+    CreditResult,
+    SettleMethod,
+    credit_reference,
+    map_cancellation,
+    map_credit,
+)
+from ccvbird.domain.errors import NotFound, TransientError
+from ccvbird.domain.mapping import invoice_reference
+from ccvbird.domain.money import ZERO, format_amount
+from ccvbird.domain.order import STATUS_CANCELLED, Order
+from ccvbird.domain.profile import InvoiceKind, MappingProfile
+from ccvbird.domain.sync import OrderRecord, RemoteInvoice
+from ccvbird.ports import Books, Clock, PaymentDraft, Shop, Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class CreditBooker:
+    """Books the credits of one connection's booked orders."""
+
+    store: Store
+    shop: Shop
+    books: Books
+    clock: Clock
+    max_attempts: int = 8
+    base_backoff: timedelta = timedelta(seconds=30)
+
+    def sync_credits(
+        self,
+        record: OrderRecord,
+        order: Order,
+        profile: MappingProfile,
+        *,
+        read_ccv: bool,
+        cancel: bool = False,
+    ) -> list[CreditRecord]:
+        """Find the order's credits (``read_ccv``: ask CCV for its credit invoices, one request)
+        and book each one not booked yet. ``cancel``: a person said "credit it" for a cancelled
+        order. The order ``record`` must be booked."""
+        policy = profile.credits
+        reference = invoice_reference(order, profile)
+        credits: dict[str, CcvCredit] = {}
+        if read_ccv:
+            credits = {c.key: c for c in self.shop.credits(order)}
+        known = {
+            r.credit_key: r for r in self.store.credit_records(record.connection_id, order.order_id)
+        }
+        for key in credits:
+            if key not in known:
+                known[key] = self.store.credit_record(
+                    record.connection_id,
+                    order.order_id,
+                    key,
+                    lambda seq: credit_reference(reference, seq),
+                )
+        cancelled = order.status == STATUS_CANCELLED and not credits
+        if (
+            cancelled
+            and CANCEL_KEY not in known
+            and (cancel or policy.cancellations is CancellationPolicy.CREDIT)
+        ):
+            known[CANCEL_KEY] = self.store.credit_record(
+                record.connection_id, order.order_id, CANCEL_KEY,
+                lambda seq: credit_reference(reference, seq),
+            )  # fmt: skip
+        done = []
+        for credit_record in sorted(known.values(), key=lambda r: r.seq):
+            if credit_record.state in (CreditState.BOOKED, CreditState.PARKED):
+                done.append(credit_record)
+                continue
+            ccv = credits.get(credit_record.credit_key)
+            if (
+                ccv is None
+                and credit_record.credit_key != CANCEL_KEY
+                and credit_record.credit_id is None
+            ):
+                done.append(credit_record)  # not read this time: taken up when it is
+                continue
+            done.append(self._book(record, order, profile, policy, credit_record, ccv, known))
+        return done
+
+    # -- one credit -------------------------------------------------------------------------------
+
+    def _book(
+        self,
+        record: OrderRecord,
+        order: Order,
+        profile: MappingProfile,
+        policy: CreditPolicy,
+        credit: CreditRecord,
+        ccv: CcvCredit | None,
+        known: dict[str, CreditRecord],
+    ) -> CreditRecord:
+        try:
+            return self._steps(record, order, profile, policy, credit, ccv, known)
+        except TransientError as exc:
+            credit.attempts += 1
+            if credit.attempts >= self.max_attempts:
+                return self._park(
+                    credit,
+                    "keeps_failing",
+                    f"Booking the credit failed {credit.attempts} times: {exc}.",
+                    {},
+                )
+            credit.state = CreditState.BOOKING
+            credit.next_attempt_at = self.clock.now() + self.base_backoff * (
+                2 ** (credit.attempts - 1)
+            )
+            credit.reason, credit.reason_code = f"Temporary problem, retrying: {exc}", "transient"
+            self.store.save_credit(credit, "credit.retry", credit.reason)
+            return credit
+
+    def _steps(
+        self,
+        record: OrderRecord,
+        order: Order,
+        profile: MappingProfile,
+        policy: CreditPolicy,
+        credit: CreditRecord,
+        ccv: CcvCredit | None,
+        known: dict[str, CreditRecord],
+    ) -> CreditRecord:
+        if record.invoice_id is None:
+            return self._park(
+                credit, CreditProblemCode.ORIGINAL_BOOKED_ELSEWHERE.value,
+                "The order was not booked by this connection, so its credit is not booked "
+                "either: credit it in Moneybird where the invoice is.", {},
+            )  # fmt: skip
+        result = self._map(order, profile, credit, ccv, known, booked_total=record.booked_total)
+        if credit.credit_id is None and not credit.credit_intent and not result.ok:
+            first = result.problems[0]
+            message = " ".join(p.message for p in result.problems)
+            return self._park(credit, first.code.value, message, dict(first.params))
+        external = profile.invoice_kind is InvoiceKind.EXTERNAL_SALES_INVOICE
+        if credit.state is not CreditState.BOOKING:
+            credit.state, credit.reason, credit.reason_code = CreditState.BOOKING, "", ""
+            credit.kind = "external_sales_invoice" if external else "sales_invoice"
+            credit.total = result.amount
+            credit.vat = result.vat_by_percentage()
+            credit.quantities = dict(result.quantities)
+        credit.next_attempt_at = self.clock.now() + timedelta(minutes=5)
+        invoice: RemoteInvoice | None = None
+        if credit.next_step is CreditStep.CREATE:
+            invoice = self._create(record, credit, result)
+            if invoice is None:
+                return credit
+        if credit.next_step is CreditStep.EDIT:
+            invoice = self._edit(credit, result, invoice)
+        if credit.next_step is CreditStep.SEND:
+            credit.send_intent = True
+            self.store.save_credit(credit, "credit.send", "finalising the credit (Manual)")
+            assert credit.credit_id is not None
+            invoice = self.books.send_invoice(credit.credit_id)
+            credit.sent, credit.send_intent = True, False
+        if credit.next_step is CreditStep.SETTLE:
+            self._settle(record, order, profile, policy, credit, ccv)
+        credit.state, credit.next_attempt_at, credit.attempts = CreditState.BOOKED, None, 0
+        credit.reason, credit.reason_code, credit.reason_params = "", "", {}
+        self.store.save_credit(
+            credit, "credit.booked",
+            f"credit {credit.reference} booked ({order.currency} "
+            f"-{format_amount(credit.total or ZERO)}, settled by {credit.settle_method})",
+        )  # fmt: skip
+        return credit
+
+    def _map(
+        self,
+        order: Order,
+        profile: MappingProfile,
+        credit: CreditRecord,
+        ccv: CcvCredit | None,
+        known: dict[str, CreditRecord],
+        *,
+        booked_total: Decimal | None,
+    ) -> CreditResult:
+        others = [
+            r
+            for r in known.values()
+            if r.seq != credit.seq and r.counts_against_order and r.seq < credit.seq
+        ]
+        booked = booked_total if booked_total is not None else order.total_paid
+        remaining = booked - sum((r.total or ZERO for r in others), ZERO)
+        already: dict[str, Decimal] = {}
+        for other in others:
+            for row_id, quantity in other.quantities.items():
+                already[row_id] = already.get(row_id, ZERO) + quantity
+        reference = invoice_reference(order, profile)
+        if ccv is None:
+            return map_cancellation(
+                order, profile, original_reference=reference, seq=credit.seq,
+                remaining=remaining, booked_total=booked,
+                credit_date=shop_date(self.clock.now(), profile.timezone),
+            )  # fmt: skip
+        return map_credit(
+            order, ccv, profile, original_reference=reference, seq=credit.seq,
+            remaining=remaining, already_credited=already,
+            credit_date=shop_date(ccv.created_at, profile.timezone),
+        )  # fmt: skip
+
+    def _create(
+        self, record: OrderRecord, credit: CreditRecord, result: CreditResult
+    ) -> RemoteInvoice | None:
+        assert record.invoice_id is not None
+        if credit.credit_intent:
+            found = self._adopt(record, credit, result)
+            if found is not None:
+                return found
+        credit.credit_intent = True
+        self.store.save_credit(credit, "credit.create", f"creating credit {credit.reference}")
+        try:
+            if credit.external:
+                made = self.books.create_invoice(
+                    result.draft, contact_id=_contact(record), external=True
+                )
+                credit.edited = True
+            else:
+                made = self.books.duplicate_credit(record.invoice_id)
+        except NotFound:
+            self._park(
+                credit, CreditProblemCode.ORIGINAL_INVOICE_DELETED.value,
+                f"The original invoice (id {record.invoice_id}) is no longer in Moneybird, so "
+                "it cannot be credited.", {"invoice_id": record.invoice_id},
+            )  # fmt: skip
+            return None
+        credit.credit_id, credit.credit_intent = made.id, False
+        self.store.save_credit(credit, "credit.created", f"credit invoice {made.id}")
+        return made
+
+    def _adopt(
+        self, record: OrderRecord, credit: CreditRecord, result: CreditResult
+    ) -> RemoteInvoice | None:
+        """The credit a lost answer may have made: by its own reference, else (sales invoices)
+        as the original's draft credit still carrying the original's reference."""
+        assert record.invoice_id is not None
+        own = self.books.find_invoice(
+            credit.reference, contact_id=record.contact_id, external=credit.external,
+            invoice_date=result.draft.invoice_date,
+        )  # fmt: skip
+        if own is not None:
+            credit.credit_id, credit.credit_intent = own.id, False
+            credit.edited = True
+            credit.sent = credit.sent or not own.is_draft
+            self.store.save_credit(
+                credit, "credit.adopted", f"found {credit.reference} in Moneybird"
+            )
+            return own
+        if not credit.external:
+            original = credit.reference.rsplit("-C", 1)[0]
+            drafts = self.books.find_credit_drafts(original, record.invoice_id)
+            if drafts:
+                credit.credit_id, credit.credit_intent = drafts[0].id, False
+                self.store.save_credit(
+                    credit, "credit.adopted", f"found draft credit {drafts[0].id}"
+                )
+                return drafts[0]
+        return None
+
+    def _edit(
+        self, credit: CreditRecord, result: CreditResult, invoice: RemoteInvoice | None
+    ) -> RemoteInvoice:
+        assert credit.credit_id is not None
+        if credit.edit_intent or invoice is None:
+            invoice = self.books.get_invoice(credit.credit_id, external=False)
+            if invoice.reference == credit.reference:
+                credit.edited, credit.edit_intent = True, False
+                return invoice
+        credit.edit_intent = True
+        self.store.save_credit(credit, "credit.edit", "writing the credit's reference and lines")
+        edited = self.books.rewrite_credit(invoice, result.draft)
+        credit.edited, credit.edit_intent = True, False
+        return edited
+
+    def _settle(
+        self,
+        record: OrderRecord,
+        order: Order,
+        profile: MappingProfile,
+        policy: CreditPolicy,
+        credit: CreditRecord,
+        ccv: CcvCredit | None,
+    ) -> None:
+        assert credit.credit_id is not None
+        method = policy.settle_method(order, original_paid=record.payment_id is not None)
+        credit.settle_method = method.value
+        if credit.settle_intent:
+            current = self.books.get_invoice(credit.credit_id, external=credit.external)
+            if current.payment_ids:
+                credit.settlement_id, credit.settle_intent = current.payment_ids[-1], False
+                return
+        credit.settle_intent = True
+        self.store.save_credit(credit, "credit.settle", f"settling the credit ({method.value})")
+        if method is SettleMethod.SET_OFF and not credit.external:
+            settled = self.books.settle_credit(credit.credit_id)
+            credit.settlement_id = settled.payment_ids[-1] if settled.payment_ids else "set-off"
+        else:
+            current = self.books.get_invoice(credit.credit_id, external=credit.external)
+            payment = PaymentDraft(
+                payment_date=shop_date(self.clock.now(), profile.timezone),
+                amount=current.total_unpaid,
+                financial_account_id=profile.payment_account_for(order),
+                transaction_id=f"{credit.reference}",
+            )
+            credit.settlement_id = self.books.register_payment(
+                current, payment, external=credit.external
+            )
+        credit.settle_intent = False
+
+    def _park(
+        self, credit: CreditRecord, code: str, reason: str, params: dict[str, str]
+    ) -> CreditRecord:
+        credit.state, credit.reason, credit.reason_code = CreditState.PARKED, reason, code
+        credit.reason_params, credit.next_attempt_at = params, None
+        self.store.save_credit(credit, "credit.parked", reason)
+        return credit
+
+
+def _contact(record: OrderRecord) -> str:
+    if record.contact_id is None:
+        raise ValueError(f"order {record.order_id} has no contact")
+    return record.contact_id
+
+
+__all__ = ["CreditBooker"]
