@@ -566,7 +566,7 @@ class SqlStore:
             )
             return [EventView(e.at, e.event, e.state, e.message) for e in events]
 
-    # -- credit records (schema 0008) ---------------------------------------------------------
+    # -- credit records (schema 0009) ---------------------------------------------------------
 
     def credit_record(
         self, connection_id: int, order_id: str, credit_key: str, reference_of: Any

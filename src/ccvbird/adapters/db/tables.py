@@ -168,7 +168,7 @@ class OrderRecordRow(Base):
 
 
 class CreditRecordRow(Base):
-    """One credit of a booked order (schema 0008): a CCV credit invoice or a cancellation."""
+    """One credit of a booked order (schema 0009): a CCV credit invoice or a cancellation."""
 
     __tablename__ = "credit_records"
     __table_args__ = (

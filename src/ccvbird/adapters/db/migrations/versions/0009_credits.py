@@ -4,8 +4,8 @@ A CCV credit invoice, or the cancellation of a booked order, becomes one Moneybi
 invoice; ``credit_records`` keeps each one's steps (intents before calls, results after) so it
 is booked exactly once, and its number within the order (``seq``) so its reference is fixed.
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2027-01-10 10:00:00
 """
 
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
-down_revision = "0007"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
