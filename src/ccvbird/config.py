@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     #: need names of their own.
     queue_name: str = Field(default="ccvbird", min_length=1, max_length=64)
     #: Fernet key (urlsafe base64, 32 bytes) for secrets at rest; default: a generated key file.
+    #: Several, comma-separated, while the key is rotated: the first encrypts, each decrypts.
     secret_key: SecretStr | None = None
     #: Moneybird allows 150 requests per 5 minutes per token.
     moneybird_requests: int = 150
