@@ -58,7 +58,7 @@ from ccvbird.domain.profile import MappingProfile
 from ccvbird.domain.profile_check import describe, profile_mismatches
 from ccvbird.domain.references import conflict, draft_prefix
 from ccvbird.domain.sync import RemoteInvoice
-from ccvbird.ports import Clock, OAuthToken, Queue
+from ccvbird.ports import Clock, OAuthToken, Queue, SyncObserver
 from ccvbird.service.suggest import Suggestion, suggest_profile
 from ccvbird.service.sync import PROFILE_MISMATCH, Lookup, SyncEngine, SyncResult, Trigger
 from ccvbird.service.tax_rates import TaxRateCache
@@ -253,6 +253,9 @@ class App:
     _clients_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     #: The administrations' tax rates as last read, shared by every engine of this process.
     tax_rates: TaxRateCache = field(default_factory=TaxRateCache, repr=False)
+    #: Told the outcome of every booking run (the metrics of a serving command; see
+    #: ``wiring/metrics.py``); ``None``: nobody listens.
+    observer: SyncObserver | None = None
 
     def _cached(self, kind: str, connection_id: int, build: Callable[[], Any]) -> Any:
         """One client per connection and service, made again when the connection's
@@ -374,6 +377,7 @@ class App:
             contact_refresh=timedelta(minutes=self.settings.contact_refresh_minutes),
             tax_rates=self.tax_rates,
             tax_rate_refresh=timedelta(minutes=self.settings.tax_rate_refresh_minutes),
+            observer=self.observer,
         )
 
     def sync_leased(
