@@ -172,14 +172,18 @@ def ccv_sandbox_config(
     generate: int = 25,
     fault_rate: float = 0.0,
     seed: int = 0,
+    app_url: str | None = None,
+    app_secret: str = "sandbox-app-secret",  # noqa: S107 - the documented demo value
 ) -> SandboxConfig:
     """Settings of ``ccvbird sandbox`` for the CCV shop (``--ccv-port``, ``--orders``,
-    ``--generate``, ``--faults``, ``--seed``); ``.describe()`` says how to connect."""
+    ``--generate``, ``--faults``, ``--seed``, ``--app-url``); ``.describe()`` says how to
+    connect."""
     from ccvbird.sandbox.ccvshop.server import SandboxConfig
 
     return SandboxConfig(
         host=host, port=port, public_key=public_key, secret=secret, orders_dir=orders_dir,
-        generate=generate, fault_rate=fault_rate, seed=seed,
+        generate=generate, fault_rate=fault_rate, seed=seed, app_url=app_url,
+        app_secret=app_secret,
     )  # fmt: skip
 
 

@@ -73,7 +73,15 @@ def test_the_printed_exports_point_ccvbird_at_both_sandboxes(banner: list[str]) 
         "CCVBIRD_MONEYBIRD_OAUTH_URL",
         "CCVBIRD_MONEYBIRD_CLIENT_ID",
         "CCVBIRD_MONEYBIRD_CLIENT_SECRET",
+        "CCVBIRD_PUBLIC_URL",
+        "CCVBIRD_CCV_APP_SECRET",
     }, banner
+    # The shop's App Store has ccvbird at that public address, with that secret: its merchant
+    # page installs it with one click.
+    shop_url = next(line for line in banner if line.startswith("CCV Shop sandbox on ")).split()[-1]
+    page = httpx.get(f"{shop_url}/_sandbox/shop").text
+    assert f"{variables['CCVBIRD_PUBLIC_URL']}/ccv/install" in page
+    assert 'href="/_sandbox/apps/' in page and "Installeren" in page
     # The data directory the banner names is the one it connected: status reads it from the
     # environment alone.
     status = ccvbird("status", env={"CCVBIRD_DATA_DIR": variables["CCVBIRD_DATA_DIR"]})

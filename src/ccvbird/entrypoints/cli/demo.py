@@ -270,6 +270,17 @@ def sandbox(
             file_okay=False,
         ),
     ] = None,
+    app_url: Annotated[
+        str,
+        typer.Option(
+            help="ccvbird's address for the sandbox's App Store: the app 'ccvbird' is there "
+            "with its install addresses, so the merchant page's Installeren button installs "
+            "it (empty: no app).",
+        ),
+    ] = "http://127.0.0.1:8700",
+    app_secret: Annotated[
+        str, typer.Option(help="The App Store app's secret (ccvbird needs the same).")
+    ] = "sandbox-app-secret",  # noqa: S107 - the documented sandbox value
 ) -> None:
     """Run both sandboxes as real servers on localhost (a CCV shop and a Moneybird).
 
@@ -281,7 +292,8 @@ def sandbox(
     try:
         config = bootstrap.ccv_sandbox_config(
             host=host, port=ccv_port, public_key=ccv_public, secret=ccv_secret, orders_dir=orders,
-            generate=generate, fault_rate=faults, seed=seed,
+            generate=generate, fault_rate=faults, seed=seed, app_url=app_url or None,
+            app_secret=app_secret,
         )  # fmt: skip
         ccv = bootstrap.ccv_sandbox_server(config)
     except ValueError as exc:
@@ -298,7 +310,15 @@ def sandbox(
         highlight=False,
     )
     console.print(
-        escape(sandbox_hints(host=host, moneybird_port=moneybird_port, data_dir=data_dir)),
+        escape(
+            sandbox_hints(
+                host=host,
+                moneybird_port=moneybird_port,
+                data_dir=data_dir,
+                app_url=app_url,
+                app_secret=app_secret,
+            )
+        ),
         highlight=False,
         soft_wrap=True,
     )
@@ -329,9 +349,17 @@ def sandbox(
     asyncio.run(both())
 
 
-def sandbox_environment(*, host: str, moneybird_port: int, data_dir: Path | None) -> dict[str, str]:
+def sandbox_environment(
+    *,
+    host: str,
+    moneybird_port: int,
+    data_dir: Path | None,
+    app_url: str = "",
+    app_secret: str = "",
+) -> dict[str, str]:
     """The settings that point `ccvbird run`/`web` at the running Moneybird sandbox: its API
-    and OAuth addresses and client (for "Connect Moneybird"), and the data directory that
+    and OAuth addresses and client (for "Connect Moneybird"), the App Store app's address and
+    secret (for "Installeren" on the shop's merchant page), and the data directory that
     `sandbox --data-dir` connected to both sandboxes."""
     base = f"http://{host}:{moneybird_port}"
     client_id, client_secret = bootstrap.sandbox_oauth_client()
@@ -341,15 +369,28 @@ def sandbox_environment(*, host: str, moneybird_port: int, data_dir: Path | None
         "CCVBIRD_MONEYBIRD_CLIENT_ID": client_id,
         "CCVBIRD_MONEYBIRD_CLIENT_SECRET": client_secret,
     }
+    if app_url:
+        environment["CCVBIRD_PUBLIC_URL"] = app_url.rstrip("/")
+        environment["CCVBIRD_CCV_APP_SECRET"] = app_secret
     if data_dir is not None:
         environment["CCVBIRD_DATA_DIR"] = str(data_dir.expanduser().absolute())
     return environment
 
 
-def sandbox_hints(*, host: str, moneybird_port: int, data_dir: Path | None) -> str:
+def sandbox_hints(
+    *,
+    host: str,
+    moneybird_port: int,
+    data_dir: Path | None,
+    app_url: str = "",
+    app_secret: str = "",
+) -> str:
     """The banner's instructions: the exact lines to paste into the shell that runs ccvbird."""
     prog = program()
-    environment = sandbox_environment(host=host, moneybird_port=moneybird_port, data_dir=data_dir)
+    environment = sandbox_environment(
+        host=host, moneybird_port=moneybird_port, data_dir=data_dir, app_url=app_url,
+        app_secret=app_secret,
+    )  # fmt: skip
     lines = [
         f"To use these sandboxes from `{prog} run`, `{prog} web`, `{prog} import` or "
         f"`{prog} sync`, run this in the other shell first:",

@@ -27,6 +27,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ccvbird.adapters.ccvshop.wire import dumps, loads, loads_isolating
 from ccvbird.sandbox.ccvshop import documents
 from ccvbird.sandbox.ccvshop.guard import ApiGuard
+from ccvbird.sandbox.ccvshop.merchant import add_merchant_page
 from ccvbird.sandbox.ccvshop.outbound import Delivery
 from ccvbird.sandbox.ccvshop.queries import (
     BadParameter,
@@ -573,5 +574,6 @@ def create_app(shop: SandboxShop) -> FastAPI:
         state = "installed" if app_record.installed else "not marked installed (yet)"
         return HTMLResponse(f"<h1>{app_record.name}</h1><p>The app is {state}.</p>")
 
+    add_merchant_page(app, shop)
     app.add_middleware(ApiGuard, shop=shop)
     return app

@@ -45,6 +45,10 @@ class SandboxConfig:
     #: start (last month) finds them; ``None``: the generator's own fixed timeline (January
     #: 2026). The same seed makes the same orders either way, on another timeline.
     history_days: int | None = 25
+    #: ccvbird's public address: the sandbox's App Store gets the app "ccvbird" with its
+    #: handshake, install and uninstall addresses there and ``app_secret`` (``None``: no app).
+    app_url: str | None = None
+    app_secret: str = "sandbox-app-secret"  # noqa: S105 - the documented demo value
 
     @property
     def base_url(self) -> str:
@@ -58,8 +62,13 @@ class SandboxConfig:
             f"  API root:    {self.base_url}/api/rest/v1/",
             f"  public key:  {self.public_key}",
             f"  secret:      {self.secret}",
-            f"  merchant:    {self.base_url}/_sandbox (orders, webhooks, App Store)",
+            f"  merchant:    {self.base_url}/_sandbox/shop (orders, credits, App Store)",
         ]
+        if self.app_url:
+            lines.append(
+                f"  App Store:   ccvbird at {self.app_url}, app secret {self.app_secret}: "
+                "click Installeren on the merchant page"
+            )
         if self.fault_rate:
             lines.append(f"  faults:      {self.fault_rate:.0%} of API calls (seed {self.seed})")
         return "\n".join(lines)
@@ -82,6 +91,15 @@ def build_shop(config: SandboxConfig) -> SandboxShop:
         shop.load_orders(config.orders_dir)
     over = timedelta(days=config.history_days) if config.history_days else None
     shop.generate(config.generate, over=over)
+    if config.app_url:
+        url = config.app_url.rstrip("/")
+        shop.register_app(
+            "ccvbird",
+            app_secret=config.app_secret,
+            handshake_uri=f"{url}/ccv/handshake",
+            install_uri=f"{url}/ccv/install",
+            uninstall_uri=f"{url}/ccv/uninstall",
+        )
     return shop
 
 

@@ -775,6 +775,11 @@ class SandboxShop:
             )  # fmt: skip
             return app_id
 
+    def apps(self) -> list[SandboxApp]:
+        """The App Store's apps, in the order they were added."""
+        with self._lock:
+            return [self._apps[key] for key in sorted(self._apps)]
+
     def app(self, app_id: int) -> SandboxApp:
         with self._lock:
             app = self._apps.get(app_id)
