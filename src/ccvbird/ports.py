@@ -186,6 +186,10 @@ class Store(Protocol):
         """The order's record, created (state waiting) when it is new."""
         ...
 
+    def find_record(self, connection_id: int, order_id: str) -> OrderRecord | None:
+        """The order's record, or ``None`` (never creates one)."""
+        ...
+
     def save(
         self,
         record: OrderRecord,

@@ -1,0 +1,129 @@
+"""Credits beyond the basic path, on SQLite and PostgreSQL: cancellations (ask / credit, and
+``credit_order``), credits that wait for their original, credits before booking, an amount that
+went down, and the due-retry scheduler."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from ccvbird.adapters.db.store import SqlStore
+from ccvbird.domain.credit_records import CreditState
+from ccvbird.domain.credits import CcvCredit, CcvCreditRow, CcvCreditStatus
+from ccvbird.domain.sync import SyncState
+from ccvbird.service.sync import (
+    CANCELLED_AFTER_BOOKING_ASK,
+    CREDITED_BEFORE_BOOKING,
+    CreditOutcome,
+    Outcome,
+    Trigger,
+)
+from tests.builders import example_profile_text
+from tests.fakes import FakeBooks, FakeShop
+from tests.integration.test_engine import connect, engine, paid_order
+
+ORDER = "500001001"
+
+
+def with_credits(**keys: str) -> str:
+    """The example profile with ``[credits]`` keys set."""
+    text = example_profile_text()
+    for key, value in keys.items():
+        line = f'{key} = "{value}"'
+        if re.search(rf"^{key} = ", text, flags=re.MULTILINE):
+            text = re.sub(rf"^{key} = .*$", line, text, count=1, flags=re.MULTILINE)
+        else:
+            text = text.replace("[credits]\n", f"[credits]\n{line}\n", 1)
+    return text
+
+
+def cancelled(document: dict[str, Any]) -> dict[str, Any]:
+    document["order"]["status"] = 8
+    return document
+
+
+def beans_credit(shop: FakeShop, invoice_id: str = "7001", count: int = 1) -> CcvCredit:
+    order = shop.get_order(ORDER)
+    beans = order.rows[1]  # 2 × Bonen 54.50 at 9%
+    amount = Decimal("27.25") * count
+    return CcvCredit(
+        invoice_id=invoice_id, number=f"C-{invoice_id}", order_id=ORDER,
+        created_at=datetime(2026, 6, 1, 9, tzinfo=UTC), status=CcvCreditStatus.REIMBURSED,
+        rows=(CcvCreditRow("1", beans.row_id, beans.name, Decimal(count), Decimal("27.25"),
+                           Decimal(9), amount),),
+        total=amount,
+    )  # fmt: skip
+
+
+def credits_of(books: FakeBooks) -> list[Any]:
+    return [i for i in books.invoices.values() if i.original_id is not None]
+
+
+# -- cancellations ------------------------------------------------------------------------------
+
+
+def test_a_cancellation_asks_a_person_and_credit_order_credits_it_in_full_once(
+    store: SqlStore,
+) -> None:
+    connection, shop, books = connect(store), FakeShop([paid_order()]), FakeBooks()
+    engine(store, shop, books).sync_order(connection, ORDER)
+    shop.put(cancelled(paid_order()))
+    result = engine(store, shop, books).sync_order(connection, ORDER, trigger=Trigger.WEBHOOK)
+    assert result.outcome is Outcome.PARKED
+    record = store.record(connection, ORDER)
+    assert (record.state, record.reason_code) == (
+        SyncState.NEEDS_ATTENTION, CANCELLED_AFTER_BOOKING_ASK,
+    )  # fmt: skip
+    assert "ccvbird credit 1001" in record.reason
+    assert credits_of(books) == []
+    # a repeat (poll, retry) asks again without writing or booking anything
+    version = record.version
+    engine(store, shop, books).sync_order(connection, ORDER, trigger=Trigger.RETRY)
+    assert store.record(connection, ORDER).version == version
+
+    done = engine(store, shop, books).credit_order(connection, ORDER)
+    assert (done.outcome, done.reason_code) == (CreditOutcome.CREDITED, "credited")
+    (credit,) = credits_of(books)
+    assert (credit.reference, credit.total) == ("1001-C1", Decimal("-182.45"))
+    original = books.invoices[credit.original_id]
+    assert original.total == Decimal("182.45")
+    record = store.record(connection, ORDER)
+    assert (record.state, record.reason_code) == (SyncState.BOOKED, "")
+    again = engine(store, shop, books).credit_order(connection, ORDER)
+    assert again.outcome is CreditOutcome.ALREADY_CREDITED
+    engine(store, shop, books).sync_order(connection, ORDER, trigger=Trigger.CREDIT)
+    assert len(credits_of(books)) == 1
+    assert store.record(connection, ORDER).state is SyncState.BOOKED
+
+
+def test_credit_order_refuses_what_it_cannot_credit_with_a_reason_code(store: SqlStore) -> None:
+    connection, shop, books = connect(store), FakeShop([paid_order()]), FakeBooks()
+    sync = engine(store, shop, books)
+    assert sync.credit_order(connection, ORDER).outcome is CreditOutcome.NOT_FOUND
+    sync.sync_order(connection, ORDER)
+    refused = sync.credit_order(connection, ORDER)
+    assert (refused.outcome, refused.reason_code) == (CreditOutcome.NOT_CANCELLED, "not_cancelled")
+    unbooked = FakeShop([cancelled(paid_order("1002"))])
+    engine(store, unbooked, books).sync_order(connection, "500001002")
+    refused = engine(store, unbooked, books).credit_order(connection, "500001002")
+    assert (refused.outcome, refused.reason_code) == (CreditOutcome.NOT_BOOKED, "not_booked")
+    assert credits_of(books) == []
+
+
+def test_cancellations_credit_books_the_full_credit_by_itself(store: SqlStore) -> None:
+    connection = connect(store, profile=with_credits(cancellations="credit"))
+    shop, books = FakeShop([paid_order()]), FakeBooks()
+    engine(store, shop, books).sync_order(connection, ORDER)
+    shop.put(cancelled(paid_order()))
+    engine(store, shop, books).sync_order(connection, ORDER, trigger=Trigger.WEBHOOK)
+    (credit,) = credits_of(books)
+    assert (credit.reference, credit.total, credit.state) == (
+        "1001-C1", Decimal("-182.45"), "paid",
+    )  # fmt: skip
+    assert store.record(connection, ORDER).state is SyncState.BOOKED
+    (record,) = store.credit_records(connection, ORDER)
+    assert (record.credit_key, record.state, record.settle_method) == (
+        "cancel", CreditState.BOOKED, "refund",
+    )  # fmt: skip
