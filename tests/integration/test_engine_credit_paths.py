@@ -18,10 +18,12 @@ from ccvbird.service.sync import (
     CREDITED_BEFORE_BOOKING,
     CreditOutcome,
     Outcome,
+    SyncEngine,
     Trigger,
 )
+from ccvbird.service.triggers import enqueue_due
 from tests.builders import example_profile_text
-from tests.fakes import FakeBooks, FakeShop
+from tests.fakes import FakeBooks, FakeShop, FixedClock
 from tests.integration.test_engine import connect, engine, paid_order
 
 ORDER = "500001001"
@@ -127,3 +129,113 @@ def test_cancellations_credit_books_the_full_credit_by_itself(store: SqlStore) -
     assert (record.credit_key, record.state, record.settle_method) == (
         "cancel", CreditState.BOOKED, "refund",
     )  # fmt: skip
+
+
+# -- waiting for the original, and the due-retry scheduler ---------------------------------------
+
+
+def test_a_credit_of_an_order_not_booked_yet_waits_and_follows_its_booking(
+    store: SqlStore,
+) -> None:
+    connection = connect(store)
+    document = paid_order(status=6)  # paid, not completed yet
+    shop, books = FakeShop([document]), FakeBooks()
+    shop.credit_invoices[ORDER] = [beans_credit(shop)]
+    result = engine(store, shop, books).sync_order(connection, ORDER, trigger=Trigger.CREDIT)
+    assert result.outcome is Outcome.WAITING
+    (waiting,) = store.credit_records(connection, ORDER)
+    assert (waiting.state, waiting.reference, waiting.total) == (
+        CreditState.WAITING, "1001-C1", Decimal("27.25"),
+    )  # fmt: skip
+    assert books.invoices == {}
+    document["order"]["status"] = 7  # completed: due now; its webhook says nothing of credits
+    shop.put(document)
+    booked = engine(store, shop, books).sync_order(connection, ORDER, trigger=Trigger.WEBHOOK)
+    assert booked.outcome is Outcome.BOOKED
+    (credit,) = credits_of(books)
+    assert (credit.reference, credit.total) == ("1001-C1", Decimal("-27.25"))
+    assert store.credit_records(connection, ORDER)[0].state is CreditState.BOOKED
+
+
+def test_a_credit_retry_due_hours_later_is_taken_up_by_the_scheduler(store: SqlStore) -> None:
+    connection, shop = connect(store), FakeShop([paid_order()])
+    books = FakeBooks()
+    clock = FixedClock()
+    sync = SyncEngine(store=store, shop=shop, books=books, clock=clock)
+    sync.sync_order(connection, ORDER)
+    shop.credit_invoices[ORDER] = [beans_credit(shop)]
+    books.faults.plan[books.faults.calls + 1] = "5xx"  # the duplicate fails: retried later
+    sync.sync_order(connection, ORDER, trigger=Trigger.CREDIT)
+    (credit,) = store.credit_records(connection, ORDER)
+    assert credit.state is CreditState.BOOKING and credit.next_attempt_at is not None
+    queued: list[str] = []
+
+    def due() -> int:
+        return enqueue_due(connection, store=store, clock=clock, enqueue=queued.append)
+
+    clock.current = credit.next_attempt_at - timedelta(seconds=1)
+    assert due() == 0  # the near side: not yet
+    clock.current = credit.next_attempt_at + timedelta(hours=5)
+    assert due() == 1 and queued == [ORDER]  # the far side: taken up, whatever the order's date
+    assert due() == 0  # claimed: a second tick does not take it again
+    sync.sync_order(connection, ORDER, trigger=Trigger.RETRY)
+    assert store.credit_records(connection, ORDER)[0].state is CreditState.BOOKED
+    assert len(credits_of(books)) == 1
+
+
+# -- credited before booking ----------------------------------------------------------------------
+
+
+def full_credit(shop: FakeShop) -> CcvCredit:
+    """Everything of ``paid_order()`` back: 121.00 + 54.50 + shipping 6.95."""
+    mill, beans = shop.get_order(ORDER).rows
+    rows = (
+        CcvCreditRow(
+            "1",
+            mill.row_id,
+            mill.name,
+            Decimal(1),
+            Decimal("121.00"),
+            Decimal(21),
+            Decimal("121.00"),
+        ),
+        CcvCreditRow(
+            "2",
+            beans.row_id,
+            beans.name,
+            Decimal(2),
+            Decimal("27.25"),
+            Decimal(9),
+            Decimal("54.50"),
+        ),
+    )
+    return CcvCredit(
+        invoice_id="7009", number="C-7009", order_id=ORDER,
+        created_at=datetime(2026, 6, 1, 9, tzinfo=UTC), status=CcvCreditStatus.REIMBURSED,
+        rows=rows, shipping=Decimal("6.95"), total=Decimal("182.45"),
+    )  # fmt: skip
+
+
+def test_an_order_credited_in_full_before_booking_is_booked_neither_by_default(
+    store: SqlStore,
+) -> None:
+    connection, shop, books = connect(store), FakeShop([paid_order()]), FakeBooks()
+    shop.credit_invoices[ORDER] = [full_credit(shop)]
+    result = engine(store, shop, books).sync_order(connection, ORDER, trigger=Trigger.CREDIT)
+    assert result.outcome is Outcome.SKIPPED
+    record = store.record(connection, ORDER)
+    assert (record.state, record.reason_code) == (SyncState.SKIPPED, CREDITED_BEFORE_BOOKING)
+    assert "Credited before booking" in record.reason
+    assert books.invoices == {}
+
+
+def test_credited_before_booking_both_books_the_invoice_then_its_credit(store: SqlStore) -> None:
+    connection = connect(store, profile=with_credits(credited_before_booking="both"))
+    shop, books = FakeShop([paid_order()]), FakeBooks()
+    shop.credit_invoices[ORDER] = [full_credit(shop)]
+    result = engine(store, shop, books).sync_order(connection, ORDER, trigger=Trigger.CREDIT)
+    assert result.outcome is Outcome.BOOKED
+    (credit,) = credits_of(books)
+    original = books.invoices[credit.original_id]
+    assert (original.total, credit.total) == (Decimal("182.45"), Decimal("-182.45"))
+    assert store.credit_records(connection, ORDER)[0].state is CreditState.BOOKED

@@ -352,6 +352,11 @@ class SyncEngine:
         if not record.has_invoice:
             blockers = booking_blockers(order, profile)
             if blockers:
+                if (trigger is Trigger.CREDIT or credited) and order.status != STATUS_CANCELLED:
+                    # Not due yet, but credited already: the credits wait for the booking.
+                    found = self.shop.credits(order)
+                    if found:
+                        self.credit_booker.note_waiting(record, order, profile, found)
                 return self._not_due(record, order, blockers)
             if (
                 connection.start_date is not None
