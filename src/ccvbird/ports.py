@@ -39,6 +39,11 @@ class Shop(Protocol):
 
     def get_order(self, order_id: str) -> Order: ...
 
+    def order_of(self, kind: str, resource_id: str) -> str:
+        """The order id of a CCV invoice (``kind`` ``invoice``) or return (``return``), read
+        from CCV (one request); :class:`NotFound` when it is gone or names no order."""
+        ...
+
     def credits(self, order: Order) -> list[CcvCredit]:
         """The order's CCV credit invoices, amounts positive (one request, plus one per
         credit for its rows)."""

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from ccvbird.adapters.ccvshop.webhooks import REGISTERED_EVENTS
 from ccvbird.adapters.db.store import SqlStore
 from ccvbird.domain.credit_records import CreditState
 from ccvbird.domain.credits import CcvCredit, CcvCreditRow, CcvCreditStatus
@@ -22,6 +23,7 @@ from ccvbird.service.sync import (
     Trigger,
 )
 from ccvbird.service.triggers import enqueue_due
+from ccvbird.service.webhooks import Delivery, receive_ccv_delivery
 from tests.builders import example_profile_text
 from tests.fakes import FakeBooks, FakeShop, FixedClock
 from tests.integration.test_engine import connect, engine, paid_order
@@ -239,3 +241,48 @@ def test_credited_before_booking_both_books_the_invoice_then_its_credit(store: S
     original = books.invoices[credit.original_id]
     assert (original.total, credit.total) == (Decimal("182.45"), Decimal("-182.45"))
     assert store.credit_records(connection, ORDER)[0].state is CreditState.BOOKED
+
+
+# -- credit webhooks ---------------------------------------------------------------------------
+
+
+class _Queue:
+    def __init__(self) -> None:
+        self.queued: list[tuple[int, str]] = []
+
+    def enqueue_order(self, connection_id: int, order_id: str) -> None:
+        self.queued.append((connection_id, order_id))
+
+
+def test_invoice_and_return_webhooks_find_their_order_and_book_its_credit(
+    store: SqlStore,
+) -> None:
+    connection, shop, books = connect(store), FakeShop([paid_order()]), FakeBooks()
+    engine(store, shop, books).sync_order(connection, ORDER)
+    shop.credit_invoices[ORDER] = [beans_credit(shop)]
+    shop.sources[("invoice", "7001")] = ORDER
+    shop.sources[("return", "55")] = ORDER
+    queue = _Queue()
+    for event, body in (
+        ("invoices.updated.status", b'{"id": 7001, "href": "https://shop.test/invoices/7001"}'),
+        ("returns.created", b'{"id": 55, "href": "https://shop.test/returns/55"}'),
+        ("products.updated", b'{"id": 9, "href": "https://shop.test/products/9"}'),
+    ):
+        delivery = Delivery(connection, event, body.split(b" ")[1].rstrip(b",").decode(), body)
+        receive_ccv_delivery(delivery, store=store, queue=queue)
+    assert queue.queued == [(connection, "invoice:7001"), (connection, "return:55")]
+    for _, target in queue.queued:
+        result = engine(store, shop, books).sync_order(connection, target)
+        assert result.record.order_id == ORDER
+    (credit,) = credits_of(books)
+    assert (credit.reference, credit.total) == ("1001-C1", Decimal("-27.25"))
+    # an invoice CCV no longer has: nothing recorded, nothing booked
+    gone = engine(store, shop, books).sync_order(connection, "invoice:404")
+    assert gone.outcome is Outcome.SKIPPED
+    assert store.find_record(connection, "invoice:404") is None
+
+
+def test_the_app_registers_the_credit_webhooks_at_install() -> None:
+    assert {"invoices.updated.status", "returns.created", "returns.updated"} <= set(
+        REGISTERED_EVENTS
+    )

@@ -67,6 +67,7 @@ from ccvbird.ports import Books, Clock, ConnectionInfo, PaymentDraft, Shop, Stor
 from ccvbird.service.contacts import ContactResolver
 from ccvbird.service.credits import CreditBooker
 from ccvbird.service.tax_rates import TaxRateCache
+from ccvbird.service.webhooks import credit_source
 
 log = logging.getLogger(__name__)
 
@@ -233,6 +234,9 @@ class SyncEngine:
         ``credited``: CCV is known to have credit invoices for the order (an import listed
         them), so they are read as with :attr:`Trigger.CREDIT`."""
         self._pending.clear()
+        source = credit_source(order_id)
+        if source is not None:
+            return self._sync_credit_source(connection_id, *source)
         connection = self.store.connection(connection_id)
         record = self.store.record(connection_id, order_id)
         if connection.paused_reason or not connection.enabled:
@@ -278,6 +282,21 @@ class SyncEngine:
                 f"Unexpected error ({type(exc).__name__}: {exc}). This is a bug in ccvbird; "
                 "retry after updating, or report it.",
             )
+
+    def _sync_credit_source(self, connection_id: int, kind: str, resource_id: str) -> SyncResult:
+        """A CCV invoice or return webhook: find its order (one request), then sync the order's
+        credits. Nothing is recorded for an invoice or return whose order cannot be found."""
+        target = f"{kind}:{resource_id}"
+        try:
+            order_id = self.shop.order_of(kind, resource_id)
+        except NotFound:
+            log.info("connection %s: %s names no order; ignored", connection_id, target)
+            return SyncResult(Outcome.SKIPPED, OrderRecord(connection_id, target))
+        except TransientError:
+            return SyncResult(
+                Outcome.RETRY_LATER, OrderRecord(connection_id, target), self.base_backoff
+            )
+        return self.sync_order(connection_id, order_id, trigger=Trigger.CREDIT)
 
     # -- deciding ---------------------------------------------------------------------------------
 
@@ -354,9 +373,9 @@ class SyncEngine:
             if blockers:
                 if (trigger is Trigger.CREDIT or credited) and order.status != STATUS_CANCELLED:
                     # Not due yet, but credited already: the credits wait for the booking.
-                    found = self.shop.credits(order)
-                    if found:
-                        self.credit_booker.note_waiting(record, order, profile, found)
+                    early = self.shop.credits(order)
+                    if early:
+                        self.credit_booker.note_waiting(record, order, profile, early)
                 return self._not_due(record, order, blockers)
             if (
                 connection.start_date is not None

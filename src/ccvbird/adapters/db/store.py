@@ -693,7 +693,7 @@ class SqlStore:
         """The orders with a credit whose retry time has come (or that was interrupted with
         no time), each such credit claimed until ``until`` in the same statement, like
         :meth:`claim_due`: whatever the order's date or state, its credit is taken up."""
-        table = CreditRecordRow.__table__
+        table = cast(Table, CreditRecordRow.__table__)
         due = (table.c.state == CreditState.BOOKING.value) & (
             table.c.next_attempt_at.is_(None) | (table.c.next_attempt_at <= now)
         )
