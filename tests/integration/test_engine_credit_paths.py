@@ -286,3 +286,65 @@ def test_the_app_registers_the_credit_webhooks_at_install() -> None:
     assert {"invoices.updated.status", "returns.created", "returns.updated"} <= set(
         REGISTERED_EVENTS
     )
+
+
+# -- the amount went down ------------------------------------------------------------------------
+
+
+def _beans(document: dict[str, Any], count: int) -> dict[str, Any]:
+    """The order with ``count`` bags of beans (27.25 each) instead of 2."""
+    beans = document["orderrows"]["items"][1]
+    old = beans["total_price"]
+    beans["count"], beans["total_price"] = Decimal(count), Decimal("27.25") * count
+    beans["total_price_with_attributes"] = beans["total_price"]
+    difference = beans["total_price"] - old
+    document["order"]["total_price"] += difference
+    document["order"]["total_orderrow_price"] += difference
+    return document
+
+
+def test_an_amount_down_by_its_credit_stays_booked_and_an_increase_is_flagged(
+    store: SqlStore,
+) -> None:
+    document = paid_order()
+    connection, shop, books = connect(store), FakeShop([document]), FakeBooks()
+    engine(store, shop, books).sync_order(connection, ORDER)
+    shop.put(_beans(document, 1))  # one bag less: 155.20, and CCV's credit of 27.25
+    shop.credit_invoices[ORDER] = [beans_credit(shop)]
+    result = engine(store, shop, books).sync_order(connection, ORDER, trigger=Trigger.WEBHOOK)
+    assert result.outcome is Outcome.ALREADY_BOOKED
+    record = store.record(connection, ORDER)
+    assert (record.state, record.booked_total) == (SyncState.BOOKED, Decimal("182.45"))
+    (credit,) = credits_of(books)
+    assert credit.total == Decimal("-27.25")
+    # read again: the credit explains the lower amount; no write, no request for credits
+    reads, version = shop.credit_reads, record.version
+    engine(store, shop, books).sync_order(connection, ORDER, trigger=Trigger.WEBHOOK)
+    assert (shop.credit_reads, store.record(connection, ORDER).version) == (reads, version)
+    # more than was booked: flagged, never edited
+    shop.put(_beans(document, 3))
+    flagged = engine(store, shop, books).sync_order(connection, ORDER, trigger=Trigger.WEBHOOK)
+    assert flagged.outcome is Outcome.CHANGED
+    assert store.record(connection, ORDER).state is SyncState.CHANGED
+    assert len(credits_of(books)) == 1 and books.invoices[credit.original_id].total == Decimal(
+        "182.45"
+    )
+
+
+# -- external sales invoices ----------------------------------------------------------------------
+
+
+def test_external_mode_credits_with_a_negative_external_invoice(store: SqlStore) -> None:
+    profile = example_profile_text().replace(
+        'kind = "sales_invoice"', 'kind = "external_sales_invoice"'
+    )
+    connection, shop, books = connect(store, profile=profile), FakeShop([paid_order()]), FakeBooks()
+    engine(store, shop, books).sync_order(connection, ORDER)
+    shop.credit_invoices[ORDER] = [beans_credit(shop)]
+    engine(store, shop, books).sync_order(connection, ORDER, trigger=Trigger.CREDIT)
+    (credit,) = [i for i in books.invoices.values() if i.reference == "1001-C1"]
+    assert (credit.external, credit.total, credit.state) == (True, Decimal("-27.25"), "paid")
+    (record,) = store.credit_records(connection, ORDER)
+    assert (record.kind, record.state, record.settle_method) == (
+        "external_sales_invoice", CreditState.BOOKED, "refund",
+    )  # fmt: skip
