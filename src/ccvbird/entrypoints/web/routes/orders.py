@@ -15,7 +15,13 @@ from ccvbird.entrypoints.web.i18n import _
 from ccvbird.entrypoints.web.limits import MAX_ID, ORDER_ID_IN_PATH
 from ccvbird.entrypoints.web.pages import flash
 from ccvbird.entrypoints.web.routes.common import pages, queue, see_other
-from ccvbird.entrypoints.web.security import Backend, ConnectionId, NotFoundPage, check_csrf
+from ccvbird.entrypoints.web.security import (
+    Backend,
+    ConnectionId,
+    Installed,
+    NotFoundPage,
+    check_csrf,
+)
 from ccvbird.wiring.moneybird import invoice_url
 
 router = APIRouter(dependencies=[Depends(check_csrf)])
@@ -118,7 +124,7 @@ def order_page(
 
 @router.post("/connections/{connection_id}/orders/{order_id}/retry")
 def retry_one(
-    request: Request, connection_id: ConnectionId, order_id: OrderId, backend: Backend
+    request: Request, connection_id: Installed, order_id: OrderId, backend: Backend
 ) -> Response:
     store = backend.app.store
     record = store.find_record(connection_id, order_id)
