@@ -100,12 +100,20 @@ def _poster(holder: dict[str, TestClient]):  # type: ignore[no-untyped-def]
 
 
 def make_world(
-    tmp_path: Path, *, mailer: Any = None, clock: Any = None, **overrides: Any
+    tmp_path: Path,
+    *,
+    mailer: Any = None,
+    clock: Any = None,
+    administrations: list[Any] | None = None,
+    **overrides: Any,
 ) -> Iterator[World]:
     holder: dict[str, TestClient] = {}
     shop = SandboxShop(base_url=SHOP_URL, poster=_poster(holder))
     shop.generate(6)
-    moneybird = MoneybirdSandbox(SandboxConfig(auto_deliver_webhooks=False))
+    config = SandboxConfig(auto_deliver_webhooks=False)
+    if administrations is not None:
+        config.administrations = administrations
+    moneybird = MoneybirdSandbox(config)
 
     def deliver(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
         response = holder["client"].post(url, content=body, headers=headers)
