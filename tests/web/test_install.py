@@ -26,6 +26,7 @@ from tests.web.conftest import (
     set_up,
 )
 from tests.web.forms import form_fields
+from tests.web.test_pages import _untranslated_in
 
 
 def _forms(html: str) -> list[str]:
@@ -106,6 +107,7 @@ def test_without_an_email_from_ccv_the_owner_types_one_in_one_field(world: World
     assert visit.headers["location"] == "/ccv/account"
     page = world.client.get("/ccv/account").text
     assert sorted(form_fields(page, "/ccv/account")) == ["csrf_token", "email"]
+    assert _untranslated_in(page) == []
     response = world.post_form("/ccv/account", "/ccv/account", email="eigenaar@koffie.example")
     assert response.status_code == 303
     (connection,) = world.app.store.connections()
