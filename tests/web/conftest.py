@@ -100,12 +100,20 @@ def _poster(holder: dict[str, TestClient]):  # type: ignore[no-untyped-def]
 
 
 def make_world(
-    tmp_path: Path, *, mailer: Any = None, clock: Any = None, **overrides: Any
+    tmp_path: Path,
+    *,
+    mailer: Any = None,
+    clock: Any = None,
+    administrations: list[Any] | None = None,
+    **overrides: Any,
 ) -> Iterator[World]:
     holder: dict[str, TestClient] = {}
     shop = SandboxShop(base_url=SHOP_URL, poster=_poster(holder))
     shop.generate(6)
-    moneybird = MoneybirdSandbox(SandboxConfig(auto_deliver_webhooks=False))
+    config = SandboxConfig(auto_deliver_webhooks=False)
+    if administrations is not None:
+        config.administrations = administrations
+    moneybird = MoneybirdSandbox(config)
 
     def deliver(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
         response = holder["client"].post(url, content=body, headers=headers)
@@ -149,6 +157,11 @@ def far_world(tmp_path: Path) -> Iterator[World]:
 # -- the steps a person takes ----------------------------------------------------------------
 
 
+def backend_of(world: World) -> Any:
+    """The web app's backend (accounts, installs) behind the test client."""
+    return world.client.app.state.backend  # type: ignore[attr-defined]
+
+
 def first_start(world: World, email: str = "operator@example.nl") -> None:
     response = world.post_form(
         "/first-start", "/first-start", email=email, password=PASSWORD, again=PASSWORD
@@ -170,21 +183,26 @@ def sign_out(world: World) -> None:
     world.client.cookies.clear()
 
 
-def install(world: World, owner: str = "owner@shop.example") -> int:
-    """The merchant installs the app: handshake, install page, a new account. Returns the
-    connection id (the browser then is at the setup page)."""
+def install(
+    world: World, owner: str = "owner@shop.example", *, password: str | None = PASSWORD
+) -> int:
+    """The merchant installs the app: handshake, then the install link signs them in as the
+    shop's owner (an account with the e-mail address CCV has for the merchant, no password).
+    ``password``: then also set one on /account/password, as an owner may, for tests that sign
+    in again with it; ``None``: none. Returns the connection id (the browser is signed in)."""
     world.client.cookies.clear()  # the merchant's own browser
+    world.shop.merchant_email = owner
     install_url = world.shop.install_app(world.app_id)
     response = world.client.get(install_url, follow_redirects=False)
     assert response.status_code == 303, response.text
-    assert response.headers["location"] == "/ccv/account"
-    response = world.post_form(
-        "/ccv/account", "/ccv/account", email=owner, password=PASSWORD, again=PASSWORD
-    )
-    assert response.status_code == 303, response.text
-    found = re.match(r"/connections/(\d+)/setup", response.headers["location"])
+    found = re.fullmatch(r"/connections/(\d+)", response.headers["location"])
     assert found, response.headers["location"]
-    return int(found.group(1))
+    connection_id = int(found.group(1))
+    if password is not None:
+        page = "/account/password"
+        response = world.post_form(page, page, password=password, again=password)
+        assert response.status_code == 303, response.text
+    return connection_id
 
 
 def consent(world: World, authorize_url: str, *, approve: bool = True) -> str:
@@ -207,15 +225,17 @@ def consent(world: World, authorize_url: str, *, approve: bool = True) -> str:
     return answer.headers["location"]
 
 
-def connect_moneybird(world: World, connection_id: int) -> None:
+def connect_moneybird(world: World, connection_id: int) -> str:
+    """*Connect Moneybird* and approve on the consent screen; the one administration granted is
+    used without asking again. Returns where ccvbird sends the browser then."""
     page = f"/connections/{connection_id}/moneybird"
     response = world.post_form(page, f"{page}/oauth")
     assert response.status_code == 303
     callback = consent(world, response.headers["location"])
     response = world.client.get(callback, follow_redirects=False)
-    assert response.headers["location"] == f"{page}/administration", response.text
-    response = world.post_form(f"{page}/administration", f"{page}/administration")
-    assert response.status_code == 303
+    assert response.status_code == 303, response.text
+    assert response.headers["location"] != f"{page}/administration", "asked again"
+    return str(response.headers["location"])
 
 
 def save_profile(world: World, connection_id: int, **changes: Any) -> httpx.Response:

@@ -1,4 +1,4 @@
-"""The CCV App Store flow: handshake, install wizard, marked installed, back to the shop;
+"""The CCV App Store flow: handshake, install wizard, marked installed, the dashboard;
 uninstall keeps the history; installing again brings the connection back."""
 
 from __future__ import annotations
@@ -7,10 +7,17 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from tests.web.conftest import World, connect_moneybird, first_start, install, save_profile
+from tests.web.conftest import (
+    World,
+    backend_of,
+    connect_moneybird,
+    first_start,
+    install,
+    save_profile,
+)
 
 
-def test_install_runs_the_wizard_marks_the_app_installed_and_returns_to_the_shop(
+def test_install_runs_the_wizard_marks_the_app_installed_and_lands_on_the_dashboard(
     world: World,
 ) -> None:
     first_start(world)
@@ -28,10 +35,10 @@ def test_install_runs_the_wizard_marks_the_app_installed_and_returns_to_the_shop
         f"/connections/{connection_id}/setup", f"/connections/{connection_id}/setup/finish"
     )
     assert response.status_code == 303
-    assert (
-        response.headers["location"]
-        == f"{world.shop.base_url}/_sandbox/apps/{world.app_id}/installed"
-    )
+    assert response.headers["location"] == f"/connections/{connection_id}"
+    dashboard = world.client.get(response.headers["location"]).text
+    back = f"{world.shop.base_url}/_sandbox/apps/{world.app_id}/installed"
+    assert f'href="{back}">Terug naar je winkel</a>' in dashboard  # offered, not forced
     assert world.shop.app(world.app_id).installed
     assert world.app.store.connection(connection_id).paused_reason == ""
     token = world.app.store.webhook_token(connection_id)
@@ -88,7 +95,7 @@ def test_a_second_handshake_with_the_same_keys_is_refused(world: World) -> None:
 def test_uninstall_disables_the_connection_removes_webhooks_and_keeps_history(
     world: World,
 ) -> None:
-    from tests.web.conftest import set_up, sign_in
+    from tests.web.conftest import set_up
 
     first_start(world)
     connection_id = set_up(world)
@@ -106,12 +113,13 @@ def test_uninstall_disables_the_connection_removes_webhooks_and_keeps_history(
     assert "verwijderd" in page.text
 
     # Installing again brings the same connection back, with its history and profile; the
-    # owner signs in with the account they have.
+    # install link signs the owner in to the account they have.
     world.client.cookies.clear()
     visit = world.client.get(world.shop.install_app(world.app_id), follow_redirects=False)
-    assert visit.headers["location"] == f"/login?next=/connections/{connection_id}/setup"
-    response = sign_in(world, "owner@shop.example", page=visit.headers["location"])
-    assert response.headers["location"] == f"/connections/{connection_id}/setup"
+    assert visit.headers["location"] == f"/connections/{connection_id}"
+    assert world.client.get(visit.headers["location"]).url.path.endswith("/setup")
+    (owner,) = backend_of(world).accounts.owners_of(connection_id)
+    assert owner.email == "owner@shop.example"
     assert world.app.store.connection(connection_id).enabled
     assert world.app.store.records(connection_id) == booked
 
@@ -134,11 +142,9 @@ def _captured(calls: list[tuple[str, bytes, dict[str, str]]], path: str) -> list
 
 
 def _reinstall(world: World, connection_id: int) -> None:
-    from tests.web.conftest import sign_in
-
     world.client.cookies.clear()
     visit = world.client.get(world.shop.install_app(world.app_id), follow_redirects=False)
-    sign_in(world, "owner@shop.example", page=visit.headers["location"])
+    assert visit.headers["location"] == f"/connections/{connection_id}"  # signed in again
     response = world.post_form(
         f"/connections/{connection_id}/setup", f"/connections/{connection_id}/setup/finish"
     )

@@ -33,14 +33,18 @@ def test_a_personal_api_token_connects_moneybird(world: World) -> None:
     assert refused.status_code == 422
     assert "Moneybird accepteerde dit token niet" in refused.text
     accepted = world.post_form(page, f"{page}/token", token=mb.DEMO_TOKEN)
-    assert accepted.headers["location"] == f"{page}/administration"
+    # The token reaches one administration: it is used without a question.
+    assert accepted.headers["location"] == f"/connections/{connection_id}/setup"
     assert world.app.store.secrets(connection_id).moneybird == {
         "type": "token",
         "token": mb.DEMO_TOKEN,
     }
-    chosen = world.post_form(f"{page}/administration", f"{page}/administration")
-    assert chosen.headers["location"] == f"/connections/{connection_id}/profile"
     assert world.app.store.connection(connection_id).administration_id == mb.ADMINISTRATION_ID
+    # It can still be chosen by hand (the same one again: the profile stays as drafted).
+    drafted = world.app.store.profile_toml(connection_id)
+    chosen = world.post_form(f"{page}/administration", f"{page}/administration")
+    assert chosen.headers["location"] == f"/connections/{connection_id}/setup"
+    assert world.app.store.profile_toml(connection_id) == drafted
     # The Moneybird webhook is registered with its secret kept encrypted.
     assert len(world.moneybird.books(mb.ADMINISTRATION_ID).webhooks) == 1
 

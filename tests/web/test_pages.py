@@ -36,7 +36,7 @@ def pages_of(world: World, connection_id: int) -> list[str]:
     return [
         "/connections", "/connections/new", base, f"{base}/setup", f"{base}/moneybird",
         f"{base}/moneybird/administration", f"{base}/profile", f"{base}/orders",
-        f"{base}/orders/{order_id}", f"{base}/import",
+        f"{base}/orders/{order_id}", f"{base}/import", f"{base}/uninstall",
     ]  # fmt: skip
 
 

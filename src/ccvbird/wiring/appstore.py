@@ -3,11 +3,15 @@
 * handshake — CCV pushes the shop's fresh API keys; they are stored as a *pending* connection
   (paused until setup is finished). A shop that had the app before gets its old connection back
   with the new keys, history and profile included.
-* install — the merchant's browser arrives; the hash proves which shop. The web app then runs
-  the wizard (account, Moneybird, administration, profile).
-* finish — the wizard's last step: webhooks registered, the app marked installed at CCV
-  (``PATCH /apps/:id``, mandatory), the connection resumed, the merchant sent back to the shop.
-* uninstall — webhooks removed (best effort), the connection disabled, its history kept.
+* install — the merchant's browser arrives; the hash proves which shop, so the link itself
+  signs the shop's owner in (an account with the merchant's e-mail from CCV, no password). The
+  web app then runs the wizard (Moneybird, profile, finish).
+* finish — the wizard's last step: CCV webhooks and the Moneybird webhook registered (again,
+  after a reinstall), the app marked installed at CCV (``PATCH /apps/:id``, mandatory), the
+  connection resumed.
+* uninstall — webhooks removed (best effort), the connection disabled, its history kept. From
+  CCV (the merchant removed the app) or from ccvbird itself (:func:`uninstall_here`, which also
+  forgets the shop's keys and the Moneybird access).
 
 CCV signs these calls, but puts no timestamp or nonce in them (reference §1.4), so a captured
 call stays valid forever. Replays are told apart by the keys: a handshake whose keys were handed
@@ -30,7 +34,7 @@ from ccvbird.adapters.ccvshop.signing import SignatureMismatch
 from ccvbird.adapters.profile_toml import parse_profile
 from ccvbird.domain.errors import CcvbirdError, ConfigError
 from ccvbird.wiring import SETUP_REASON, WebBackend
-from ccvbird.wiring.moneybird import remove_moneybird_webhook
+from ccvbird.wiring.moneybird import register_moneybird_webhook, remove_moneybird_webhook
 from ccvbird.wiring.shop import ccv_client, register_ccv_webhooks, remove_ccv_webhooks
 
 log = logging.getLogger(__name__)
@@ -41,8 +45,16 @@ __all__ = [
     "finish_setup",
     "handshake",
     "install_visit",
+    "merchant_email",
     "uninstall",
+    "uninstall_here",
 ]
+
+#: Why a connection uninstalled from ccvbird's own dashboard books nothing.
+UNINSTALLED_HERE = (
+    "ccvbird was uninstalled for this shop from its dashboard; it books nothing any more and "
+    "has forgotten the shop's API keys and the Moneybird access. The order history is kept."
+)
 
 
 class AppStoreRefused(CcvbirdError):
@@ -121,8 +133,23 @@ def install_visit(backend: WebBackend, query: dict[str, str]) -> tuple[int, str]
             "CCV did not hand over this shop's keys (the handshake is missing); install again",
             status=409,
         )
+    if not backend.installs.setup(connection_id).enabled:
+        # The link of an installation that was removed: its keys are revoked (or forgotten), so
+        # it signs nobody in. A new installation brings new keys, and so a new link.
+        raise AppStoreRefused("this installation was removed; install the app again", status=409)
     _name_after_the_shop(backend, connection_id)
     return connection_id, visit.language
+
+
+def merchant_email(backend: WebBackend, connection_id: int) -> str:
+    """The e-mail address CCV has for the shop's merchant (``GET /webshops/:id/merchant``);
+    ``""`` when CCV gives none or cannot be asked."""
+    try:
+        with ccv_client(backend.app, connection_id) as client:
+            return client.merchant().email.strip()
+    except CcvbirdError as exc:
+        log.info("could not read the merchant of connection %s: %s", connection_id, exc)
+        return ""
 
 
 def _name_after_the_shop(backend: WebBackend, connection_id: int) -> None:
@@ -169,17 +196,36 @@ def uninstall(backend: WebBackend, raw_body: bytes, x_hash: str | None) -> int |
     return connection_id
 
 
-def finish_setup(backend: WebBackend, connection_id: int) -> str:
-    """The wizard's last step; returns where to send the merchant (``""``: the dashboard)."""
+def finish_setup(backend: WebBackend, connection_id: int) -> None:
+    """The wizard's last step: webhooks on both sides, marked installed at CCV, resumed.
+
+    The Moneybird webhook is registered here too when the connection has none — after a
+    reinstall it was removed with the uninstall, and without it a credit or a deleted invoice
+    in Moneybird would go unnoticed.
+    """
     setup = backend.installs.setup(connection_id)
     if not setup.has_moneybird or not setup.has_administration:
         raise ConfigError("Moneybird: connect Moneybird and choose the administration first")
     parse_profile(backend.app.store.profile_toml(connection_id), source="profile")
     register_ccv_webhooks(backend, connection_id)
+    if not setup.moneybird_webhook_id:
+        register_moneybird_webhook(backend, connection_id)
     if setup.from_app_store:
         with ccv_client(backend.app, connection_id) as client:
             client.set_app_installed(client.our_app().id)
         backend.installs.mark_installed(connection_id)
     if backend.app.store.connection(connection_id).paused_reason == SETUP_REASON:
         backend.app.store.resume(connection_id)
-    return setup.return_url if setup.from_app_store else ""
+
+
+def uninstall_here(backend: WebBackend, connection_id: int) -> None:
+    """Uninstall from ccvbird's dashboard: the webhooks on both sides removed (best effort),
+    the connection disabled, the shop's API keys and the Moneybird access forgotten; the
+    history kept. The app stays listed in the shop's App Store until the merchant removes it
+    there; its uninstall call then changes nothing more."""
+    if not backend.installs.setup(connection_id).enabled:
+        return
+    remove_ccv_webhooks(backend, connection_id)
+    remove_moneybird_webhook(backend, connection_id)
+    backend.installs.uninstalled(connection_id, UNINSTALLED_HERE, forget_access=True)
+    backend.forget(connection_id)

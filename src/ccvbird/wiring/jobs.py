@@ -17,6 +17,7 @@ from ccvbird.service.notify import PAUSED, due_notices, pause_key, send_notices
 from ccvbird.service.passes import import_history, plan_import
 from ccvbird.service.triggers import poll
 from ccvbird.wiring import WebBackend
+from ccvbird.wiring.shop import first_order_date
 
 log = logging.getLogger(__name__)
 
@@ -103,5 +104,12 @@ def budget_use(backend: WebBackend, connection_id: int) -> tuple[int, int, float
 
 
 def import_since_default(backend: WebBackend, connection_id: int) -> date:
+    """Where the history import starts unless the person says otherwise: the shop's first
+    order (so the import finds every order), else the profile's history start date, else 30
+    days ago."""
     start = backend.app.store.connection(connection_id).start_date
-    return start or (backend.app.clock.today() - timedelta(days=30))
+    return (
+        first_order_date(backend, connection_id)
+        or start
+        or (backend.app.clock.today() - timedelta(days=30))
+    )

@@ -33,7 +33,8 @@ from ccvbird.domain.administration import AdministrationSettings
 from ccvbird.domain.errors import CcvbirdError, ConfigError
 from ccvbird.service.moneybird_events import EVENTS, Applied, apply_invoice_event
 from ccvbird.service.suggest import Suggestion, suggest_profile
-from ccvbird.wiring import WebBackend
+from ccvbird.wiring import SETUP_REASON, WebBackend
+from ccvbird.wiring.jobs import paused_by_hand
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,7 @@ __all__ = [
     "administration_choices",
     "administrations",
     "choose_administration",
+    "disconnect_moneybird",
     "finish_oauth",
     "invoice_url",
     "oauth_available",
@@ -53,6 +55,10 @@ __all__ = [
 
 #: ``administrations()`` is not per administration, but the client wants one to build.
 ANY_ADMINISTRATION = "0"
+#: Why a connection whose Moneybird was disconnected from ccvbird books nothing.
+DISCONNECTED_REASON = (
+    "Moneybird is disconnected: ccvbird books nothing until Moneybird is connected again."
+)
 
 
 def oauth_available(backend: WebBackend) -> bool:
@@ -125,6 +131,23 @@ def administrations(backend: WebBackend, connection_id: int) -> list[tuple[str, 
     app = backend.app
     with app.moneybird_client(connection_id, administration_id=ANY_ADMINISTRATION) as client:
         return [(a.id, a.name or a.id) for a in client.administrations()]
+
+
+def only_administration(backend: WebBackend, connection_id: int) -> str | None:
+    """The administration the stored access reaches when it reaches exactly one (as after
+    Moneybird's consent screen, where the person picked it); ``None`` otherwise."""
+    found = administrations(backend, connection_id)
+    return found[0][0] if len(found) == 1 else None
+
+
+def disconnect_moneybird(backend: WebBackend, connection_id: int) -> None:
+    """Stop using Moneybird: its webhook removed (best effort), the access forgotten, the
+    connection paused until Moneybird is connected again (profile and history kept)."""
+    remove_moneybird_webhook(backend, connection_id)
+    backend.installs.forget_moneybird(connection_id)
+    backend.forget(connection_id)
+    if backend.app.store.connection(connection_id).paused_reason != SETUP_REASON:
+        paused_by_hand(backend, connection_id, DISCONNECTED_REASON)  # mails nobody
 
 
 def administration_choices(

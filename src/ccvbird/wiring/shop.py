@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import date, datetime
 from urllib.parse import urlsplit
 
 import httpx
 
-from ccvbird.adapters.ccvshop.client import CcvCredentials, CcvShopClient
+from ccvbird.adapters.ccvshop.client import CcvCredentials, CcvShopClient, OrderFilter
 from ccvbird.adapters.ccvshop.webhooks import (
     ORDER_EVENTS,
     REGISTERED_EVENTS,
@@ -30,6 +31,7 @@ __all__ = [
     "InvalidWebhookBody",
     "ccv_client",
     "ccv_trigger",
+    "first_order_date",
     "preview",
     "register_ccv_webhooks",
     "remove_ccv_webhooks",
@@ -88,6 +90,23 @@ def status_names(backend: WebBackend, connection_id: int) -> dict[int, str]:
         return {**STATUS_NAMES, **{k: v for k, v in names.items() if v}}
 
     result: dict[int, str] = backend.cached("status_names", connection_id, load)
+    return result
+
+
+def first_order_date(backend: WebBackend, connection_id: int) -> date | None:
+    """The day the shop's first order was placed, in the shop's own time (read once per cache
+    period: one page of ``GET /orders`` by id); ``None`` when the shop has none or cannot say."""
+
+    def load() -> date | None:
+        try:
+            with ccv_client(backend.app, connection_id) as client:
+                for body in client.order_bodies(OrderFilter(orderby="id")):
+                    return datetime.fromisoformat(str(body.get("create_date", ""))).date()
+        except (CcvbirdError, ValueError) as exc:
+            log.info("could not read the first order of connection %s: %s", connection_id, exc)
+        return None
+
+    result: date | None = backend.cached("first_order", connection_id, load)
     return result
 
 

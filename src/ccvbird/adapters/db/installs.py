@@ -230,13 +230,21 @@ class InstallStore:
             row.paused_reason = paused_reason
             row.source = "app_store"
 
-    def uninstalled(self, connection_id: int, reason: str) -> None:
+    def uninstalled(self, connection_id: int, reason: str, *, forget_access: bool = False) -> None:
+        """Disabled, history kept. ``forget_access``: the shop's API secret and the Moneybird
+        access are dropped too (the public key stays, so a later uninstall call from CCV is
+        still recognised as this installation's)."""
         with self._session() as session:
             row = self._row(session, connection_id)
             row.enabled = False
             row.uninstalled_at = self._now()
             row.paused_reason = reason
             row.ccv_webhook_ids = ""
+            if forget_access:
+                row.ccv_secret = self._box.encrypt("")
+                row.moneybird_credentials = self._box.encrypt(json.dumps(NO_MONEYBIRD))
+                row.moneybird_webhook_id = None
+                row.moneybird_webhook = None
 
     def mark_installed(self, connection_id: int) -> None:
         with self._session() as session:
@@ -252,6 +260,15 @@ class InstallStore:
             row = self._row(session, connection_id)
             row.moneybird_credentials = self._box.encrypt(json.dumps(credentials))
             row.moneybird_url = base_url.rstrip("/")
+
+    def forget_moneybird(self, connection_id: int) -> None:
+        """Moneybird disconnected: the access and the webhook's credentials are dropped; the
+        administration stays, so connecting it again keeps the profile."""
+        with self._session() as session:
+            row = self._row(session, connection_id)
+            row.moneybird_credentials = self._box.encrypt(json.dumps(NO_MONEYBIRD))
+            row.moneybird_webhook_id = None
+            row.moneybird_webhook = None
 
     def set_administration(self, connection_id: int, administration_id: str) -> None:
         if not administration_id.isdigit():

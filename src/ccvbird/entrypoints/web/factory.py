@@ -24,7 +24,7 @@ from ccvbird.bootstrap import App
 from ccvbird.entrypoints import health
 from ccvbird.entrypoints.web import i18n
 from ccvbird.entrypoints.web.limits import BodyLimit
-from ccvbird.entrypoints.web.pages import Pages
+from ccvbird.entrypoints.web.pages import Pages, flash
 from ccvbird.entrypoints.web.routes import (
     api,
     appstore,
@@ -40,6 +40,7 @@ from ccvbird.entrypoints.web.security import (
     FirstStartRequired,
     NotFoundPage,
     SignInRequired,
+    Uninstalled,
 )
 from ccvbird.ports import Queue
 from ccvbird.service.notify import Mailer
@@ -158,6 +159,13 @@ def create_web_app(
         if request.url.path.startswith("/api/"):
             return Response('{"error": "sign in first"}', 401, media_type="application/json")
         return RedirectResponse("/first-start", status_code=303)
+
+    @web.exception_handler(Uninstalled)
+    async def _uninstalled(request: Request, exc: Uninstalled) -> Response:
+        if request.url.path.startswith("/api/"):
+            return Response('{"error": "uninstalled"}', 409, media_type="application/json")
+        flash(request, i18n._("ccvbird is uninstalled for this shop; that is not possible now."))
+        return RedirectResponse(f"/connections/{exc.connection_id}", status_code=303)
 
     @web.exception_handler(NotFoundPage)
     async def _not_found(request: Request, exc: NotFoundPage) -> Response:

@@ -256,6 +256,17 @@ def check(
     return Checked(text, start, problems, values)
 
 
+def stored_problems(
+    stored: str, start_date: date | None, options: Options, settings: AdministrationSettings
+) -> dict[str, str]:
+    """What the profile page would mark if the stored profile were saved as it is (empty: it
+    is complete and fits the administration, so setup can finish without the page)."""
+    values = values_from(stored, start_date)
+    form: dict[str, Any] = {k: v for k, v in values.items() if not isinstance(v, bool)}
+    form.update({k: "on" for k, v in values.items() if v is True})
+    return check(form, stored, options, settings).problems
+
+
 # -- a small TOML writer for the profile's shape --------------------------------------------
 
 

@@ -50,6 +50,13 @@ class CsrfRefused(Exception):
     pass
 
 
+class Uninstalled(Exception):
+    """A page or action that connects or changes a connection, asked of an uninstalled one."""
+
+    def __init__(self, connection_id: int) -> None:
+        self.connection_id = connection_id
+
+
 def backend_of(request: Request) -> WebBackend:
     backend: WebBackend = request.app.state.backend
     return backend
@@ -150,6 +157,18 @@ def connection_id(
 
 
 ConnectionId = Annotated[int, Depends(connection_id)]
+
+
+def installed_connection_id(connection_id: ConnectionId, backend: Backend) -> int:
+    """The connection in the path, if it is installed: after an uninstall, every action that
+    would connect, change or book it is refused (the dashboard says why), so no button is left
+    that does nothing."""
+    if not backend.installs.setup(connection_id).enabled:
+        raise Uninstalled(connection_id)
+    return connection_id
+
+
+Installed = Annotated[int, Depends(installed_connection_id)]
 
 
 #: Failures one account may have from one address before each next attempt waits.

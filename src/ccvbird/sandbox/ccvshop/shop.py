@@ -144,6 +144,8 @@ class SandboxShop:
         self.max_page_size = max_page_size
         self.name = name
         self.status_names = dict(status_names or {})
+        #: The e-mail address ``GET /webshops/:id/merchant`` gives ("": the shop gives none).
+        self.merchant_email = "winkel@example.nl"
         self.limiter = RateLimiter(limits or Limits(), clock)
         self.faults = faults or FaultPlan()
         self.poster: Poster = poster or HttpPoster()
@@ -254,7 +256,8 @@ class SandboxShop:
         return documents.webshop(self.root, self.webshop_id, self.name, self.base_url)
 
     def merchant(self) -> dict[str, Any]:
-        return documents.merchant(self.root, self.webshop_id, self.name.split(" (")[0])
+        merchant = documents.merchant(self.root, self.webshop_id, self.name.split(" (")[0])
+        return {**merchant, "email": self.merchant_email or None}
 
     def settings(self) -> dict[str, Any]:
         return documents.settings(self.root, self.webshop_id, self.status_names)

@@ -1,5 +1,12 @@
 """Making a connection: the shop (App Store or a form), Moneybird (OAuth or a token), the
-administration, and the wizard's last step."""
+administration, and the wizard's last step; and undoing it: disconnect Moneybird, uninstall.
+
+The shortest install: *Installeren* in the App Store (the link signs the owner in) → *Connect
+Moneybird* on the setup page → approve on Moneybird's consent screen (the administration picked
+there is used when the access reaches just that one, and the profile is drafted from it) →
+*Finish setup* (when the drafted profile is complete) → the dashboard, which offers the
+history import.
+"""
 
 from __future__ import annotations
 
@@ -10,16 +17,18 @@ from ccvbird.domain.errors import CcvbirdError, ConfigError
 from ccvbird.entrypoints.web.i18n import _
 from ccvbird.entrypoints.web.pages import flash
 from ccvbird.entrypoints.web.routes.common import form_of, pages, run_in_threadpool, see_other
+from ccvbird.entrypoints.web.routes.profile import profile_problems
 from ccvbird.entrypoints.web.security import (
     Backend,
-    ConnectionId,
+    Installed,
     Operator,
     SignedIn,
     check_csrf,
 )
-from ccvbird.wiring import SETUP_REASON
+from ccvbird.service.suggest import Suggestion
+from ccvbird.wiring import SETUP_REASON, WebBackend
 from ccvbird.wiring import moneybird as mb
-from ccvbird.wiring.appstore import finish_setup
+from ccvbird.wiring.appstore import finish_setup, uninstall_here
 from ccvbird.wiring.shop import normalise_shop_url, test_shop
 
 router = APIRouter(dependencies=[Depends(check_csrf)])
@@ -71,49 +80,72 @@ async def new_connection(request: Request, account: Operator, backend: Backend) 
 # -- the wizard ------------------------------------------------------------------------------
 
 
+def _profile_state(backend: WebBackend, connection_id: int) -> tuple[bool, str]:
+    """(whether the stored profile can be used as it is, why not)."""
+    setup = backend.installs.setup(connection_id)
+    if not setup.has_moneybird or not setup.has_administration:
+        return False, ""
+    try:
+        problems = profile_problems(backend, connection_id)
+    except CcvbirdError as exc:
+        return False, _("Moneybird could not be read: %(reason)s", reason=str(exc))
+    return not problems, ""
+
+
 @router.get("/connections/{connection_id}/setup")
-def setup_page(request: Request, connection_id: ConnectionId, backend: Backend) -> Response:
+async def setup_page(request: Request, connection_id: Installed, backend: Backend) -> Response:
     setup = backend.installs.setup(connection_id)
     connection = backend.app.store.connection(connection_id)
-    has_profile = bool(backend.app.store.profile_toml(connection_id).strip())
+    if connection.paused_reason != SETUP_REASON and setup.has_administration:
+        return see_other(f"/connections/{connection_id}")  # finished already
+    ready, problem = await run_in_threadpool(_profile_state, backend, connection_id)
     return pages(request).render(
-        request,
-        "setup.html",
-        connection=connection,
-        setup=setup,
-        has_profile=has_profile,
-        finished=connection.paused_reason != SETUP_REASON and setup.has_administration,
-    )
+        request, "setup.html", connection=connection, setup=setup,
+        oauth=mb.oauth_available(backend), profile_ready=ready, problem=problem,
+    )  # fmt: skip
 
 
 @router.post("/connections/{connection_id}/setup/finish")
-async def finish(request: Request, connection_id: ConnectionId, backend: Backend) -> Response:
+async def finish(request: Request, connection_id: Installed, backend: Backend) -> Response:
+    ready, problem = await run_in_threadpool(_profile_state, backend, connection_id)
+    setup = backend.installs.setup(connection_id)
+    if setup.has_moneybird and setup.has_administration and not ready and not problem:
+        flash(request, _("The profile needs a few choices from you first."), "warning")
+        return see_other(f"/connections/{connection_id}/profile")
     try:
-        back_to = await run_in_threadpool(finish_setup, backend, connection_id)
+        await run_in_threadpool(finish_setup, backend, connection_id)
     except CcvbirdError as exc:
         flash(request, _("Setup cannot be finished yet: %(reason)s", reason=str(exc)), "error")
         return see_other(f"/connections/{connection_id}/setup")
     flash(request, _("Setup is finished: ccvbird books paid orders from now on."))
-    return see_other(back_to or f"/connections/{connection_id}")
+    return see_other(f"/connections/{connection_id}")
 
 
 # -- Moneybird -------------------------------------------------------------------------------
 
 
-@router.get("/connections/{connection_id}/moneybird")
-def moneybird_page(request: Request, connection_id: ConnectionId, backend: Backend) -> Response:
+def _moneybird_page(
+    request: Request, backend: WebBackend, connection_id: int, problem: str = "", status: int = 200
+) -> Response:
     return pages(request).render(
         request,
         "moneybird.html",
+        status=status,
         connection=backend.app.store.connection(connection_id),
         setup=backend.installs.setup(connection_id),
         oauth=mb.oauth_available(backend),
-        problem="",
+        problem=problem,
+        in_setup=backend.app.store.connection(connection_id).paused_reason == SETUP_REASON,
     )
 
 
+@router.get("/connections/{connection_id}/moneybird")
+def moneybird_page(request: Request, connection_id: Installed, backend: Backend) -> Response:
+    return _moneybird_page(request, backend, connection_id)
+
+
 @router.post("/connections/{connection_id}/moneybird/oauth")
-def moneybird_oauth(request: Request, connection_id: ConnectionId, backend: Backend) -> Response:
+def moneybird_oauth(request: Request, connection_id: Installed, backend: Backend) -> Response:
     url, state = mb.start_oauth(backend)
     request.session["oauth"] = {"state": state, "connection": connection_id}
     return see_other(url)
@@ -125,6 +157,8 @@ async def moneybird_callback(request: Request, account: SignedIn, backend: Backe
     if not isinstance(pending, dict) or not account.may_see(int(pending.get("connection", 0))):
         return _oauth_refused(request, "")
     connection_id = int(pending["connection"])
+    if not backend.installs.setup(connection_id).enabled:
+        return see_other(f"/connections/{connection_id}")
     try:
         await run_in_threadpool(
             mb.finish_oauth, backend, connection_id, str(request.url), str(pending["state"])
@@ -132,8 +166,51 @@ async def moneybird_callback(request: Request, account: SignedIn, backend: Backe
     except CcvbirdError as exc:
         return _oauth_refused(request, str(exc), connection_id)
     _resume_after_reconnect(backend, connection_id)
-    flash(request, _("Moneybird is connected."))
-    return see_other(f"/connections/{connection_id}/moneybird/administration")
+    return await _after_access(request, backend, connection_id)
+
+
+async def _after_access(request: Request, backend: WebBackend, connection_id: int) -> Response:
+    """Moneybird access is stored. When it reaches exactly one administration — the one picked
+    on Moneybird's consent screen — that one is used without asking again."""
+    try:
+        only = await run_in_threadpool(mb.only_administration, backend, connection_id)
+        suggestion = (
+            await run_in_threadpool(mb.choose_administration, backend, connection_id, only)
+            if only is not None
+            else None
+        )
+    except CcvbirdError as exc:
+        flash(request, _("Moneybird could not be read: %(reason)s", reason=str(exc)), "error")
+        return see_other(f"/connections/{connection_id}/moneybird")
+    if only is None:
+        flash(request, _("Moneybird is connected."))
+        return see_other(f"/connections/{connection_id}/moneybird/administration")
+    return _after_choice(request, backend, connection_id, suggestion)
+
+
+def _after_choice(
+    request: Request, backend: WebBackend, connection_id: int, suggestion: Suggestion | None
+) -> Response:
+    in_setup = backend.app.store.connection(connection_id).paused_reason == SETUP_REASON
+    if suggestion is not None and not suggestion.unambiguous:
+        flash(
+            request,
+            _("A profile was drafted from your administration; some choices need you."),
+            "warning",
+        )
+        return see_other(f"/connections/{connection_id}/profile")
+    if suggestion is not None:
+        flash(
+            request,
+            _("Moneybird is connected, and a profile was drafted from your administration."),
+        )
+    else:
+        flash(request, _("Moneybird is connected."))
+    if in_setup:
+        return see_other(f"/connections/{connection_id}/setup")
+    if suggestion is not None:
+        return see_other(f"/connections/{connection_id}/profile")  # a new administration
+    return see_other(f"/connections/{connection_id}")
 
 
 def _oauth_refused(request: Request, reason: str, connection_id: int | None = None) -> Response:
@@ -151,40 +228,46 @@ def _oauth_refused(request: Request, reason: str, connection_id: int | None = No
     )
 
 
-def _resume_after_reconnect(backend: Backend, connection_id: int) -> None:
-    """Access restored: a connection paused for lost access books again."""
+def _resume_after_reconnect(backend: WebBackend, connection_id: int) -> None:
+    """Access restored: a connection paused for lost access, or disconnected, books again."""
     connection = backend.app.store.connection(connection_id)
     setup = backend.installs.setup(connection_id)
     reason = connection.paused_reason
-    if reason and reason != SETUP_REASON and setup.has_administration and "reconnect" in reason:
+    if not reason or reason == SETUP_REASON or not setup.has_administration:
+        return
+    if "reconnect" in reason or reason == mb.DISCONNECTED_REASON:
         backend.app.store.resume(connection_id)
 
 
 @router.post("/connections/{connection_id}/moneybird/token")
-async def moneybird_token(
-    request: Request, connection_id: ConnectionId, backend: Backend
-) -> Response:
+async def moneybird_token(request: Request, connection_id: Installed, backend: Backend) -> Response:
     form = await form_of(request)
     try:
         await run_in_threadpool(mb.use_token, backend, connection_id, str(form.get("token", "")))
     except CcvbirdError as exc:
-        return pages(request).render(
-            request,
-            "moneybird.html",
-            status=422,
-            connection=backend.app.store.connection(connection_id),
-            setup=backend.installs.setup(connection_id),
-            oauth=mb.oauth_available(backend),
-            problem=_("Moneybird did not accept this token: %(reason)s", reason=str(exc)),
-        )
+        problem = _("Moneybird did not accept this token: %(reason)s", reason=str(exc))
+        return _moneybird_page(request, backend, connection_id, problem, status=422)
     _resume_after_reconnect(backend, connection_id)
-    flash(request, _("Moneybird is connected."))
-    return see_other(f"/connections/{connection_id}/moneybird/administration")
+    return await _after_access(request, backend, connection_id)
+
+
+@router.post("/connections/{connection_id}/moneybird/disconnect")
+async def moneybird_disconnect(
+    request: Request, connection_id: Installed, backend: Backend
+) -> Response:
+    if backend.installs.setup(connection_id).has_moneybird:
+        await run_in_threadpool(mb.disconnect_moneybird, backend, connection_id)
+        flash(
+            request,
+            _("Moneybird is disconnected: ccvbird books nothing until you connect it again. "
+              "The profile and the history are kept."),
+        )  # fmt: skip
+    return see_other(f"/connections/{connection_id}/moneybird")
 
 
 @router.get("/connections/{connection_id}/moneybird/administration")
 async def administration_page(
-    request: Request, connection_id: ConnectionId, backend: Backend
+    request: Request, connection_id: Installed, backend: Backend
 ) -> Response:
     setup = backend.installs.setup(connection_id)
     if not setup.has_moneybird:
@@ -202,7 +285,7 @@ async def administration_page(
 
 @router.post("/connections/{connection_id}/moneybird/administration")
 async def administration_choose(
-    request: Request, connection_id: ConnectionId, backend: Backend
+    request: Request, connection_id: Installed, backend: Backend
 ) -> Response:
     form = await form_of(request)
     try:
@@ -212,13 +295,22 @@ async def administration_choose(
     except CcvbirdError as exc:
         flash(request, str(exc), "error")
         return see_other(f"/connections/{connection_id}/moneybird/administration")
-    if suggestion is not None:
-        if suggestion.unambiguous:
-            flash(request, _("A profile was drafted from your administration. Check it and save."))
-        else:
-            flash(
-                request,
-                _("A profile was drafted from your administration; some choices need you."),
-                "warning",
-            )
-    return see_other(f"/connections/{connection_id}/profile")
+    return _after_choice(request, backend, connection_id, suggestion)
+
+
+# -- uninstalling from ccvbird -----------------------------------------------------------------
+
+
+@router.get("/connections/{connection_id}/uninstall")
+def uninstall_page(request: Request, connection_id: Installed, backend: Backend) -> Response:
+    return pages(request).render(
+        request, "uninstall.html", connection=backend.app.store.connection(connection_id),
+        setup=backend.installs.setup(connection_id),
+    )  # fmt: skip
+
+
+@router.post("/connections/{connection_id}/uninstall")
+async def uninstall(request: Request, connection_id: Installed, backend: Backend) -> Response:
+    await run_in_threadpool(uninstall_here, backend, connection_id)
+    flash(request, _("ccvbird is uninstalled for this shop. The order history is kept."))
+    return see_other(f"/connections/{connection_id}")

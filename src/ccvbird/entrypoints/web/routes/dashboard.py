@@ -14,7 +14,13 @@ from ccvbird.domain.sync import SyncState
 from ccvbird.entrypoints.web.i18n import _, ngettext
 from ccvbird.entrypoints.web.pages import flash
 from ccvbird.entrypoints.web.routes.common import form_of, pages, queue, see_other
-from ccvbird.entrypoints.web.security import Backend, ConnectionId, Operator, check_csrf
+from ccvbird.entrypoints.web.security import (
+    Backend,
+    ConnectionId,
+    Installed,
+    Operator,
+    check_csrf,
+)
 from ccvbird.ports import ConnectionInfo
 from ccvbird.service.triggers import enqueue_due, retry_failed
 from ccvbird.wiring import SETUP_REASON, Setup, WebBackend
@@ -79,14 +85,17 @@ def dashboard(request: Request, connection_id: ConnectionId, backend: Backend) -
         connection_id, states=[SyncState.NEEDS_ATTENTION], limit=10
     )
     progress = backend.imports.latest(connection_id)
+    since = ""
+    if view.connection.enabled:  # an uninstalled shop is not asked (its keys are gone)
+        since = import_since_default(backend, connection_id).isoformat()
     return pages(request).render(
         request, "dashboard.html", view=view, attention=attention, progress=progress,
-        since=import_since_default(backend, connection_id).isoformat(),
+        since=since,
     )  # fmt: skip
 
 
 @router.post("/connections/{connection_id}/pause")
-def pause(request: Request, connection_id: ConnectionId, backend: Backend) -> Response:
+def pause(request: Request, connection_id: Installed, backend: Backend) -> Response:
     if not backend.app.store.connection(connection_id).paused_reason:
         paused_by_hand(backend, connection_id, MANUAL_PAUSE)
         flash(request, _("Paused: ccvbird books nothing until you resume."))
@@ -94,7 +103,7 @@ def pause(request: Request, connection_id: ConnectionId, backend: Backend) -> Re
 
 
 @router.post("/connections/{connection_id}/resume")
-def resume(request: Request, connection_id: ConnectionId, backend: Backend) -> Response:
+def resume(request: Request, connection_id: Installed, backend: Backend) -> Response:
     if backend.app.store.connection(connection_id).paused_reason == SETUP_REASON:
         flash(request, _("Finish the setup first."), "warning")
         return see_other(f"/connections/{connection_id}/setup")
@@ -131,7 +140,7 @@ def _ready(request: Request, backend: WebBackend, connection_id: int) -> bool:
 
 @router.post("/connections/{connection_id}/sync")
 def sync(
-    request: Request, connection_id: ConnectionId, backend: Backend, tasks: BackgroundTasks
+    request: Request, connection_id: Installed, backend: Backend, tasks: BackgroundTasks
 ) -> Response:
     if _ready(request, backend, connection_id):
         tasks.add_task(sync_now, backend, connection_id, queue(request))
@@ -140,7 +149,7 @@ def sync(
 
 
 @router.post("/connections/{connection_id}/retry-failed")
-def retry_all(request: Request, connection_id: ConnectionId, backend: Backend) -> Response:
+def retry_all(request: Request, connection_id: Installed, backend: Backend) -> Response:
     if _ready(request, backend, connection_id):
         work = queue(request)
         count = retry_failed(
@@ -154,7 +163,7 @@ def retry_all(request: Request, connection_id: ConnectionId, backend: Backend) -
 
 @router.post("/connections/{connection_id}/import")
 async def start_import(
-    request: Request, connection_id: ConnectionId, backend: Backend, tasks: BackgroundTasks
+    request: Request, connection_id: Installed, backend: Backend, tasks: BackgroundTasks
 ) -> Response:
     form = await form_of(request)
     try:

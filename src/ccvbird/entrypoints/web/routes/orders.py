@@ -18,7 +18,13 @@ from ccvbird.entrypoints.web.labels import state_label
 from ccvbird.entrypoints.web.limits import MAX_ID, ORDER_ID_IN_PATH
 from ccvbird.entrypoints.web.pages import flash
 from ccvbird.entrypoints.web.routes.common import pages, queue, see_other
-from ccvbird.entrypoints.web.security import Backend, ConnectionId, NotFoundPage, check_csrf
+from ccvbird.entrypoints.web.security import (
+    Backend,
+    ConnectionId,
+    Installed,
+    NotFoundPage,
+    check_csrf,
+)
 from ccvbird.wiring.moneybird import invoice_pages, invoice_url
 
 router = APIRouter(dependencies=[Depends(check_csrf)])
@@ -156,7 +162,7 @@ def retry_kind(record: OrderRecord) -> str:
 
 @router.post("/connections/{connection_id}/orders/{order_id}/retry")
 def retry_one(
-    request: Request, connection_id: ConnectionId, order_id: OrderId, backend: Backend
+    request: Request, connection_id: Installed, order_id: OrderId, backend: Backend
 ) -> Response:
     store = backend.app.store
     record = store.find_record(connection_id, order_id)

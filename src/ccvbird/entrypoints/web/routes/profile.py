@@ -13,7 +13,7 @@ from ccvbird.entrypoints.web import profile_form
 from ccvbird.entrypoints.web.i18n import _
 from ccvbird.entrypoints.web.pages import flash
 from ccvbird.entrypoints.web.routes.common import form_of, pages, run_in_threadpool, see_other
-from ccvbird.entrypoints.web.security import Backend, ConnectionId, check_csrf
+from ccvbird.entrypoints.web.security import Backend, Installed, check_csrf
 from ccvbird.service.sync import PREFIX_PAUSE
 from ccvbird.wiring import PROFILE_MISMATCH, SETUP_REASON, WebBackend, reference_prefix_for
 from ccvbird.wiring.moneybird import administration_choices
@@ -38,9 +38,43 @@ def _context(backend: WebBackend, connection_id: int, *, fresh: bool = False) ->
     }
 
 
+def _prefix_problem(backend: WebBackend, connection_id: int, prefix: str) -> str:
+    """Why ``prefix`` cannot be this connection's ("": it can)."""
+    if backend.app.store.reference_conflict(connection_id, prefix) is None:
+        return ""
+    return _(
+        "Another connection books into this Moneybird administration with this prefix, or "
+        "one that starts alike, so the invoice references of both shops could be the same. "
+        "Choose a prefix of its own, for example %(prefix)s.",
+        prefix=reference_prefix_for(
+            backend.app,
+            backend.app.store.connection(connection_id).administration_id,
+            connection_id=connection_id,
+        ),
+    )
+
+
+def profile_problems(backend: WebBackend, connection_id: int) -> dict[str, str]:
+    """What the profile page would mark in the stored profile (empty: ready to use as it is,
+    so "Check the profile" is offered but not required). Reads Moneybird (cached)."""
+    context = _context(backend, connection_id)
+    stored = backend.app.store.profile_toml(connection_id)
+    if not stored.strip():
+        return {"profile": _("There is no profile yet.")}
+    problems = profile_form.stored_problems(
+        stored, context["connection"].start_date, context["options"], context["settings"]
+    )
+    prefix = profile_form.values_from(stored, None)["reference_prefix"]
+    conflict = _prefix_problem(backend, connection_id, prefix)
+    if conflict:
+        problems.setdefault("reference_prefix", conflict)
+    return problems
+
+
 @router.get("/connections/{connection_id}/profile")
-async def profile_page(request: Request, connection_id: ConnectionId, backend: Backend) -> Response:
-    if not backend.installs.setup(connection_id).has_administration:
+async def profile_page(request: Request, connection_id: Installed, backend: Backend) -> Response:
+    setup = backend.installs.setup(connection_id)
+    if not setup.has_moneybird or not setup.has_administration:
         flash(request, _("Connect Moneybird and choose the administration first."), "warning")
         return see_other(f"/connections/{connection_id}/moneybird")
     try:
@@ -56,7 +90,7 @@ async def profile_page(request: Request, connection_id: ConnectionId, backend: B
 
 
 @router.post("/connections/{connection_id}/profile")
-async def profile_save(request: Request, connection_id: ConnectionId, backend: Backend) -> Response:
+async def profile_save(request: Request, connection_id: Installed, backend: Backend) -> Response:
     form = await form_of(request)
     try:
         # Read now: the profile is checked against the administration as it is.
@@ -66,18 +100,9 @@ async def profile_save(request: Request, connection_id: ConnectionId, backend: B
         return see_other(f"/connections/{connection_id}")
     stored = backend.app.store.profile_toml(connection_id)
     checked = profile_form.check(form, stored, context["options"], context["settings"])
-    taken = backend.app.store.reference_conflict(connection_id, checked.values["reference_prefix"])
-    if taken is not None and "reference_prefix" not in checked.problems:
-        checked.problems["reference_prefix"] = _(
-            "Another connection books into this Moneybird administration with this prefix, or "
-            "one that starts alike, so the invoice references of both shops could be the same. "
-            "Choose a prefix of its own, for example %(prefix)s.",
-            prefix=reference_prefix_for(
-                backend.app,
-                context["connection"].administration_id,
-                connection_id=connection_id,
-            ),
-        )
+    taken = _prefix_problem(backend, connection_id, checked.values["reference_prefix"])
+    if taken and "reference_prefix" not in checked.problems:
+        checked.problems["reference_prefix"] = taken
     order = str(form.get("order", ""))
     shown: Any = None
     status = 200
