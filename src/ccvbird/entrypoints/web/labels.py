@@ -69,6 +69,9 @@ def event_label(event: str) -> str:
         "credit.booked": _("Credit booked"),
         "credit.parked": _("Credit needs attention"),
         "credit.retry": _("Credit retry scheduled"),
+        "credit.waiting": _("Credit waits for the invoice"),
+        "cancelled_after_booking": _("Cancelled after booking"),
+        "credited": _("Credited"),
     }
     return labels.get(event, event)
 
