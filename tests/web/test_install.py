@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from ccvbird.adapters.ccvshop.webhooks import REGISTERED_EVENTS
 from ccvbird.sandbox.moneybird import constants as mb
 from ccvbird.sandbox.moneybird.seed import voorbeeld_bv
 from tests.web.conftest import (
@@ -161,7 +162,7 @@ def test_the_shortest_install_connects_moneybird_once_and_finishes_on_the_dashbo
     connection = world.app.store.connection(connection_id)
     assert connection.paused_reason == "" and connection.enabled
     assert world.shop.app(world.app_id).installed
-    assert len(world.shop.webhooks()) == 3 and _moneybird_webhooks(world) == 1
+    assert len(world.shop.webhooks()) == len(REGISTERED_EVENTS) and _moneybird_webhooks(world) == 1
     dashboard = world.client.get(base).text
     assert "Je eerdere bestellingen importeren" in dashboard
     first = min(
