@@ -44,14 +44,18 @@ from ccvbird.adapters.queue import HueyQueue, PendingMarks, make_huey
 from ccvbird.adapters.secrets import SecretBox, load_or_create_key
 from ccvbird.config import Settings
 from ccvbird.domain.administration import AdministrationSettings
-from ccvbird.domain.errors import ConfigError, InvalidOrderData, LeaseLost
+from ccvbird.domain.credit_records import CreditRecord, CreditState
+from ccvbird.domain.credits import CANCEL_KEY
+from ccvbird.domain.errors import ConfigError, InvalidOrderData, LeaseLost, NotFound
 from ccvbird.domain.invoice import InvoiceDraft
-from ccvbird.domain.order import Order
+from ccvbird.domain.money import ZERO, format_amount
+from ccvbird.domain.order import STATUS_CANCELLED, STATUS_NAMES, Order
 from ccvbird.domain.profile import MappingProfile
 from ccvbird.domain.profile_check import describe, profile_mismatches
 from ccvbird.domain.references import conflict, draft_prefix
-from ccvbird.domain.sync import RemoteInvoice
+from ccvbird.domain.sync import OrderRecord, RemoteInvoice, SyncState
 from ccvbird.ports import Clock, OAuthToken, Queue
+from ccvbird.service.credits import CreditBooker
 from ccvbird.service.suggest import Suggestion, suggest_profile
 from ccvbird.service.sync import PROFILE_MISMATCH, Lookup, SyncEngine, SyncResult, Trigger
 from ccvbird.service.tax_rates import TaxRateCache
@@ -825,3 +829,111 @@ def parse_ccv_webhook(raw_body: bytes, *, event: str | None = None) -> tuple[str
     except InvalidWebhookBody as exc:
         raise InvalidOrderData(exc.field, str(exc)) from None
     return trigger.event, str(trigger.order_id)
+
+
+# -- "credit it": a person asks for the full credit of a cancelled booked order -----------------
+
+
+@dataclass(frozen=True, slots=True)
+class CreditAnswer:
+    """What asking to credit an order did: ``outcome`` is ``booked``, ``retry_later``,
+    ``parked`` (the credit has a reason) or ``refused`` (nothing was done; ``code`` says why)."""
+
+    outcome: str
+    code: str = ""
+    message: str = ""
+    credits: tuple[CreditRecord, ...] = ()
+
+
+def credit_order(app: App, connection_id: int, order_id: str) -> CreditAnswer:
+    """Credit the cancelled booked order ``order_id`` in full, now (``ccvbird credit``).
+
+    A thin stand-in until the engine has its own entry point for this: it refuses what must not
+    be credited (not booked here, not cancelled in CCV Shop, credited already) and otherwise asks
+    :meth:`CreditBooker.sync_credits` with ``cancel=True`` — under the connection's lease, as a
+    worker would, so it never meets a worker booking the same order. CCV's own credit invoices
+    of the order, if it has any, are booked instead of a cancellation (they say what was
+    refunded)."""
+    lease = app.wait_for_lease(connection_id, lease_owner("cli"))
+    try:
+        store = app.store.fenced(lease)
+        with guarded_by(lease):
+            record = store.record(connection_id, order_id)
+            number = record.order_number or order_id
+            refused = _not_creditable(store, record, number)
+            if refused is not None:
+                return refused
+            shop = app.shop_for(connection_id)
+            try:
+                order = shop.get_order(order_id)
+            except NotFound:
+                return CreditAnswer(
+                    "refused", "order_deleted",
+                    f"order {number} no longer exists in CCV Shop; credit its invoice in "
+                    "Moneybird",
+                )  # fmt: skip
+            if order.status != STATUS_CANCELLED:
+                status = STATUS_NAMES.get(order.status or 0, str(order.status))
+                return CreditAnswer(
+                    "refused", "not_cancelled",
+                    f"order {number} is not cancelled in CCV Shop (its status is {status}); "
+                    "a full credit is only for a cancelled order — a refund of part of it is "
+                    "booked from CCV's credit invoice by itself",
+                )  # fmt: skip
+            engine = app.engine_for(connection_id)
+            booker = CreditBooker(
+                store, shop, engine.books, app.clock, engine.max_attempts, engine.base_backoff
+            )
+            profile = store.connection(connection_id).profile
+            before = {c.credit_key for c in store.credit_records(connection_id, order_id)}
+            credits = booker.sync_credits(record, order, profile, read_ccv=True, cancel=True)
+    finally:
+        app.store.release_lease(lease)
+    return _credit_answer(number, [c for c in credits if c.credit_key not in before] or credits)
+
+
+def _not_creditable(store: SqlStore, record: OrderRecord, number: str) -> CreditAnswer | None:
+    if record.state is SyncState.CREDITED:
+        return CreditAnswer(
+            "refused", "already_credited",
+            f"order {number} was credited in Moneybird already (not by ccvbird); ccvbird leaves "
+            "it as it is",
+        )  # fmt: skip
+    if record.invoice_id is None:
+        return CreditAnswer(
+            "refused", "not_booked",
+            f"order {number} is not booked (it is {record.state.value.replace('_', ' ')}), so "
+            "there is no invoice to credit",
+        )  # fmt: skip
+    booked = [
+        c
+        for c in store.credit_records(record.connection_id, record.order_id)
+        if c.state is CreditState.BOOKED
+    ]
+    if not booked:
+        return None
+    credited = sum((c.total or ZERO for c in booked), ZERO)
+    which = ", ".join(f"{c.reference} ({format_amount(c.total or ZERO)})" for c in booked)
+    if any(c.credit_key == CANCEL_KEY for c in booked) or (
+        record.booked_total is not None and credited >= record.booked_total
+    ):
+        return CreditAnswer(
+            "refused", "already_credited",
+            f"order {number} is credited already: {which}",
+        )  # fmt: skip
+    return CreditAnswer(
+        "refused", "partly_credited",
+        f"order {number} is partly credited already ({which}); a full credit would credit "
+        "more than remains — make a credit invoice for the rest in CCV Shop, or credit it in "
+        "Moneybird",
+    )  # fmt: skip
+
+
+def _credit_answer(number: str, credits: list[CreditRecord]) -> CreditAnswer:
+    if not credits:
+        return CreditAnswer("refused", "nothing_to_credit", f"order {number}: nothing to credit")
+    if all(c.state is CreditState.BOOKED for c in credits):
+        return CreditAnswer("booked", credits=tuple(credits))
+    stuck = next(c for c in credits if c.state is not CreditState.BOOKED)
+    outcome = "parked" if stuck.state is CreditState.PARKED else "retry_later"
+    return CreditAnswer(outcome, stuck.reason_code, stuck.reason, tuple(credits))
