@@ -30,9 +30,10 @@ from ccvbird.adapters.ccvshop.transport import CcvBudget
 from ccvbird.adapters.ccvshop.webhooks import InvalidWebhookBody, parse_webhook
 from ccvbird.adapters.ccvshop.wire import decode_order_file
 from ccvbird.adapters.db.budget import SharedBudget
-from ccvbird.adapters.db.database import open_database
+from ccvbird.adapters.db.database import Upgrade, open_database, open_engine, upgrade
 from ccvbird.adapters.db.lease import LEASE as LEASE
 from ccvbird.adapters.db.lease import DbLease
+from ccvbird.adapters.db.rekey import Rekeyed, reencrypt_secrets
 from ccvbird.adapters.db.store import SqlStore
 from ccvbird.adapters.http import DEFAULT_TIMEOUT, RequestBudget, Unlimited, guarded_by
 from ccvbird.adapters.moneybird import MoneybirdClient, OAuthApp, OAuthRefresh, TokenEndpoint
@@ -41,7 +42,13 @@ from ccvbird.adapters.moneybird.books import MoneybirdBooks, administration_sett
 from ccvbird.adapters.moneybird.payload import sales_invoice_payload
 from ccvbird.adapters.profile_toml import load_profile, parse_profile
 from ccvbird.adapters.queue import HueyQueue, PendingMarks, make_huey
-from ccvbird.adapters.secrets import SecretBox, load_or_create_key
+from ccvbird.adapters.secrets import (
+    SecretBox,
+    load_or_create_key,
+    new_key,
+    split_keys,
+    write_key_file,
+)
 from ccvbird.config import Settings
 from ccvbird.domain.administration import AdministrationSettings
 from ccvbird.domain.credit_records import CreditRecord, CreditState
@@ -54,7 +61,7 @@ from ccvbird.domain.profile import MappingProfile
 from ccvbird.domain.profile_check import describe, profile_mismatches
 from ccvbird.domain.references import conflict, draft_prefix
 from ccvbird.domain.sync import OrderRecord, RemoteInvoice, SyncState
-from ccvbird.ports import Clock, OAuthToken, Queue
+from ccvbird.ports import Clock, OAuthToken, Queue, SyncObserver
 from ccvbird.service.credits import CreditBooker
 from ccvbird.service.suggest import Suggestion, suggest_profile
 from ccvbird.service.sync import PROFILE_MISMATCH, Lookup, SyncEngine, SyncResult, Trigger
@@ -250,6 +257,9 @@ class App:
     _clients_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     #: The administrations' tax rates as last read, shared by every engine of this process.
     tax_rates: TaxRateCache = field(default_factory=TaxRateCache, repr=False)
+    #: Told the outcome of every booking run (the metrics of a serving command; see
+    #: ``wiring/metrics.py``); ``None``: nobody listens.
+    observer: SyncObserver | None = None
 
     def _cached(self, kind: str, connection_id: int, build: Callable[[], Any]) -> Any:
         """One client per connection and service, made again when the connection's
@@ -371,6 +381,7 @@ class App:
             contact_refresh=timedelta(minutes=self.settings.contact_refresh_minutes),
             tax_rates=self.tax_rates,
             tax_rate_refresh=timedelta(minutes=self.settings.tax_rate_refresh_minutes),
+            observer=self.observer,
         )
 
     def sync_leased(
@@ -632,6 +643,66 @@ def build_app(
         transports=dict(transports or {}),
         moneybird_oauth=oauth,
     )
+
+
+def upgrade_schema(settings: Settings) -> Upgrade:
+    """Run the migrations the state database lacks (``ccvbird init --upgrade``)."""
+    engine = open_engine(settings.resolved_database_url)
+    try:
+        return upgrade(engine)
+    finally:
+        engine.dispose()
+
+
+def generate_secret_key() -> str:
+    """A new Fernet key (for ``CCVBIRD_SECRET_KEY``)."""
+    return new_key().decode()
+
+
+@dataclass(frozen=True)
+class Rotation:
+    rekeyed: Rekeyed
+    #: Where the new key is: the key file's path, or ``None`` for ``CCVBIRD_SECRET_KEY``.
+    key_file: Path | None
+
+
+def rotate_secret_key(settings: Settings) -> Rotation:
+    """Encrypt every secret at rest again with a new key; afterwards the old key reads none.
+
+    With a key file: a new key is generated and written in front of the old one (both
+    decrypt), every secret is re-encrypted, then the file keeps the new key alone — an
+    interruption at any point leaves a key file that reads every secret. With
+    ``CCVBIRD_SECRET_KEY``: it must hold the new key first and the old one after it
+    (``NEW,OLD``); afterwards it is to hold the new key alone.
+    Every other ccvbird process must be stopped: it would go on with the old key.
+    """
+    key_file = None if settings.secret_key is not None else settings.key_file
+    sessions = open_database(settings.resolved_database_url)  # the schema check comes first
+    try:
+        if settings.secret_key is not None:
+            keys = split_keys(settings.secret_key.get_secret_value().encode())
+            if len(keys) < 2:
+                raise ConfigError(
+                    "CCVBIRD_SECRET_KEY holds one key: put a new key in front of it "
+                    "(CCVBIRD_SECRET_KEY=NEW,OLD; `ccvbird rotate-key --generate` makes one), "
+                    "then run rotate-key again"
+                )
+        else:
+            assert key_file is not None
+            keys = [new_key(), *split_keys(key_file.read_bytes())]
+            SecretBox(keys)  # every key in the file is a valid one before anything changes
+            write_key_file(key_file, keys)
+        try:
+            rekeyed = reencrypt_secrets(sessions, SecretBox(keys), SecretBox(keys[:1]))
+        except Exception:
+            if key_file is not None:  # nothing was re-encrypted: the old keys alone again
+                write_key_file(key_file, keys[1:])
+            raise
+    finally:
+        sessions.kw["bind"].dispose()
+    if key_file is not None:
+        write_key_file(key_file, keys[:1])
+    return Rotation(rekeyed=rekeyed, key_file=key_file)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ URL away when several workers or machines share the work.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from platformdirs import user_data_dir
 from pydantic import Field, SecretStr, field_validator
@@ -33,6 +34,7 @@ class Settings(BaseSettings):
     #: need names of their own.
     queue_name: str = Field(default="ccvbird", min_length=1, max_length=64)
     #: Fernet key (urlsafe base64, 32 bytes) for secrets at rest; default: a generated key file.
+    #: Several, comma-separated, while the key is rotated: the first encrypts, each decrypts.
     secret_key: SecretStr | None = None
     #: Moneybird allows 150 requests per 5 minutes per token.
     moneybird_requests: int = 150
@@ -89,6 +91,16 @@ class Settings(BaseSettings):
     #: Webhooks and App Store calls are a few kilobytes, a profile form a few tens.
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
 
+    # -- operating (docs/operations.md) ---------------------------------------------------------
+    #: "text" (lines for people, the default) or "json" (one JSON object a line, for a log
+    #: collector; each line of a booking carries its connection_id and order_id).
+    log_format: Literal["text", "json"] = "text"
+    #: Where the serving commands keep their metrics files (prometheus-client's multi-process
+    #: mode), one directory per machine; default: ``<data_dir>/metrics``.
+    metrics_dir: Path | None = None
+    #: When set, ``/metrics`` answers only requests with ``Authorization: Bearer <token>``.
+    metrics_token: SecretStr | None = None
+
     @field_validator("data_dir")
     @classmethod
     def _expand(cls, value: Path) -> Path:
@@ -107,6 +119,10 @@ class Settings(BaseSettings):
         """Whether there is state to read: a database URL is configured, or the data
         directory's SQLite file exists (checked without creating anything)."""
         return self.database_url is not None or self.database_file.exists()
+
+    @property
+    def resolved_metrics_dir(self) -> Path:
+        return self.metrics_dir or self.data_dir / "metrics"
 
     @property
     def queue_path(self) -> Path:

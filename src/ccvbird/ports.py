@@ -291,6 +291,20 @@ class Queue(Protocol):
     ) -> None: ...
 
 
+class SyncObserver(Protocol):
+    """Told what the engine did, for the operator's metrics (``adapters/metrics.py``): the
+    engine reports, it does not count."""
+
+    def order_synced(self, connection_id: int, outcome: str, reason_code: str) -> None:
+        """A run of the engine for one order ended with ``outcome`` (and the record's reason
+        code, empty when there is none)."""
+        ...
+
+    def paid_invoice_booked(self, seconds: float) -> None:
+        """A worker booked a paid invoice ``seconds`` after its order was queued as paid."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class OAuthToken:
     """An OAuth2 token pair as stored for a connection.

@@ -194,9 +194,20 @@ def test_sigterm_while_a_request_is_under_way_lets_the_booking_finish(
     assert [i["state"] for i in invoices] == ["paid"]
 
 
-def test_worker_metrics_port_answers_healthz_and_readyz(
+def test_worker_metrics_port_answers_healthz_readyz_and_metrics(
     connected: Sandboxes, data_dir: Path, tmp_path: Path
 ) -> None:
+    """The worker books one order; its ``/metrics`` (multi-process files in the data
+    directory) counts the booking and reads the order's state from the database."""
+    connected.add_order(total="121.00")
+    order_id = str(connected.shop.orders()[-1]["id"])
+    app = bootstrap.build_app(bootstrap.load_settings(data_dir=data_dir))
+    try:
+        connection_id = app.store.connections()[0].id
+        tasks = worker.register(app, bootstrap.task_queue(app.settings))
+        tasks.queue().enqueue_order(connection_id, order_id)
+    finally:
+        app.close()
     port = free_port()
     log = tmp_path / "worker.log"
     with worker_process(data_dir, log, "--metrics-port", str(port)) as proc:
@@ -211,7 +222,19 @@ def test_worker_metrics_port_answers_healthz_and_readyz(
 
         wait_until(answered, proc, log)
         health = httpx.get(f"http://127.0.0.1:{port}/healthz")
+
+        def counted() -> bool:
+            answers["metrics"] = httpx.get(f"http://127.0.0.1:{port}/metrics")
+            return 'outcome="booked"' in answers["metrics"].text
+
+        wait_until(counted, proc, log)
         stop(proc, log)
+    metrics = answers["metrics"].text
+    assert 'ccvbird_sync_outcomes_total{outcome="booked",reason_code=""} 1.0' in metrics
+    assert "ccvbird_paid_to_booked_seconds_count 1.0" in metrics
+    assert f'ccvbird_orders{{connection_id="{connection_id}",state="booked"}} 1.0' in metrics
+    assert "ccvbird_queue_depth 0.0" in metrics
+    assert list((data_dir / "metrics").glob("counter_*.db"))  # multi-process mode
     assert (health.status_code, health.json()) == (200, {"status": "ok"})
     ready = answers["readyz"]
     assert ready.status_code == 200

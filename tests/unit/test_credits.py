@@ -20,6 +20,7 @@ from ccvbird.domain.credits import (
     map_cancellation,
     map_credit,
     normalised,
+    order_as_booked,
 )
 from ccvbird.domain.mapping import map_order
 from ccvbird.domain.order import Order
@@ -220,3 +221,29 @@ def test_settling_follows_the_money_unless_the_profile_says_otherwise() -> None:
 
 def test_the_reference_numbers_credits_within_the_order() -> None:
     assert credit_reference("B-1001", 2) == "B-1001-C2"
+
+
+def test_the_order_as_booked_is_the_edited_order_with_its_credits_added_back() -> None:
+    """CCV credits the difference after the shop edits the order: one book and the shipping
+    returned leaves 1 × book (10.90), the shirt, no shipping, and €5 − its share on the order.
+    Adding the credit back gives the booked basket again, to the cent."""
+    booked = basket()
+    # By hand: the book's share of the €5 coupon is 5 × 10.90 / 46.00 = 1.18 (rounded).
+    returned = credit(booked, [(0, "1", "10.90")], "14.67", shipping="4.95", discounts="1.18")
+    edited = dataclasses.replace(
+        booked,
+        rows=(dataclasses.replace(booked.rows[0], quantity=Decimal(1), total=Decimal("10.90")),
+              booked.rows[1]),
+        shipping=Decimal("0"),
+        discounts_total=Decimal("3.82"),
+        total_paid=Decimal("31.28"),
+    )  # fmt: skip
+    again = order_as_booked(edited, [normalised(returned)])
+    assert again.rows == booked.rows
+    assert (again.shipping, again.discounts_total, again.total_paid) == (
+        Decimal("4.95"), Decimal("5.00"), Decimal("45.95"),
+    )  # fmt: skip
+    assert map_order(again, PROFILE, booking_date=DAY).draft.fingerprint() == (
+        map_order(booked, PROFILE, booking_date=DAY).draft.fingerprint()
+    )
+    assert order_as_booked(booked, []) is booked

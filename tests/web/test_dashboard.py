@@ -194,3 +194,27 @@ def test_the_dashboard_says_why_the_last_sync_failed_until_one_succeeds(world: W
     assert world.post_form(base, f"{base}/sync").status_code == 303
     assert "Laatste synchronisatie mislukt" not in world.client.get(base).text
     assert world.client.get(f"/api/connections/{connection_id}").json()["last_error"] == ""
+
+
+def test_an_order_that_arrived_while_paused_is_booked_after_resume_without_a_retry(
+    world: World,
+) -> None:
+    connection_id = with_orders(world)
+    base = f"/connections/{connection_id}"
+    assert world.post_form(base, f"{base}/pause").status_code == 303
+    order_id = world.shop.create_order(scenario="consumer", status=7, paid=False)
+    world.shop.set_paid(order_id)  # the webhook arrives while paused
+    world.drain()
+    assert len(world.moneybird.invoices()) == 2  # nothing booked while paused
+    assert world.queue.items == []
+    response = world.post_form(base, f"{base}/resume")
+    assert response.status_code == 303
+    assert (connection_id, str(order_id)) in world.queue.items  # no retry pressed
+    world.drain()
+    assert len(world.moneybird.invoices()) == 3  # Moneybird has its invoice now
+    page = world.client.get(f"{base}/orders/{order_id}").text
+    record = world.app.store.record(connection_id, str(order_id))
+    assert record.state is SyncState.BOOKED
+    # Its page says why it waited (the log), and that it was booked after.
+    assert "the connection is paused (Paused by hand from the dashboard)" in page
+    assert page.index("booked and paid") < page.index("the connection is paused")  # newest first

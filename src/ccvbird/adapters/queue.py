@@ -16,9 +16,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 from huey import Huey, RedisHuey, SqliteHuey
+from huey.storage import RedisStorage
+
+from ccvbird.adapters.metrics import QueueStats
 
 #: A mark older than this is taken to be lost with its task (a queue flushed by hand, a worker
 #: killed between taking a task and clearing the mark) and the order is queued anyway.
@@ -70,9 +74,16 @@ class PendingMarks:
         self._huey.put(key, now)  # lost with its task (or cleared meanwhile): queue again
         return True
 
-    def release(self, connection_id: int, order_id: str) -> None:
-        """Clear the mark: the waiting copy was taken (or never made it onto the queue)."""
-        self._huey.delete(self._key(connection_id, order_id))
+    def release(self, connection_id: int, order_id: str) -> float | None:
+        """Clear the mark: the waiting copy was taken (or never made it onto the queue).
+        Returns when it was set (the time the order was queued), ``None`` when there was none."""
+        since = self._huey.get(self._key(connection_id, order_id))
+        return float(since) if isinstance(since, int | float) else None
+
+    def since(self, connection_id: int, order_id: str) -> float | None:
+        """When the order's waiting copy was queued (``None``: no copy is marked)."""
+        since = self._huey.get(self._key(connection_id, order_id), peek=True)
+        return float(since) if isinstance(since, int | float) else None
 
 
 class HueyQueue:
@@ -107,3 +118,44 @@ class HueyQueue:
         except BaseException:
             self._marks.release(connection_id, order_id)  # not queued: the next trigger must be
             raise
+
+
+def queue_stats(
+    huey: Huey, marks: PendingMarks, *, now: Callable[[], float] = time.time
+) -> QueueStats:
+    """How many tasks wait, and how long the oldest ready one has (for ``/metrics``).
+
+    Huey keeps no enqueue time, so the oldest task's age comes from what ccvbird keeps: a
+    task queued by a trigger carries its order's "queued" mark, set when it was queued; a task
+    scheduled for later (a retry, a busy connection) has its ``eta``, the time it became ready.
+    Only the oldest task is read: SQLite lists it first; Redis pushes on the left and pops on
+    the right, so it is the list's last element (Huey's ``enqueued_items`` reads from the left).
+    """
+    depth = int(huey.pending_count())
+    scheduled = int(huey.scheduled_count())
+    if depth == 0:
+        return QueueStats(0, scheduled, 0.0)
+    storage = huey.storage
+    if isinstance(storage, RedisStorage):
+        oldest = storage.conn.lindex(storage.queue_key, -1)
+    else:
+        items = storage.enqueued_items(limit=1)
+        oldest = items[0] if items else None
+    if oldest is None:
+        return QueueStats(depth, scheduled, None)
+    since = _ready_since(huey, marks, oldest)
+    return QueueStats(depth, scheduled, None if since is None else max(now() - since, 0.0))
+
+
+def _ready_since(huey: Huey, marks: PendingMarks, message: bytes) -> float | None:
+    try:
+        task = huey.deserialize_task(message)
+    except Exception:  # a task of another version or program: its age is not known
+        return None
+    if task.eta is not None:
+        eta: datetime = task.eta
+        return (eta.replace(tzinfo=UTC) if huey.utc else eta.astimezone()).timestamp()
+    args = tuple(task.args or ())
+    if len(args) >= 2 and isinstance(args[0], int):
+        return marks.since(args[0], str(args[1]))
+    return None

@@ -18,7 +18,7 @@ CCV does not document the sign of the amounts on a credit invoice (``ccvshop-api
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -109,6 +109,45 @@ def normalised(credit: CcvCredit) -> CcvCredit:
         extra_costs=credit.extra_costs * sign,
         discounts=abs(credit.discounts),
         credit_point_discount=abs(credit.credit_point_discount),
+    )
+
+
+def order_as_booked(order: Order, credits: Sequence[CcvCredit]) -> Order:
+    """The order as it was before ``credits`` (all of its CCV credits, :func:`normalised`).
+
+    CCV makes a credit invoice for "the difference between the current order and the latest
+    invoice" (``ccvshop-api.md`` §5.1): a shop that credits rows edits the order first, so the
+    order read now has those rows and costs taken off. Adding every credit back gives the order
+    that was booked; the caller checks that it maps to the booked invoice. A shop that credits
+    without editing the order needs nothing added: the caller tries the order as read first.
+    """
+    if not credits:
+        return order
+    rows = list(order.rows)
+    by_id = {row.row_id: index for index, row in enumerate(rows)}
+    for credit in credits:
+        for credited in credit.rows:
+            index = by_id.get(credited.orderrow_id)
+            if index is None:
+                continue  # a row CCV removed from the order: the caller's check fails
+            row = rows[index]
+            rows[index] = dataclasses.replace(
+                row, quantity=row.quantity + credited.count, total=row.total + credited.total
+            )
+
+    def added(field: str) -> Decimal:
+        return sum((getattr(c, field) for c in credits), ZERO)
+
+    return dataclasses.replace(
+        order,
+        rows=tuple(rows),
+        shipping=order.shipping + added("shipping"),
+        payment_costs=order.payment_costs + added("payment_costs"),
+        payment_option_price=order.payment_option_price + added("payment_option_price"),
+        extra_costs=order.extra_costs + added("extra_costs"),
+        discounts_total=order.discounts_total + added("discounts"),
+        credit_point_discount=order.credit_point_discount + added("credit_point_discount"),
+        total_paid=order.total_paid + added("total"),
     )
 
 

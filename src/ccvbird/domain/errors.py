@@ -20,6 +20,7 @@
     │   │                         nothing more, put the order back on the queue
     │   └── RecordMoved           the order's record changed since this worker read it
     ├── ConfigError               a profile or setting is wrong; says which key and why
+    │   └── SchemaMismatch        the state database's schema is older or newer than the code
     └── ApiError                  any other refusal by a remote API (400/404/422 …): a bug or
                                   a data problem; park the order and log it with context
 
@@ -144,6 +145,17 @@ class ConfigError(CcvbirdError):
     def __init__(self, message: str, *, problems: list[str] | None = None) -> None:
         super().__init__(message)
         self.problems = problems or [message]
+
+
+class SchemaMismatch(ConfigError):
+    """The state database's schema is not the one this ccvbird's code is written for: older
+    (run the migrations: ``ccvbird init --upgrade``) or newer (a newer ccvbird upgraded it)."""
+
+    def __init__(self, message: str, *, current: str, head: str, newer: bool) -> None:
+        super().__init__(message)
+        self.current = current
+        self.head = head
+        self.newer = newer
 
 
 # -- other API refusals ---------------------------------------------------------------------------

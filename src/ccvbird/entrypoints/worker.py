@@ -27,14 +27,16 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
 from huey import Huey, crontab
 from huey.consumer import Consumer
+from structlog.contextvars import bound_contextvars
 
 from ccvbird import bootstrap
 from ccvbird.domain.errors import CcvbirdError, Interrupted, LeaseLost
@@ -87,7 +89,18 @@ def run_sync(
 
 
 def _queue_retry(task: Any, connection_id: int, order_id: str) -> None:
-    task(connection_id, order_id, Trigger.RETRY.value)
+    # Ready now; its ``eta`` says since when (the queue's oldest-job age reads it).
+    task.schedule((connection_id, order_id, Trigger.RETRY.value), eta=datetime.now(UTC))
+
+
+#: Outcomes that mean "the paid invoice is booked now" (the paid-to-booked histogram).
+PAID_INVOICE = frozenset({Outcome.BOOKED.value, Outcome.PAID.value})
+
+
+def _observe_booked(app: bootstrap.App, outcome: str, queued_at: float | None) -> None:
+    # The wall clock the "queued" marks are set by (``adapters/queue.py``).
+    if app.observer is not None and queued_at is not None and outcome in PAID_INVOICE:
+        app.observer.paid_invoice_booked(time.time() - queued_at)
 
 
 def _retried_by_scheduler(app: bootstrap.App, connection_id: int, order_id: str) -> bool:
@@ -113,21 +126,36 @@ def register(app: bootstrap.App, huey: Huey) -> Tasks:
     marks = bootstrap.pending_marks(huey)
 
     @huey.task(name="ccvbird.sync_order")  # type: ignore[untyped-decorator]
-    def sync_order(connection_id: int, order_id: str, trigger: str = Trigger.WEBHOOK.value) -> str:
+    def sync_order(
+        connection_id: int,
+        order_id: str,
+        trigger: str = Trigger.WEBHOOK.value,
+        queued_at: float | None = None,
+    ) -> str:
+        """``queued_at``: when the trigger queued the order (epoch seconds), carried by a copy
+        put back on the queue so the paid-to-booked time counts its waits."""
         # A task queued now carries the order's "queued" mark (a scheduled retry does not).
         # Taking the task clears it before the order is read, so a trigger from here on
-        # queues another run rather than being absorbed by this one.
+        # queues another run rather than being absorbed by this one. The mark says when the
+        # order was queued.
         marked = trigger != Trigger.RETRY.value
         if marked:
-            marks.release(connection_id, order_id)
-        outcome, retry_in = run_sync(app, connection_id, order_id, Trigger(trigger))
+            since = marks.release(connection_id, order_id)
+            queued_at = queued_at if queued_at is not None else since
+        with bound_contextvars(connection_id=connection_id, order_id=order_id):
+            outcome, retry_in = run_sync(app, connection_id, order_id, Trigger(trigger))
+        _observe_booked(app, outcome, queued_at)
         if outcome in (BUSY, LEASE_LOST):
             # Back on the queue holding the mark again — unless a newer copy is waiting
             # already, which will do the work.
             if not marked or marks.claim(connection_id, order_id):
-                sync_order.schedule((connection_id, order_id, trigger), delay=BUSY_RETRY_SECONDS)
+                sync_order.schedule(
+                    (connection_id, order_id, trigger, queued_at), delay=BUSY_RETRY_SECONDS
+                )
         elif retry_in is not None and not _retried_by_scheduler(app, connection_id, order_id):
-            sync_order.schedule((connection_id, order_id, Trigger.RETRY.value), delay=retry_in)
+            sync_order.schedule(
+                (connection_id, order_id, Trigger.RETRY.value, queued_at), delay=retry_in
+            )
         return outcome
 
     @huey.periodic_task(crontab(minute="*"), name="ccvbird.poll_due")  # type: ignore[untyped-decorator]

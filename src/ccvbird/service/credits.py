@@ -30,9 +30,10 @@ from ccvbird.domain.credits import (
     credit_reference,
     map_cancellation,
     map_credit,
+    order_as_booked,
 )
 from ccvbird.domain.errors import NotFound, TransientError
-from ccvbird.domain.mapping import invoice_reference
+from ccvbird.domain.mapping import invoice_reference, map_order
 from ccvbird.domain.money import ZERO, format_amount
 from ccvbird.domain.order import STATUS_CANCELLED, Order
 from ccvbird.domain.profile import InvoiceKind, MappingProfile
@@ -104,8 +105,31 @@ class CreditBooker:
             ):
                 done.append(credit_record)  # not read this time: taken up when it is
                 continue
-            done.append(self._book(record, order, profile, policy, credit_record, ccv, known))
+            booked = self._as_booked(record, order, profile, list(credits.values()))
+            done.append(self._book(record, booked, profile, policy, credit_record, ccv, known))
         return done
+
+    @staticmethod
+    def _as_booked(
+        record: OrderRecord, order: Order, profile: MappingProfile, credits: list[CcvCredit]
+    ) -> Order:
+        """The order as it was booked: as read now when CCV left it as it was, else with its
+        credits added back (a shop edits the order before CCV invoices the difference;
+        :func:`order_as_booked`). Whichever maps to the booked invoice (its fingerprint);
+        when neither does, the order as read — its credits then park with the reason."""
+        if not credits or record.fingerprint is None:
+            return order
+        booking_date = record.invoice_date
+        if map_order(order, profile, booking_date=booking_date).draft.fingerprint() == (
+            record.fingerprint
+        ):
+            return order
+        before = order_as_booked(order, credits)
+        if map_order(before, profile, booking_date=booking_date).draft.fingerprint() == (
+            record.fingerprint
+        ):
+            return before
+        return order
 
     # -- one credit -------------------------------------------------------------------------------
 

@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import Enum, StrEnum
 
+from structlog.contextvars import bound_contextvars
+
 from ccvbird.domain.booked import recover_invoice_date, same_as_booked, shop_date
 from ccvbird.domain.bounds import REFERENCE_LIMIT
 from ccvbird.domain.decisions import booking_blockers
@@ -60,7 +62,7 @@ from ccvbird.domain.sync import (
     Step,
     SyncState,
 )
-from ccvbird.ports import Books, Clock, ConnectionInfo, PaymentDraft, Shop, Store
+from ccvbird.ports import Books, Clock, ConnectionInfo, PaymentDraft, Shop, Store, SyncObserver
 from ccvbird.service.contacts import ContactResolver
 from ccvbird.service.credits import CreditBooker
 from ccvbird.service.tax_rates import TaxRateCache
@@ -152,6 +154,8 @@ class SyncEngine:
     tax_rates: TaxRateCache = field(default_factory=TaxRateCache)
     #: How old that copy may be before a booking reads the rates again.
     tax_rate_refresh: timedelta = timedelta(minutes=10)
+    #: Told the outcome of every run (the metrics); ``None``: nobody listens.
+    observer: SyncObserver | None = None
     _contacts: ContactResolver | None = field(default=None, init=False, repr=False)
     #: Log lines of steps whose results are committed with the next intent (one transaction).
     _pending: list[tuple[str, str]] = field(default_factory=list, init=False, repr=False)
@@ -187,7 +191,26 @@ class SyncEngine:
     ) -> SyncResult:
         """Do what is still to be done for one order. ``order``: the order as just read from
         CCV (an import has it already); without it the order is read now. ``existing``: what
-        a batched look-up found in Moneybird for the order's reference (``None``: nothing)."""
+        a batched look-up found in Moneybird for the order's reference (``None``: nothing).
+
+        Every log line of the run carries the connection and order ids (structlog's context
+        variables: the JSON log format shows them)."""
+        with bound_contextvars(connection_id=connection_id, order_id=order_id):
+            result = self._run(connection_id, order_id, trigger, order, existing)
+        if self.observer is not None:
+            self.observer.order_synced(
+                connection_id, result.outcome.value, result.record.reason_code
+            )
+        return result
+
+    def _run(
+        self,
+        connection_id: int,
+        order_id: str,
+        trigger: Trigger,
+        order: Order | None,
+        existing: RemoteInvoice | Lookup | None,
+    ) -> SyncResult:
         self._pending.clear()
         connection = self.store.connection(connection_id)
         record = self.store.record(connection_id, order_id)

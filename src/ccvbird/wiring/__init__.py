@@ -20,7 +20,7 @@ from ccvbird.adapters.db.installs import InstallStore, NoticeLog, Setup
 from ccvbird.adapters.mail import SmtpMailer
 from ccvbird.adapters.passwords import MIN_LENGTH, hash_password, verify_password
 from ccvbird.adapters.profile_toml import parse_profile as check_profile
-from ccvbird.adapters.secrets import load_or_create_key
+from ccvbird.adapters.secrets import load_or_create_key, split_keys
 from ccvbird.bootstrap import App, reference_prefix_for
 from ccvbird.config import Settings
 from ccvbird.service.imports import ImportBoard
@@ -114,11 +114,13 @@ class WebBackend:
 def _session_secret(settings: Settings) -> str:
     if settings.session_secret is not None:
         return settings.session_secret.get_secret_value()
-    key = (
+    keys = (
         settings.secret_key.get_secret_value().encode()
         if settings.secret_key is not None
         else load_or_create_key(settings.key_file)
     )
+    # The first (newest) key: a rotated key ends the sessions signed with the old one.
+    key = split_keys(keys)[0]
     return hmac.new(key, b"ccvbird web sessions", hashlib.sha256).hexdigest()
 
 

@@ -30,12 +30,15 @@ OptionalText = Annotated[str | None, BeforeValidator(_none_or_text)]
 
 def _link_id(value: object) -> object:
     """A link to another resource, as its id: ``{"href": ".../orders/123"}`` (how CCV sends
-    child links), ``{"id": 123}``, or the bare id; empty when there is none."""
+    child links), the link's URL as a bare string, ``{"id": 123}``, or the bare id; empty when
+    there is none."""
     if isinstance(value, dict):
         if value.get("id") not in (None, ""):
             return str(value["id"])
         href = str(value.get("href") or "").rstrip("/")
         return href.rsplit("/", 1)[-1] if href else ""
+    if isinstance(value, str) and "/" in value:
+        return value.rstrip("/").rsplit("/", 1)[-1]
     return "" if value is None else value
 
 

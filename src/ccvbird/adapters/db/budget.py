@@ -103,3 +103,14 @@ class SharedBudget:
                 )
             )
             return int(count or 0)
+
+    def used_by_key(self) -> dict[str, int]:
+        """:meth:`used` of every key at once (one query, for ``/metrics``)."""
+        now = self._clock()
+        with self._sessions() as session:
+            rows = session.execute(
+                select(BudgetSlotRow.budget_key, func.count())
+                .where(BudgetSlotRow.at > now - self.window, BudgetSlotRow.at <= now)
+                .group_by(BudgetSlotRow.budget_key)
+            ).all()
+        return {str(key): int(count) for key, count in rows}

@@ -554,6 +554,16 @@ class SqlStore:
             ).all()
         return {SyncState(state): int(count) for state, count in rows}
 
+    def state_counts(self) -> dict[tuple[int, SyncState], int]:
+        """Orders by connection and state, of every connection (one query, for ``/metrics``)."""
+        with self._session() as session:
+            rows = session.execute(
+                select(OrderRecordRow.connection_id, OrderRecordRow.state, func.count()).group_by(
+                    OrderRecordRow.connection_id, OrderRecordRow.state
+                )
+            ).all()
+        return {(int(cid), SyncState(state)): int(count) for cid, state, count in rows}
+
     def events(self, connection_id: int, order_id: str) -> list[EventView]:
         with self._session() as session:
             row = self._record_row(session, connection_id, order_id)

@@ -18,7 +18,7 @@ from rich.markup import escape
 
 from ccvbird import __version__, bootstrap
 from ccvbird.config import Settings
-from ccvbird.domain.errors import CcvbirdError, ConfigError
+from ccvbird.domain.errors import CcvbirdError, ConfigError, SchemaMismatch
 from ccvbird.domain.sync import OrderRecord
 
 EXIT_REFUSED = 2
@@ -98,6 +98,11 @@ def missing_state(settings: Settings, given: Path | None) -> str | None:
     return None
 
 
+def schema_words(exc: SchemaMismatch) -> str:
+    """The schema refusal, its hint in the words the person typed (``./ccvbird …``)."""
+    return str(exc).replace("`ccvbird ", f"`{program()} ")
+
+
 @contextmanager
 def opened(data_dir: Path | None, *, create: bool = False) -> Iterator[bootstrap.App]:
     """The application for ``data_dir``; expected errors become one clear line and exit 2.
@@ -111,6 +116,8 @@ def opened(data_dir: Path | None, *, create: bool = False) -> Iterator[bootstrap
             fail(problem)
         app_ = bootstrap.build_app(settings)
         yield app_
+    except SchemaMismatch as exc:
+        fail(schema_words(exc))
     except ConfigError as exc:
         fail(str(exc))
     except CcvbirdError as exc:

@@ -39,9 +39,11 @@ from ccvbird.entrypoints.cli.words import (
     state_words,
     tally,
 )
+from ccvbird.entrypoints.logs import configure_logging, uvicorn_log_config
 from ccvbird.entrypoints.web.serve import web_server
 from ccvbird.service.passes import PassReport, import_history, plan_import, sync_pass
 from ccvbird.service.sync import Trigger
+from ccvbird.wiring.metrics import metrics_endpoint
 
 #: Moneybird requests one order costs on average (create, send, pay, plus new contacts).
 REQUESTS_PER_ORDER = 3.7
@@ -400,16 +402,23 @@ def _serve_workers(
     metrics_port: int | None = None,
 ) -> None:
     with opened(data_dir) as ccvbird:
-        huey = bootstrap.task_queue(ccvbird.settings)
+        settings = ccvbird.settings
+        if web:
+            ensure_port_free(host or settings.web_host, port or settings.web_port, option="--port")
+        if metrics_port is not None:
+            ensure_port_free(settings.web_host, metrics_port, option="--metrics-port")
+        configure_logging(settings.log_format)
+        huey = bootstrap.task_queue(settings)
         tasks = worker.register(ccvbird, huey)
+        # Every process of the machine keeps its counters in one directory (docs/operations.md).
+        metrics = metrics_endpoint(ccvbird, huey, multiprocess=True)
         queue_answers = partial(bootstrap.queue_answers, huey)
-        server = (
-            web_server(ccvbird, tasks.queue(), host=host, port=port, queue_answers=queue_answers)
-            if web
-            else None
-        )
-        if server is not None:
-            ensure_port_free(server.config.host, server.config.port, option="--port")
+        server = None
+        if web:
+            server = web_server(
+                ccvbird, tasks.queue(), host=host, port=port, queue_answers=queue_answers,
+                metrics=metrics.render,
+            )  # fmt: skip
         # Every wait of a booking ends when the process is asked to stop (worker.Stopping).
         stopping = worker.Stopping()
         ccvbird.sleep = stopping.sleep
@@ -425,10 +434,15 @@ def _serve_workers(
         if metrics_port is not None:
             checks = {"database": partial(bootstrap.database_answers, ccvbird),
                       "queue": queue_answers}  # fmt: skip
-            probes = health.health_server(checks, host=ccvbird.settings.web_host, port=metrics_port)
+            token = settings.metrics_token
+            probes = health.health_server(
+                checks, host=settings.web_host, port=metrics_port, metrics=metrics.render,
+                metrics_token=token.get_secret_value() if token else None,
+                log_config=uvicorn_log_config(settings.log_format),
+            )  # fmt: skip
             health.serve_in_thread(probes)
             parts.append(
-                f"/healthz and /readyz on http://{ccvbird.settings.web_host}:{metrics_port}"
+                f"/healthz, /readyz and /metrics on http://{settings.web_host}:{metrics_port}"
             )
         console.print("ccvbird running: " + ", ".join(parts) + ". Stop with Ctrl+C.")
         try:
@@ -484,8 +498,8 @@ def worker_(
     metrics_port: Annotated[
         int | None,
         typer.Option(
-            help="Serve /healthz (alive) and /readyz (database and queue answer) on this port, "
-            "for probes; metrics are to follow."
+            help="Serve /healthz (alive), /readyz (database and queue answer) and /metrics "
+            "(Prometheus; see docs/operations.md) on this port."
         ),
     ] = None,
     data_dir: DataDir = None,

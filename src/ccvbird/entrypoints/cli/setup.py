@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 
 from ccvbird import bootstrap
-from ccvbird.domain.errors import ConfigError
+from ccvbird.domain.errors import ConfigError, SchemaMismatch
 from ccvbird.entrypoints.cli.common import (
     ConnectionOption,
     DataDir,
@@ -19,9 +19,11 @@ from ccvbird.entrypoints.cli.common import (
     console,
     errors,
     fail,
+    missing_state,
     opened,
     pick_connection,
     program,
+    schema_words,
 )
 from ccvbird.service.suggest import suggest_profile
 
@@ -32,8 +34,25 @@ app.add_typer(profile_app, name="profile")
 
 
 @app.command()
-def init(data_dir: DataDir = None) -> None:
-    """Create the data directory: the state database, the task queue and the encryption key."""
+def init(
+    upgrade: Annotated[
+        bool,
+        typer.Option(
+            "--upgrade",
+            help="Bring an existing state database to this version's schema (run the "
+            "migrations it lacks) and say which ran. Stop every ccvbird process first.",
+        ),
+    ] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Create the data directory: the state database, the task queue and the encryption key.
+
+    After installing a newer ccvbird, `init --upgrade` runs the database migrations; until then
+    every other command refuses the older schema in one line.
+    """
+    if upgrade:
+        _upgrade(data_dir)
+        return
     with opened(data_dir, create=True) as ccvbird:
         settings = ccvbird.settings
         console.print(f"Data directory: {settings.data_dir}")
@@ -138,6 +157,66 @@ def connect(
                 f"The profile is complete. Next: [bold]{escape(program())} import --since "
                 f"YYYY-MM-DD[/] or [bold]{escape(program())} run[/]."
             )
+
+
+def _upgrade(data_dir: Path | None) -> None:
+    settings = bootstrap.load_settings(data_dir=data_dir)
+    if problem := missing_state(settings, data_dir):
+        fail(f"nothing to upgrade: {problem}")
+    try:
+        done = bootstrap.upgrade_schema(settings)
+    except ConfigError as exc:
+        fail(str(exc))
+    where = settings.resolved_database_url.split("@")[-1]
+    if not done.applied:
+        console.print(f"State database {where}: schema {done.after}, the newest; nothing to do.")
+        return
+    console.print(f"State database {where}: schema {done.before or 'none'} → {done.after}.")
+    for step in done.applied:
+        console.print(f"  applied {step.revision}: {escape(step.what)}")
+
+
+@app.command("rotate-key")
+def rotate_key(
+    generate: Annotated[
+        bool,
+        typer.Option(
+            "--generate", help="Only print a new key (for CCVBIRD_SECRET_KEY); change nothing."
+        ),
+    ] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Encrypt every stored secret (CCV API secrets, Moneybird tokens, webhook secrets) again
+    with a new key; afterwards the old key decrypts none of them. Stop every ccvbird process
+    first, and start them again after.
+
+    With the key file (secret.key) a new key is made and replaces the old one. With
+    CCVBIRD_SECRET_KEY, set it to NEW,OLD first (a new key: `--generate`) and to NEW alone after.
+    Web sessions signed with the old key end (everyone signs in again).
+    """
+    if generate:
+        sys.stdout.write(bootstrap.generate_secret_key() + "\n")
+        return
+    settings = bootstrap.load_settings(data_dir=data_dir)
+    if problem := missing_state(settings, data_dir):
+        fail(problem)
+    try:
+        done = bootstrap.rotate_secret_key(settings)
+    except SchemaMismatch as exc:
+        fail(schema_words(exc))
+    except ConfigError as exc:
+        fail(str(exc))
+    console.print(
+        f"Re-encrypted {done.rekeyed.secrets} secrets of {done.rekeyed.connections} "
+        "connection(s) with the new key; the old key decrypts none of them."
+    )
+    if done.key_file is not None:
+        console.print(f"The new key is in {done.key_file} (the old one is gone from it).")
+    else:
+        console.print(
+            "Now set CCVBIRD_SECRET_KEY to the new (first) key alone, everywhere ccvbird runs."
+        )
+    console.print("Start the ccvbird processes again (they read the key when they start).")
 
 
 @profile_app.command("show")

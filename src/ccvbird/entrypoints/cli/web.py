@@ -8,7 +8,9 @@ from ccvbird import bootstrap
 from ccvbird.entrypoints import worker
 from ccvbird.entrypoints.cli.common import DataDir, app, console, ensure_port_free, opened
 from ccvbird.entrypoints.cli.operate import WebHost, WebPort
+from ccvbird.entrypoints.logs import configure_logging
 from ccvbird.entrypoints.web.serve import web_server
+from ccvbird.wiring.metrics import metrics_endpoint
 
 
 @app.command()
@@ -23,14 +25,16 @@ def web(
     beside it, or use `ccvbird run` for the web app, scheduler and workers in one process.
     """
     with opened(data_dir) as app_:
-        huey = bootstrap.task_queue(app_.settings)
+        settings = app_.settings
+        ensure_port_free(host or settings.web_host, port or settings.web_port, option="--port")
+        configure_logging(settings.log_format)
+        huey = bootstrap.task_queue(settings)
         tasks = worker.register(app_, huey)
         server = web_server(
             app_, tasks.queue(), host=host, port=port,
             queue_answers=partial(bootstrap.queue_answers, huey),
+            metrics=metrics_endpoint(app_, huey, multiprocess=True).render,
         )  # fmt: skip
-        ensure_port_free(server.config.host, server.config.port, option="--port")
-        settings = app_.settings
         console.print(
             f"ccvbird web on http://{server.config.host}:{server.config.port} "
             f"(public address {settings.public_url})",

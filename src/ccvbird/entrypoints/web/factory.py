@@ -106,6 +106,7 @@ def create_web_app(
     mailer: Mailer | None = None,
     queue_answers: Callable[[], bool] | None = None,
     database_answers: Callable[[], bool] | None = None,
+    metrics: health.MetricsRender | None = None,
 ) -> FastAPI:
     """The web app for ``app``; ``queue`` is where webhooks, retries and "sync now" put work.
 
@@ -113,6 +114,7 @@ def create_web_app(
     ``notify_interval_seconds`` while the app runs, when mail is configured.
     ``/readyz`` asks ``database_answers`` (default: a ``SELECT 1`` on the state database) and
     ``queue_answers`` (the task queue's storage; without it ``/readyz`` names no queue).
+    ``metrics``: what ``/metrics`` answers (none without it); see docs/operations.md.
     """
     backend = web_backend(app, mailer=mailer)
 
@@ -203,7 +205,12 @@ def create_web_app(
     }
     if queue_answers is not None:
         checks["queue"] = queue_answers
-    web.include_router(health.health_router(checks))
+    token = app.settings.metrics_token
+    web.include_router(
+        health.health_router(
+            checks, metrics, metrics_token=token.get_secret_value() if token else None
+        )
+    )
 
     web.add_middleware(BodyLimit, max_bytes=app.settings.max_body_bytes)
     web.add_middleware(RequestContext, backend=backend)

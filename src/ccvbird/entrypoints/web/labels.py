@@ -26,6 +26,53 @@ def state_label(state: SyncState | str) -> str:
     return labels.get(SyncState(state), str(state))
 
 
+def event_label(event: str) -> str:
+    """A step of an order's log in words ("payment.created" → "Betaling geregistreerd");
+    an event this version does not know keeps its name."""
+    labels = {
+        "booking.start": _("Booking started"),
+        "contact.create": _("Creating the contact"),
+        "contact.resolved": _("Contact found or created"),
+        "invoice.create": _("Creating the invoice"),
+        "invoice.created": _("Invoice created (draft)"),
+        "invoice.adopted": _("Invoice found after an interruption"),
+        "invoice.found_existing": _("Invoice found in Moneybird already"),
+        "invoice.draft_deleted": _("Own draft invoice deleted"),
+        "invoice.figures_differ": _("Moneybird's figures differ"),
+        "invoice.send": _("Finalising the invoice"),
+        "invoice.sent": _("Invoice finalised"),
+        "invoice_date.recovered": _("Invoice date recovered"),
+        "payment.create": _("Registering the payment"),
+        "payment.created": _("Payment registered"),
+        "payment.adopted": _("Payment found after an interruption"),
+        "payment.seen_paid": _("Paid in CCV Shop"),
+        "booked": _("Booked"),
+        "booked.awaiting_payment": _("Booked, awaiting payment"),
+        "awaiting_payment": _("Awaiting payment"),
+        "waiting": _("Waiting"),
+        "skipped": _("Skipped"),
+        "needs_attention": _("Needs attention"),
+        "changed_after_booking": _("Changed after booking"),
+        "connection.paused": _("Connection paused"),
+        "retry.requested": _("Retry asked for"),
+        "retry.scheduled": _("Retry scheduled"),
+        "retry.rate_limited": _("Waiting for the request limit"),
+        "retry.handed_back": _("Handed back at a stop"),
+        "moneybird.credited": _("Credited in Moneybird"),
+        "moneybird.invoice_deleted": _("Invoice deleted in Moneybird"),
+        "credit.create": _("Creating the credit invoice"),
+        "credit.created": _("Credit invoice created (draft)"),
+        "credit.edit": _("Credit invoice lines set"),
+        "credit.send": _("Finalising the credit invoice"),
+        "credit.settle": _("Settling the credit invoice"),
+        "credit.adopted": _("Credit invoice found after an interruption"),
+        "credit.booked": _("Credit booked"),
+        "credit.parked": _("Credit needs attention"),
+        "credit.retry": _("Credit retry scheduled"),
+    }
+    return labels.get(event, event)
+
+
 def advice(reason_code: str) -> str:
     """What a person can do about an order with this ``reason_code`` ("" when nothing)."""
     advice_by_code = {

@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from ccvbird.entrypoints.web import i18n
-from ccvbird.entrypoints.web.labels import advice, outcome_label, state_label
+from ccvbird.entrypoints.web.labels import advice, event_label, outcome_label, state_label
 from ccvbird.entrypoints.web.security import csrf_token, current_account
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -67,6 +67,7 @@ def environment() -> Environment:
         money=_money,
         state_label=state_label,
         advice=advice,
+        event_label=event_label,
         outcome_label=outcome_label,
     )
     return env

@@ -9,6 +9,8 @@ from collections.abc import Callable
 import uvicorn
 
 from ccvbird.bootstrap import App
+from ccvbird.entrypoints.health import MetricsRender
+from ccvbird.entrypoints.logs import configure_logging, uvicorn_log_config
 from ccvbird.entrypoints.web.factory import create_web_app
 from ccvbird.ports import Queue
 
@@ -20,6 +22,7 @@ def web_server(
     host: str | None = None,
     port: int | None = None,
     queue_answers: Callable[[], bool] | None = None,
+    metrics: MetricsRender | None = None,
 ) -> uvicorn.Server:
     """An unstarted uvicorn server for the web app (``.run()``, or ``await .serve()``).
 
@@ -27,15 +30,14 @@ def web_server(
     callbacks carry tokens. The app logs every request itself, by route template instead.
     """
     if not logging.getLogger().handlers:
-        logging.basicConfig(
-            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-        )
+        configure_logging(app.settings.log_format)
     config = uvicorn.Config(
-        create_web_app(app, queue, queue_answers=queue_answers),
+        create_web_app(app, queue, queue_answers=queue_answers, metrics=metrics),
         host=host or app.settings.web_host,
         port=port or app.settings.web_port,
         access_log=False,
         proxy_headers=True,
         log_level="info",
+        log_config=uvicorn_log_config(app.settings.log_format),
     )
     return uvicorn.Server(config)

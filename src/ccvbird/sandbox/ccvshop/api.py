@@ -14,6 +14,7 @@ simulated App Store (``GET /_sandbox/apps/{id}/install`` sends the browser on, a
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -32,9 +33,16 @@ from ccvbird.sandbox.ccvshop.queries import (
     Params,
     filter_invoices,
     filter_orders,
+    filter_returns,
     page_of,
 )
-from ccvbird.sandbox.ccvshop.shop import HandshakeRefused, SandboxError, SandboxShop, UnknownRecord
+from ccvbird.sandbox.ccvshop.shop import (
+    HandshakeRefused,
+    NothingToInvoice,
+    SandboxError,
+    SandboxShop,
+    UnknownRecord,
+)
 
 V1 = "/api/rest/v1"
 BAD_REQUEST = "400.10"
@@ -68,6 +76,23 @@ async def _object_body(request: Request) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise BadParameter("body", "must be a JSON object")
     return body
+
+
+def _counts(body: dict[str, Any]) -> dict[int, Decimal]:
+    """``"rows": [{"id": <order row id>, "count": <items>}, …]`` of a merchant action."""
+    rows = body.get("rows")
+    if not isinstance(rows, list) or not rows:
+        raise BadParameter("rows", 'must be a list of {"id": order row id, "count": items}')
+    counts: dict[int, Decimal] = {}
+    for row in rows:
+        row_id = row.get("id") if isinstance(row, dict) else None
+        count = row.get("count", 1) if isinstance(row, dict) else None
+        if not isinstance(row_id, int) or isinstance(row_id, bool):
+            raise BadParameter("rows", "each row needs the order row's id")
+        if not isinstance(count, int | Decimal) or isinstance(count, bool) or count <= 0:
+            raise BadParameter("rows", f"row {row_id}: count must be a positive number")
+        counts[row_id] = counts.get(row_id, Decimal(0)) + Decimal(str(count))
+    return counts
 
 
 def _flag(body: dict[str, Any], name: str) -> bool | None:
@@ -139,11 +164,17 @@ def create_app(shop: SandboxShop) -> FastAPI:
     async def unknown(request: Request, exc: UnknownRecord) -> Response:
         return _error(404, "404.10", str(exc))
 
+    @app.exception_handler(SandboxError)
+    async def refused(request: Request, exc: SandboxError) -> Response:
+        # A merchant action that does not fit the shop's state (only /_sandbox raises these).
+        return _error(409, "409.10", str(exc))
+
     # -- API: orders ------------------------------------------------------------------------
 
     @app.get(V1)
     def root() -> Response:
-        names = ("orders", "orderrows", "invoices", "paymethods", "webshops", "webhooks", "apps")
+        names = ("orders", "orderrows", "invoices", "invoicerows", "returns", "paymethods",
+                 "webshops", "webhooks", "apps")  # fmt: skip
         items = [{"name": name, "href": f"{shop.root}/{name}"} for name in names]
         return _json({"href": shop.root, "items": items})
 
@@ -205,6 +236,54 @@ def create_app(shop: SandboxShop) -> FastAPI:
         if rows is None:
             return _not_found(f"Invoice {invoice_id}")
         return page(request, f"invoices/{invoice_id}/invoicerows", rows)
+
+    @app.get(f"{V1}/invoicerows/{{row_id}}")
+    def get_invoice_row(row_id: int) -> Response:
+        row = shop.invoice_row(row_id)
+        return _not_found(f"Invoicerow {row_id}") if row is None else _json(row)
+
+    @app.post(f"{V1}/orders/{{order_id}}/invoices")
+    async def create_invoice(order_id: int, request: Request) -> Response:
+        """An invoice for the difference between the order and its latest invoices."""
+        body = await _object_body(request)
+        extra = set(body) - {"status", "payment_link_sent", "external_reference"}
+        if extra:
+            raise BadParameter(sorted(extra)[0], "is not a field of an invoice input")
+        status = None
+        if body.get("status") is not None:
+            words = {word: code for code, word in documents.INVOICE_STATUS.items()}
+            status = words.get(str(body["status"]), str(body["status"]))
+            if status not in documents.INVOICE_STATUS:
+                raise BadParameter("status", "expected 1, 2, 3 or paid, unpaid, reimbursed")
+        reference = body.get("external_reference")
+        try:
+            invoice_id = await run_in_threadpool(
+                lambda: shop.invoice_difference(
+                    order_id, status=status,
+                    external_reference=None if reference is None else str(reference),
+                )
+            )  # fmt: skip
+        except NothingToInvoice as exc:
+            return _error(400, BAD_REQUEST, str(exc))
+        return _json(shop.invoice(invoice_id), 201)
+
+    # -- API: returns -----------------------------------------------------------------------
+
+    @app.get(f"{V1}/returns")
+    def list_returns(request: Request) -> Response:
+        return page(request, "returns", filter_returns(shop.returns(), _params(request)))
+
+    @app.get(f"{V1}/returns/{{return_id}}")
+    def get_return(return_id: int) -> Response:
+        document = shop.return_(return_id)
+        return _not_found(f"Return {return_id}") if document is None else _json(document)
+
+    @app.get(f"{V1}/returns/{{return_id}}/returnrows")
+    def list_return_rows(return_id: int, request: Request) -> Response:
+        rows = shop.return_rows(return_id)
+        if rows is None:
+            return _not_found(f"Return {return_id}")
+        return page(request, f"returns/{return_id}/returnrows", rows)
 
     # -- API: the shop ----------------------------------------------------------------------
 
@@ -375,10 +454,81 @@ def create_app(shop: SandboxShop) -> FastAPI:
         await run_in_threadpool(shop.set_paid, order_id, True if paid is None else paid)
         return _json(shop.order(order_id))
 
+    # Credits: the merchant edits the order and CCV invoices the difference (a credit
+    # invoice). ``refunded`` (default true): the money went back, the credit invoice is
+    # "3" reimbursed; false leaves it "2" unpaid. Each answers 201 with the credit invoice.
+
+    def _refunded(body: dict[str, Any]) -> bool:
+        refunded = _flag(body, "refunded")
+        return True if refunded is None else refunded
+
     @app.post("/_sandbox/orders/{order_id}/credit")
-    def merchant_credit(order_id: int) -> Response:
-        invoice_id = shop.credit_order(order_id)
+    async def merchant_credit(order_id: int, request: Request) -> Response:
+        """Credit the whole order (a full refund)."""
+        refunded = _refunded(await _object_body(request))
+        invoice_id = await run_in_threadpool(lambda: shop.credit_order(order_id, refunded=refunded))
         return _json(shop.invoice(invoice_id), 201)
+
+    @app.post("/_sandbox/orders/{order_id}/credit/rows")
+    async def merchant_credit_rows(order_id: int, request: Request) -> Response:
+        """Credit chosen rows: ``{"rows": [{"id", "count"}], "shipping": false}``."""
+        body = await _object_body(request)
+        counts, shipping, refunded = _counts(body), bool(_flag(body, "shipping")), _refunded(body)
+        invoice_id = await run_in_threadpool(
+            lambda: shop.credit_rows(order_id, counts, shipping=shipping, refunded=refunded)
+        )
+        return _json(shop.invoice(invoice_id), 201)
+
+    @app.post("/_sandbox/orders/{order_id}/credit/shipping")
+    async def merchant_credit_shipping(order_id: int, request: Request) -> Response:
+        refunded = _refunded(await _object_body(request))
+        invoice_id = await run_in_threadpool(
+            lambda: shop.credit_shipping(order_id, refunded=refunded)
+        )
+        return _json(shop.invoice(invoice_id), 201)
+
+    @app.post("/_sandbox/orders/{order_id}/cancel")
+    async def merchant_cancel(order_id: int) -> Response:
+        """Cancel the order: status 8, no credit invoice."""
+        await run_in_threadpool(shop.cancel_order, order_id)
+        return _json(shop.order(order_id))
+
+    @app.post("/_sandbox/orders/{order_id}/returns")
+    async def merchant_return(order_id: int, request: Request) -> Response:
+        """The customer sends items back: ``{"rows": [{"id", "count"}], "reason": "…"}``."""
+        body = await _object_body(request)
+        counts = _counts(body)
+        reason = str(body.get("reason") or "Retour")
+        return_id = await run_in_threadpool(
+            lambda: shop.create_return(order_id, counts, reason=reason)
+        )
+        return _json(shop.return_(return_id), 201)
+
+    @app.post("/_sandbox/returns/{return_id}/status")
+    async def merchant_return_status(return_id: int, request: Request) -> Response:
+        status = (await _object_body(request)).get("status")
+        if not isinstance(status, int | str) or isinstance(status, bool):
+            raise BadParameter("status", "must be a return status (1-8)")
+        try:
+            await run_in_threadpool(shop.set_return_status, return_id, status)
+        except ValueError as exc:
+            raise BadParameter("status", str(exc)) from None
+        return _json(shop.return_(return_id))
+
+    @app.post("/_sandbox/returns/{return_id}/credit")
+    async def merchant_credit_return(return_id: int, request: Request) -> Response:
+        """Credit the return's rows (``"shipping": true`` adds the shipping); status 8."""
+        body = await _object_body(request)
+        shipping, refunded = bool(_flag(body, "shipping")), _refunded(body)
+        invoice_id = await run_in_threadpool(
+            lambda: shop.credit_return(return_id, shipping=shipping, refunded=refunded)
+        )
+        return _json(shop.invoice(invoice_id), 201)
+
+    @app.delete("/_sandbox/returns/{return_id}")
+    async def merchant_delete_return(return_id: int) -> Response:
+        await run_in_threadpool(shop.delete_return, return_id)
+        return Response(status_code=204)
 
     @app.get("/_sandbox/deliveries")
     def deliveries() -> Response:

@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from ccvbird.domain.order import STATUS_NAMES
+from ccvbird.sandbox.ccvshop.credits import ROW_TOTALS, ROW_UNIT_MONEY
 from ccvbird.sandbox.ccvshop.generator import PAYMETHODS
 
 ZERO = Decimal(0)
@@ -145,7 +146,16 @@ def settings(root: str, webshop_id: int, status_names: dict[int, str]) -> dict[s
             }
             for code, word in INVOICE_STATUS.items()
         ],
-        "return_status": [],
+        "return_status": [
+            {
+                "id": int(code),
+                "status": word,
+                "status_name": name,
+                "text_color": "#ffffff",
+                "background_color": "#f39c12",
+            }
+            for code, (word, name) in RETURN_STATUS.items()
+        ],
         "parent": {"href": f"{root}/webshops/{webshop_id}"},
     }
 
@@ -237,28 +247,16 @@ def webhook_body(
     return body
 
 
-_INVOICE_MONEY = ("total_shipping", "total_discounts", "total_price", "total_tax",
-                  "paymethod_costs", "credit_point_discount", "extra_costs",
-                  "extra_payment_option_price")  # fmt: skip
-_ROW_MONEY = ("price", "discount", "user_discount", "original_price", "selling_price",
-              "price_without_discount", "price_without_discount_with_attributes", "total_price",
-              "total_extra_option_price", "price_with_attributes", "total_price_with_attributes",
-              "product_purchase_price")  # fmt: skip
-
-
-def _sign(value: Any, sign: int) -> Any:
-    return -value if sign < 0 and isinstance(value, Decimal | int) and value else value
-
-
 def invoice(
-    root: str, invoice_id: int, number: int, order: dict[str, Any], *, credit: bool,
-    status: str, created: str,
+    root: str, invoice_id: int, number: int, order: dict[str, Any], *,
+    amounts: dict[str, Decimal], status: str, created: str,
 ) -> dict[str, Any]:  # fmt: skip
-    """A CCV invoice for ``order``; a credit invoice carries the amounts negated (our choice:
-    CCV's sign convention for credit invoices is not documented)."""
-    sign = -1 if credit else 1
-    money = {name: _sign(order.get(name) or ZERO, sign) for name in _INVOICE_MONEY}
-    total, tax = money["total_price"], money["total_tax"]
+    """A CCV invoice of ``order`` for ``amounts`` (the difference it invoices, signed).
+
+    The sandbox's wire reading of a credit invoice (CCV documents no sign): ``type`` "credit",
+    every amount negative (totals, shipping, costs, and ``total_discounts`` as the discount
+    given back), row counts positive. Debit amounts plus credit amounts net to the order."""
+    total, tax = amounts["total_price"], amounts["total_tax"]
     customer = order.get("customer") or {}
     user = order.get("user") or {}
     deeplink = f"{root.split('/api/')[0]}/invoice.php?id={invoice_id}"
@@ -274,25 +272,25 @@ def invoice(
         "create_date": created,
         "status": status,
         "status_name": INVOICE_STATUS_NAMES[status],
-        "type": "credit" if credit else "debit",
+        "type": "credit" if total < 0 else "debit",
         "payment_link_sent": None,
         "taxes_included": order.get("taxes_included", True),
         "invoice_row_taxes_included": order.get("order_row_taxes_included", True),
         "is_intra_community_order": order.get("is_intra_community_order", False),
         "shipping_taxes_included": order.get("shipping_taxes_included", True),
         "shipping_tax_percentage": order.get("shipping_tax_percentage") or ZERO,
-        "total_shipping": money["total_shipping"],
-        "total_discounts": money["total_discounts"],
+        "total_shipping": amounts["total_shipping"],
+        "total_discounts": amounts["total_discounts"],
         "total_price_inc_tax": total,
         "total_price_exc_tax": total - tax,
         "total_price": total,
         "total_tax": tax,
         "currency": order.get("currency", "EUR"),
         "extra_payment_option": order.get("extra_payment_option", ""),
-        "extra_payment_option_price": money["extra_payment_option_price"],
-        "paymethod_costs": money["paymethod_costs"],
-        "credit_point_discount": money["credit_point_discount"],
-        "extra_costs": money["extra_costs"],
+        "extra_payment_option_price": amounts["extra_payment_option_price"],
+        "paymethod_costs": amounts["paymethod_costs"],
+        "credit_point_discount": amounts["credit_point_discount"],
+        "extra_costs": amounts["extra_costs"],
         "extra_costs_description": order.get("extra_costs_description", ""),
         "external_reference": None,
         "deeplink": deeplink,
@@ -306,34 +304,157 @@ def invoice(
     }
 
 
-def invoice_rows(
-    root: str, invoice_id: int, first_row_id: int, rows: list[dict[str, Any]], *, credit: bool
-) -> list[dict[str, Any]]:
-    sign = -1 if credit else 1
-    documents = []
-    for offset, row in enumerate(rows):
-        row_id = first_row_id + offset
-        document: dict[str, Any] = {
-            "href": f"{root}/invoicerows/{row_id}",
-            "id": row_id,
-            "invoice_id": str(invoice_id),
-        }
-        for name in ("product_type", "product_name", "product_number", "sub_product_number",
-                     "sub_sku_number", "sub_ean_number", "product_id", "product_href", "count",
-                     "price", "product_purchase_price", "discount", "custom_price", "tax", "unit",
-                     "weight", "memo", "package_id", "package_name", "stock_location",
-                     "supplier", "user_discount", "original_price", "selling_price",
-                     "price_without_discount", "price_without_discount_with_attributes",
-                     "total_price", "total_extra_option_price", "price_with_attributes",
-                     "total_price_with_attributes"):  # fmt: skip
-            value = row.get(name)
-            document[name] = _sign(value, sign) if name in _ROW_MONEY else value
-        document["attributes"] = [
-            {"option_name": a.get("option_name"), "value_name": a.get("value_name"),
-             "price": a.get("price")}
-            for a in row.get("attributes") or []
-        ]  # fmt: skip
-        document["orderrow"] = {"href": f"{root}/orderrows/{row.get('id')}"}
-        document["parent"] = {"href": f"{root}/invoices/{invoice_id}"}
-        documents.append(document)
-    return documents
+_ROW_FIELDS = ("product_type", "product_name", "product_number", "sub_product_number",
+               "sub_sku_number", "sub_ean_number", "product_id", "product_href", "count",
+               "price", "product_purchase_price", "discount", "custom_price", "tax", "unit",
+               "weight", "memo", "package_id", "package_name", "stock_location", "supplier",
+               "user_discount", "original_price", "selling_price", "price_without_discount",
+               "price_without_discount_with_attributes", "total_price",
+               "total_extra_option_price", "price_with_attributes",
+               "total_price_with_attributes")  # fmt: skip
+
+
+def _negated(value: Any) -> Any:
+    return -value if isinstance(value, Decimal | int) and not isinstance(value, bool) else value
+
+
+def invoice_row(
+    root: str, invoice_id: int, row_id: int, row: dict[str, Any], change: dict[str, Decimal]
+) -> dict[str, Any]:
+    """The invoice row for ``change`` of order row ``row``: the count invoiced (positive), the
+    row's per-item amounts (negated on a credit) and the invoiced totals (signed)."""
+    credit = change["total_price_with_attributes"] < 0 or (
+        change["total_price_with_attributes"] == 0 and change["count"] < 0
+    )
+    document: dict[str, Any] = {
+        "href": f"{root}/invoicerows/{row_id}",
+        "id": row_id,
+        "invoice_id": str(invoice_id),
+    }
+    for name in _ROW_FIELDS:
+        value = row.get(name)
+        if name in ROW_UNIT_MONEY and credit:
+            value = _negated(value)
+        document[name] = value
+    document["count"] = abs(change["count"])
+    for name in ROW_TOTALS:
+        document[name] = change[name]
+    document["attributes"] = [
+        {"option_name": a.get("option_name"), "value_name": a.get("value_name"),
+         "price": _negated(a.get("price")) if credit else a.get("price")}
+        for a in row.get("attributes") or []
+    ]  # fmt: skip
+    document["orderrow"] = {"href": f"{root}/orderrows/{row.get('id')}"}
+    document["parent"] = {"href": f"{root}/invoices/{invoice_id}"}
+    return document
+
+
+def invoice_webhook_body(
+    root: str, invoice: dict[str, Any], order_id: int, triggered_at: str, *,
+    previous_status: str | None,
+) -> dict[str, Any]:  # fmt: skip
+    """The sandbox's body for ``invoices.updated.status`` (CCV's is not captured anywhere).
+
+    It names the invoice (``href``, ``id``) and, so that a listener needs no extra call, the
+    order it belongs to (``order_id``, ``order_href``, ``order_number``)."""
+    return {
+        "triggered_at": triggered_at,
+        "href": invoice["href"],
+        "id": invoice["id"],
+        "invoicenumber": invoice["invoicenumber"],
+        "invoicenumber_full": invoice["invoicenumber_full"],
+        "type": invoice["type"],
+        "previous_status": previous_status,
+        "status": invoice["status"],
+        "total_price": invoice["total_price"],
+        "order_id": order_id,
+        "order_href": f"{root}/orders/{order_id}",
+        "order_number": invoice.get("ordernumber"),
+        "ordernumber_full": invoice.get("ordernumber_full"),
+    }
+
+
+#: Return statuses (reference §5: 1 New … 6 Canceled, 7 Completed, 8 Credited); the names of
+#: 2-5 are the sandbox's guess — CCV's list was not retrieved.
+RETURN_STATUS = {
+    "1": ("New", "Nieuw"), "2": ("In process", "In behandeling"),
+    "3": ("Waiting for goods", "Wacht op retourzending"), "4": ("Received", "Ontvangen"),
+    "5": ("Rejected", "Afgewezen"), "6": ("Canceled", "Geannuleerd"),
+    "7": ("Completed", "Afgerond"), "8": ("Credited", "Gecrediteerd"),
+}  # fmt: skip
+
+
+def return_document(
+    root: str, return_id: int, number: int, order: dict[str, Any], *, status: str,
+    created: str, reason: str, totals: tuple[Decimal, Decimal],
+) -> dict[str, Any]:  # fmt: skip
+    """A CCV return (RMA), fields as the 2022 model lists them; ``totals`` = (price, VAT) of
+    its rows in the order's price mode."""
+    price, tax = totals
+    gross = order.get("order_row_taxes_included", True)
+    inc = price if gross else price + tax
+    user = order.get("user") or {}
+    return {
+        "href": f"{root}/returns/{return_id}",
+        "id": return_id,
+        "returnnumber_prefix": None,
+        "returnnumber": number,
+        "returnnumber_full": str(number),
+        "ordernumber_prefix": order.get("ordernumber_prefix"),
+        "ordernumber": order.get("ordernumber"),
+        "ordernumber_full": order.get("ordernumber_full"),
+        "create_date": created,
+        "status": status,
+        "status_name": RETURN_STATUS[status][1],
+        "action_name": "Geld terug",
+        "reason_name": reason,
+        "total_price_inc_tax": inc,
+        "total_price_exc_tax": inc - tax,
+        "total_price": inc,
+        "total_tax": tax,
+        "currency": order.get("currency", "EUR"),
+        "user": {"id": user.get("id"), "href": user.get("href")},
+        "customer": order.get("customer") or {},
+        "order": f"{root}/orders/{order['id']}",
+        "returnrows": {"href": f"{root}/returns/{return_id}/returnrows"},
+    }
+
+
+def return_row(
+    root: str, return_id: int, row_id: int, row: dict[str, Any], count: Decimal,
+    total: Decimal,
+) -> dict[str, Any]:  # fmt: skip
+    """One returned order row (no captured model: the order row's product fields, the count
+    returned and its value)."""
+    return {
+        "href": f"{root}/returnrows/{row_id}",
+        "id": row_id,
+        "return_id": str(return_id),
+        "product_name": row.get("product_name"),
+        "product_number": row.get("product_number"),
+        "product_type": row.get("product_type"),
+        "count": count,
+        "price": row.get("price"),
+        "tax": row.get("tax"),
+        "total_price": total,
+        "orderrow": {"href": f"{root}/orderrows/{row.get('id')}"},
+        "parent": {"href": f"{root}/returns/{return_id}"},
+    }
+
+
+def return_webhook_body(
+    root: str, document: dict[str, Any], order_id: int, triggered_at: str
+) -> dict[str, Any]:
+    """The sandbox's body for ``returns.created|updated|deleted`` (CCV's is not captured)."""
+    return {
+        "triggered_at": triggered_at,
+        "href": document["href"],
+        "id": document["id"],
+        "returnnumber": document["returnnumber"],
+        "returnnumber_full": document["returnnumber_full"],
+        "status": document["status"],
+        "order_id": order_id,
+        "order_href": f"{root}/orders/{order_id}",
+        "order_number": document.get("ordernumber"),
+        "ordernumber_full": document.get("ordernumber_full"),
+    }

@@ -122,7 +122,7 @@ def _sort_key(item: dict[str, Any], field: str) -> Any:
     value = item[field]
     if field in {"create_date", "deliver_date"}:
         return parse_created(value)
-    if field in {"invoicenumber_full", "ordernumber_full", "status"}:
+    if field in {"invoicenumber_full", "ordernumber_full", "returnnumber_full", "status"}:
         return str(value)
     return value
 
@@ -172,11 +172,15 @@ def filter_invoices(
         status = status_codes[status_word]
     earliest = _moment(params, "min_create_date", end_of_day=False)
     latest = _moment(params, "max_create_date", end_of_day=True)
+    kind = _last(params, "type")
+    if kind and kind not in {"debit", "credit"}:
+        raise BadParameter("type", f"{kind!r} is not debit or credit")
 
     def wanted(invoice: dict[str, Any]) -> bool:
         created = parse_created(invoice["create_date"])
         return not (
-            (number is not None and invoice.get("invoicenumber") != number)
+            (kind and invoice.get("type") != kind)
+            or (number is not None and invoice.get("invoicenumber") != number)
             or (number_full and invoice.get("invoicenumber_full") != number_full)
             or (order_number is not None and invoice.get("ordernumber") != order_number)
             or (order_number_full and invoice.get("ordernumber_full") != order_number_full)
@@ -187,3 +191,34 @@ def filter_invoices(
 
     chosen = [invoice for invoice in invoices if wanted(invoice)]
     return _sorted(chosen, _last(params, "orderby"), INVOICE_SORTS, _sort_key)
+
+
+RETURN_SORTS = ("id", "returnnumber", "returnnumber_full", "ordernumber", "ordernumber_full",
+                "create_date", "status")  # fmt: skip
+
+
+def filter_returns(returns: list[dict[str, Any]], params: Params) -> list[dict[str, Any]]:
+    """``GET /returns``: ``returnnumber(_full)``, ``ordernumber(_full)``, ``status`` (1-8),
+    ``min_create_date``/``max_create_date`` — the filters of invoices, for returns."""
+    number = _int(params, "returnnumber")
+    number_full = _last(params, "returnnumber_full")
+    order_number = _int(params, "ordernumber")
+    order_number_full = _last(params, "ordernumber_full")
+    status = _int(params, "status")
+    earliest = _moment(params, "min_create_date", end_of_day=False)
+    latest = _moment(params, "max_create_date", end_of_day=True)
+
+    def wanted(item: dict[str, Any]) -> bool:
+        created = parse_created(item["create_date"])
+        return not (
+            (number is not None and item.get("returnnumber") != number)
+            or (number_full and item.get("returnnumber_full") != number_full)
+            or (order_number is not None and item.get("ordernumber") != order_number)
+            or (order_number_full and item.get("ordernumber_full") != order_number_full)
+            or (status is not None and item.get("status") != str(status))
+            or (earliest is not None and created < earliest)
+            or (latest is not None and created > latest)
+        )
+
+    chosen = [item for item in returns if wanted(item)]
+    return _sorted(chosen, _last(params, "orderby"), RETURN_SORTS, _sort_key)

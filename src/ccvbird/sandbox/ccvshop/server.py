@@ -1,15 +1,17 @@
 """The sandbox shop as a real server (what ``ccvbird sandbox`` starts).
 
 Defaults: ``http://127.0.0.1:8701``, public key ``sandbox-public``, secret ``sandbox-secret``,
-25 generated orders (seed 0), no faults. :func:`build_shop` makes the shop from a
-:class:`SandboxConfig`; :func:`make_server` wraps it in a uvicorn server the caller can run next
-to other servers (the Moneybird sandbox); :func:`serve` runs it until interrupted.
+25 generated orders (seed 0) dated over the last 25 days, no faults. :func:`build_shop` makes
+the shop from a :class:`SandboxConfig`; :func:`make_server` wraps it in a uvicorn server the
+caller can run next to other servers (the Moneybird sandbox); :func:`serve` runs it until
+interrupted.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import uvicorn
@@ -39,6 +41,10 @@ class SandboxConfig:
     rate_limits: bool = True
     #: Whether the generated shop charges consumers abroad their own VAT rates (OSS).
     oss: bool = False
+    #: The generated orders are dated over this many days up to now, so the default import
+    #: start (last month) finds them; ``None``: the generator's own fixed timeline (January
+    #: 2026). The same seed makes the same orders either way, on another timeline.
+    history_days: int | None = 25
 
     @property
     def base_url(self) -> str:
@@ -74,7 +80,8 @@ def build_shop(config: SandboxConfig) -> SandboxShop:
     )
     if config.orders_dir is not None:
         shop.load_orders(config.orders_dir)
-    shop.generate(config.generate)
+    over = timedelta(days=config.history_days) if config.history_days else None
+    shop.generate(config.generate, over=over)
     return shop
 
 

@@ -21,12 +21,23 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from ccvbird.adapters.ccvshop.wire import dumps
 from ccvbird.sandbox.ccvshop import documents
+from ccvbird.sandbox.ccvshop.credits import (
+    ZERO,
+    CreditRefused,
+    Invoiced,
+    credit_all,
+    credit_rows,
+    difference,
+    money,
+    q,
+)
 from ccvbird.sandbox.ccvshop.faults import FaultPlan
 from ccvbird.sandbox.ccvshop.generator import ShopGenerator, ShopSettings
 from ccvbird.sandbox.ccvshop.limits import Limits, RateLimiter
@@ -50,6 +61,10 @@ class SandboxError(Exception):
 
 class UnknownRecord(SandboxError):
     pass
+
+
+class NothingToInvoice(SandboxError):
+    """``POST /orders/:id/invoices`` on an order that equals its invoices."""
 
 
 class HandshakeRefused(SandboxError):
@@ -82,12 +97,17 @@ class SandboxApp:
 
 @dataclass
 class _Changes:
-    """Order events collected under the lock, delivered after it is released."""
+    """Events collected under the lock, delivered after it is released: order events by order
+    id (their body is made at the end, from the final order), others with their body ready."""
 
     events: list[tuple[str, int, int | None]] = field(default_factory=list)
+    bodies: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
     def add(self, event: str, order_id: int, previous_status: int | None = None) -> None:
         self.events.append((event, order_id, previous_status))
+
+    def add_body(self, event: str, body: dict[str, Any]) -> None:
+        self.bodies.append((event, body))
 
 
 class SandboxShop:
@@ -138,10 +158,17 @@ class SandboxShop:
         self._row_index: dict[int, dict[str, Any]] = {}
         self._invoices: dict[int, dict[str, Any]] = {}
         self._invoice_rows: dict[int, list[dict[str, Any]]] = {}
+        self._invoice_row_index: dict[int, dict[str, Any]] = {}
+        #: What each invoice covers, signed, per order (the next invoice is the difference).
+        self._invoiced: dict[int, list[tuple[int, Invoiced]]] = {}
+        self._returns: dict[int, dict[str, Any]] = {}
+        self._return_rows: dict[int, list[dict[str, Any]]] = {}
+        self._return_counts: dict[int, dict[int, Decimal]] = {}
         self._webhooks: dict[int, dict[str, Any]] = {}
         self._apps: dict[int, SandboxApp] = {}
         self._next_ids = {"invoice": 700_000_001, "invoicerow": 900_000_001, "webhook": 3001,
-                          "app": 501, "invoicenumber": 2026001}  # fmt: skip
+                          "app": 501, "invoicenumber": 2026001, "return": 610_000_001,
+                          "returnrow": 620_000_001, "returnnumber": 1}  # fmt: skip
         self.deliveries: list[Delivery] = []
 
     # -- time and ids ---------------------------------------------------------------------------
@@ -206,6 +233,22 @@ class SandboxShop:
     def invoice_rows(self, invoice_id: int) -> list[dict[str, Any]] | None:
         with self._lock:
             return self._invoice_rows.get(invoice_id)
+
+    def invoice_row(self, row_id: int) -> dict[str, Any] | None:
+        with self._lock:
+            return self._invoice_row_index.get(row_id)
+
+    def returns(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [self._returns[i] for i in sorted(self._returns)]
+
+    def return_(self, return_id: int) -> dict[str, Any] | None:
+        with self._lock:
+            return self._returns.get(return_id)
+
+    def return_rows(self, return_id: int) -> list[dict[str, Any]] | None:
+        with self._lock:
+            return self._return_rows.get(return_id)
 
     def webshop(self) -> dict[str, Any]:
         return documents.webshop(self.root, self.webshop_id, self.name, self.base_url)
@@ -402,55 +445,247 @@ class SandboxShop:
     # -- invoices -------------------------------------------------------------------------------
 
     def _invoice_if_due(self, order_id: int) -> None:
-        """A completed, paid order gets a debit invoice (once)."""
+        """A completed, paid order gets its debit invoice (once: later changes are the
+        merchant's corrections, invoiced by :meth:`invoice_difference`)."""
         order = self._orders[order_id]
-        if not (order.get("is_completed") and order.get("paid")):
+        if not (order.get("is_completed") and order.get("paid")) or self._invoiced.get(order_id):
             return
-        if any(
-            inv["order"].endswith(f"/orders/{order_id}") and inv["type"] == "debit"
-            for inv in self._invoices.values()
-        ):
-            return
-        self._add_invoice(order_id, credit=False)
+        self._add_invoice(order_id, status=None, changes=None)
 
-    def _add_invoice(self, order_id: int, *, credit: bool) -> int:
+    def _add_invoice(
+        self, order_id: int, *, status: str | None, changes: _Changes | None
+    ) -> int | None:
+        """The invoice for the difference between the order and its invoices so far (``None``
+        when there is none). ``status`` defaults to paid/unpaid for a debit, unpaid for a
+        credit. Fires ``invoices.updated.status`` (from no status to the first) when
+        ``changes`` collects events."""
         order = self._orders[order_id]
+        rows = self._rows.get(order_id, [])
+        ledger = self._invoiced.setdefault(order_id, [])
+        diff = difference(order, rows, (entry for _, entry in ledger))
+        if diff.is_empty:
+            return None
+        credit = diff.total < 0
+        if status is None:
+            status = "2" if credit or not order.get("paid") else "1"
         invoice_id = self._next_id("invoice")
         document = documents.invoice(
-            self.root, invoice_id, self._next_id("invoicenumber"), order, credit=credit,
-            status="1" if order.get("paid") else "2", created=self.now_text(),
+            self.root, invoice_id, self._next_id("invoicenumber"), order, amounts=diff.amounts,
+            status=status, created=self.now_text(),
         )  # fmt: skip
-        rows = self._rows.get(order_id, [])
-        first_row = self._next_ids["invoicerow"]
-        self._next_ids["invoicerow"] += len(rows)
+        by_id = {int(r["id"]): r for r in rows if str(r.get("id", "")).isdigit()}
+        invoice_rows = []
+        for row_id, change in diff.rows.items():
+            document_row = documents.invoice_row(
+                self.root, invoice_id, self._next_id("invoicerow"), by_id[row_id], change
+            )
+            invoice_rows.append(document_row)
+            self._invoice_row_index[document_row["id"]] = document_row
         self._invoices[invoice_id] = document
-        self._invoice_rows[invoice_id] = documents.invoice_rows(
-            self.root, invoice_id, first_row, rows, credit=credit
-        )
+        self._invoice_rows[invoice_id] = invoice_rows
+        ledger.append((invoice_id, Invoiced(dict(diff.amounts), dict(diff.rows))))
+        if changes is not None:
+            changes.add_body(
+                "invoices.updated.status",
+                documents.invoice_webhook_body(
+                    self.root, document, order_id, self.now_text(), previous_status=None
+                ),
+            )
         return invoice_id
 
-    def credit_order(self, order_id: int) -> int:
-        """A credit invoice for the whole order (as when a merchant refunds it)."""
-        with self._lock:
+    def invoice_difference(
+        self, order_id: int, *, status: str | None = None, external_reference: str | None = None
+    ) -> int:
+        """``POST /orders/:id/invoices``: invoice what changed since the latest invoice (a
+        credit invoice when the order went down). Raises :class:`NothingToInvoice` when the
+        order equals its invoices."""
+        with self._changing() as changes:
             self._get_order(order_id)
-            return self._add_invoice(int(order_id), credit=True)
+            invoice_id = self._add_invoice(int(order_id), status=status, changes=changes)
+            if invoice_id is None:
+                raise NothingToInvoice(f"order {order_id} equals its invoices; nothing to invoice")
+            if external_reference is not None:
+                self._invoices[invoice_id]["external_reference"] = external_reference
+            return invoice_id
+
+    def _credit(
+        self, order_id: int, edit: Callable[[dict[str, Any], list[dict[str, Any]]], None],
+        *, refunded: bool,
+    ) -> int:  # fmt: skip
+        """Edit the order (``edit``), then invoice the difference: the credit invoice."""
+        with self._changing() as changes:
+            order = self._get_order(order_id)
+            if not self._invoiced.get(int(order_id)):
+                raise SandboxError(f"order {order_id} has no invoice to credit (not paid yet?)")
+            rows = self._rows.get(int(order_id), [])
+            trial_order, trial_rows = copy.deepcopy(order), copy.deepcopy(rows)
+            try:
+                edit(trial_order, trial_rows)
+            except CreditRefused as exc:
+                raise SandboxError(str(exc)) from None
+            order.clear()
+            order.update(trial_order)
+            rows[:] = trial_rows
+            for row in rows:
+                self._row_index[int(row["id"])] = row
+            invoice_id = self._add_invoice(
+                int(order_id), status="3" if refunded else "2", changes=changes
+            )
+            if invoice_id is None or self._invoices[invoice_id]["type"] != "credit":
+                raise SandboxError(f"order {order_id}: the change credits nothing")
+            # Order listeners learn of the correction too (the sandbox's choice: CCV documents
+            # no invoice-created event); the status itself may be unchanged.
+            changes.add("orders.updated.status", int(order_id), order.get("status"))
+            return invoice_id
+
+    def credit_order(self, order_id: int, *, refunded: bool = True) -> int:
+        """A full credit (the merchant refunds the whole order): every row, shipping and cost
+        goes to zero and the credit invoice covers everything invoiced so far."""
+        return self._credit(order_id, credit_all, refunded=refunded)
+
+    def credit_rows(
+        self,
+        order_id: int,
+        counts: Mapping[int, Decimal | int],
+        *,
+        shipping: bool = False,
+        refunded: bool = True,
+    ) -> int:
+        """A partial credit: ``counts`` items of these order rows (with their discount share),
+        and the shipping when ``shipping``."""
+        wanted = {int(k): Decimal(str(v)) for k, v in counts.items()}
+        return self._credit(
+            order_id, lambda o, r: credit_rows(o, r, wanted, shipping=shipping), refunded=refunded
+        )
+
+    def credit_shipping(self, order_id: int, *, refunded: bool = True) -> int:
+        """A credit of the shipping costs only."""
+        order = self.order(order_id)
+        if order is not None and not order.get("total_shipping"):
+            raise SandboxError(f"order {order_id} has no shipping costs to credit")
+        return self.credit_rows(order_id, {}, shipping=True, refunded=refunded)
+
+    def cancel_order(self, order_id: int) -> None:
+        """The merchant cancels the order: status 8, no credit invoice (as in CCV, where a
+        cancellation alone changes no amount)."""
+        self.set_status(order_id, 8)
 
     def patch_invoice(self, invoice_id: int, changes: Mapping[str, Any]) -> None:
-        with self._lock:
+        """``PATCH /invoices/:id``: ``status`` (1/2/3 or the words) fires
+        ``invoices.updated.status`` when it changes; ``external_reference``."""
+        with self._changing() as events:
             invoice = self._invoices.get(invoice_id)
             if invoice is None:
                 raise UnknownRecord(f"the shop has no invoice {invoice_id}")
-            if "external_reference" in changes:
-                reference = changes["external_reference"]
-                invoice["external_reference"] = None if reference is None else str(reference)
+            status = None
             if "status" in changes:
                 status = str(changes["status"])
                 words = {word: code for code, word in documents.INVOICE_STATUS.items()}
                 status = words.get(status, status)
                 if status not in documents.INVOICE_STATUS:
                     raise ValueError("status: expected 1, 2, 3 or paid, unpaid, reimbursed")
+            if "external_reference" in changes:
+                reference = changes["external_reference"]
+                invoice["external_reference"] = None if reference is None else str(reference)
+            if status is not None and status != invoice["status"]:
+                previous = invoice["status"]
                 invoice["status"] = status
                 invoice["status_name"] = documents.INVOICE_STATUS_NAMES[status]
+                order_id = int(invoice["order"].rstrip("/").rsplit("/", 1)[-1])
+                events.add_body(
+                    "invoices.updated.status",
+                    documents.invoice_webhook_body(
+                        self.root, invoice, order_id, self.now_text(), previous_status=previous
+                    ),
+                )
+
+    # -- returns --------------------------------------------------------------------------------
+
+    def create_return(
+        self, order_id: int, counts: Mapping[int, Decimal | int], *, reason: str = "Retour"
+    ) -> int:
+        """The customer returns items (an RMA, status 1 New); fires ``returns.created``."""
+        with self._changing() as changes:
+            order = self._get_order(order_id)
+            rows = {int(r["id"]): r for r in self._rows.get(int(order_id), [])}
+            wanted = {int(k): Decimal(str(v)) for k, v in counts.items()}
+            if not wanted:
+                raise SandboxError("rows: a return needs at least one row")
+            return_id = self._next_id("return")
+            documents_rows, price, tax = [], ZERO, ZERO
+            gross = bool(order.get("order_row_taxes_included", True))
+            for row_id, count in wanted.items():
+                row = rows.get(row_id)
+                have = money(row.get("count"), "count") if row else ZERO
+                if row is None or count <= 0 or count > have:
+                    raise SandboxError(f"rows: row {row_id} cannot return {count} item(s)")
+                total = money(row.get("total_price_with_attributes"), "total")
+                value = q(total * count / have)
+                rate = money(row.get("tax"), "tax")
+                price += value
+                tax += q(value * rate / (100 + rate)) if gross else q(value * rate / 100)
+                documents_rows.append(
+                    documents.return_row(
+                        self.root, return_id, self._next_id("returnrow"), row, count, value
+                    )
+                )
+            document = documents.return_document(
+                self.root, return_id, self._next_id("returnnumber"), order, status="1",
+                created=self.now_text(), reason=reason, totals=(price, tax),
+            )  # fmt: skip
+            self._returns[return_id] = document
+            self._return_rows[return_id] = documents_rows
+            self._return_counts[return_id] = wanted
+            self._return_event("returns.created", document, changes)
+            return return_id
+
+    def _return_event(self, event: str, document: dict[str, Any], changes: _Changes) -> None:
+        order_id = int(document["order"].rstrip("/").rsplit("/", 1)[-1])
+        changes.add_body(
+            event, documents.return_webhook_body(self.root, document, order_id, self.now_text())
+        )
+
+    def _get_return(self, return_id: int) -> dict[str, Any]:
+        document = self._returns.get(int(return_id))
+        if document is None:
+            raise UnknownRecord(f"the shop has no return {return_id}")
+        return document
+
+    def set_return_status(self, return_id: int, status: int | str) -> None:
+        """Move a return along (1-8); fires ``returns.updated`` when it changes."""
+        code = str(status)
+        if code not in documents.RETURN_STATUS:
+            raise ValueError(f"status: {status} is not a CCV return status (1-8)")
+        with self._changing() as changes:
+            document = self._get_return(return_id)
+            if document["status"] != code:
+                document["status"] = code
+                document["status_name"] = documents.RETURN_STATUS[code][1]
+                self._return_event("returns.updated", document, changes)
+
+    def delete_return(self, return_id: int) -> None:
+        """Fires ``returns.deleted`` (with the return as it was)."""
+        with self._changing() as changes:
+            document = self._get_return(return_id)
+            del self._returns[int(return_id)]
+            self._return_rows.pop(int(return_id), None)
+            self._return_counts.pop(int(return_id), None)
+            self._return_event("returns.deleted", document, changes)
+
+    def credit_return(
+        self, return_id: int, *, shipping: bool = False, refunded: bool = True
+    ) -> int:
+        """Credit what a return holds (a partial credit of its rows), then mark it 8 Credited."""
+        with self._lock:
+            document = self._get_return(return_id)
+            if document["status"] in {"6", "8"}:
+                raise SandboxError(f"return {return_id} is {document['status_name']}")
+            order_id = int(document["order"].rstrip("/").rsplit("/", 1)[-1])
+            counts = dict(self._return_counts[int(return_id)])
+        # Outside the lock: each step delivers its webhooks, and a receiver may call back.
+        invoice_id = self.credit_rows(order_id, counts, shipping=shipping, refunded=refunded)
+        self.set_return_status(return_id, 8)
+        return invoice_id
 
     # -- webhooks -------------------------------------------------------------------------------
 
@@ -482,12 +717,15 @@ class SandboxShop:
                 raise UnknownRecord(f"the shop has no webhook {hook_id}")
 
     def _outgoing(self, changes: _Changes) -> list[tuple[int, str, str, bytes, dict[str, str]]]:
+        bodies = [
+            (event, documents.webhook_body(
+                self.root, self._orders[order_id], event, self.now_text(),
+                previous_status=previous,
+            ))
+            for event, order_id, previous in changes.events
+        ]  # fmt: skip
         outgoing = []
-        for event, order_id, previous in changes.events:
-            order = self._orders[order_id]
-            body = documents.webhook_body(
-                self.root, order, event, self.now_text(), previous_status=previous
-            )
+        for event, body in [*bodies, *changes.bodies]:
             raw = dumps(body).encode()
             for hook in self._webhooks.values():
                 if hook["event"] != event or not hook["is_active"]:

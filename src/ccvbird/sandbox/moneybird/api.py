@@ -281,6 +281,20 @@ async def get_sales_invoice(request: Request, administration_id: str, invoice_id
     return ok(render(request, administration_id).sales_invoice(books.sales_invoice(invoice_id)))
 
 
+@router.patch("/{administration_id}/sales_invoices/{invoice_id}")
+async def update_sales_invoice(
+    request: Request, administration_id: str, invoice_id: str
+) -> Response:
+    books = books_for(request, administration_id, INVOICE_SCOPES)
+    body = await json_body(request)
+    if isinstance(body, dict):
+        refuse_unknown(body, frozenset({"sales_invoice"}), "request")
+    invoice = books.update_sales_invoice(
+        invoice_id, wrapped(body, "sales_invoice", "Sales invoice")
+    )
+    return ok(render(request, administration_id).sales_invoice(invoice))
+
+
 @router.delete("/{administration_id}/sales_invoices/{invoice_id}")
 async def delete_sales_invoice(
     request: Request, administration_id: str, invoice_id: str

@@ -76,6 +76,13 @@ SALES_INVOICE_FIELDS = frozenset(
         "details_attributes", "custom_fields_attributes",
     }
 )  # fmt: skip
+#: ``PATCH sales_invoices/{id}`` (``sales_invoice_update`` in the spec).
+SALES_INVOICE_UPDATE_FIELDS = SALES_INVOICE_FIELDS | {
+    "update_contact",
+    "remove_invoice_sequence_id",
+}
+#: States in which an invoice takes a payment (``register_payment_creditinvoice`` needs both).
+PAYABLE_STATES = frozenset({"open", "pending_payment", "reminded", "late"})
 EXTERNAL_INVOICE_FIELDS = frozenset(
     {
         "contact_id", "reference", "date", "due_date", "currency", "prices_are_incl_tax",
@@ -399,46 +406,133 @@ class Books:
     def _details(self, raw: Any, now: float) -> list[Detail]:
         if raw is None:
             return []
-        items = list(raw.values()) if isinstance(raw, dict) else raw
-        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
-            raise invalid_field("details_attributes", "invalid", "is not a list of details")
-        details = []
-        default_rate = self.setup.tax_rates[0].id
-        for index, item in enumerate(items):
+        return [self._detail(item, index, now) for index, item in enumerate(_items(raw))]
+
+    def _detail(self, item: dict[str, Any], index: int, now: float) -> Detail:
+        v.refuse_unknown(item, DETAIL_FIELDS, f"details_attributes[{index}]")
+        prefix = f"details.{index}"
+        rate = self._rate(item.get("tax_rate_id"), prefix)
+        ledger = self._ledger(item.get("ledger_account_id"), prefix)
+        row_order = item.get("row_order", index)
+        return Detail(
+            id=self.ids(),
+            description=v.text(item.get("description"), f"{prefix}.description"),
+            price=cents(v.money(item.get("price", "0"), f"{prefix}.price")),
+            amount=v.quantity(item.get("amount"), f"{prefix}.amount"),
+            tax_rate_id=rate,
+            ledger_account_id=ledger,
+            row_order=int(row_order) if str(row_order).isdigit() else index,
+            created_at=now,
+            updated_at=now,
+            period=v.text(item.get("period"), f"{prefix}.period") or None,
+        )
+
+    def _rate(self, raw: Any, prefix: str) -> str:
+        rate_id = v.optional_identifier(raw, f"{prefix}.tax_rate_id") or self.setup.tax_rates[0].id
+        rate = self.setup.tax_rate(rate_id)
+        if rate is None or not rate.usable_on_sales_invoices:
+            raise invalid_field(
+                f"{prefix}.tax_rate_id", "invalid", "is not an active sales invoice tax rate"
+            )
+        return rate.id
+
+    def _ledger(self, raw: Any, prefix: str) -> str:
+        ledger_id = v.optional_identifier(raw, f"{prefix}.ledger_account_id")
+        ledger = self.setup.ledger_account(ledger_id or self.setup.ledger_accounts[0].id)
+        if ledger is None or "sales_invoice" not in ledger.allowed_document_types:
+            raise invalid_field(
+                f"{prefix}.ledger_account_id", "invalid", "is not a revenue ledger account"
+            )
+        return ledger.id
+
+    def _edit_details(self, invoice: SalesInvoice, raw: Any, now: float) -> None:
+        """``details_attributes`` of a PATCH: with ``id`` a line is changed (or removed with
+        ``_destroy``), without one it is added."""
+        for index, item in enumerate(_items(raw)):
+            if item.get("id") in (None, ""):
+                invoice.details.append(self._detail(item, len(invoice.details) + index, now))
+                continue
             v.refuse_unknown(item, DETAIL_FIELDS, f"details_attributes[{index}]")
             prefix = f"details.{index}"
-            rate_id = v.optional_identifier(item.get("tax_rate_id"), f"{prefix}.tax_rate_id")
-            rate_id = rate_id or default_rate
-            rate = self.setup.tax_rate(rate_id)
-            if rate is None or not rate.usable_on_sales_invoices:
-                raise invalid_field(
-                    f"{prefix}.tax_rate_id", "invalid", "is not an active sales invoice tax rate"
-                )
-            ledger_id = v.optional_identifier(
-                item.get("ledger_account_id"), f"{prefix}.ledger_account_id"
-            )
-            ledger = self.setup.ledger_account(ledger_id or self.setup.ledger_accounts[0].id)
-            if ledger is None or "sales_invoice" not in ledger.allowed_document_types:
-                raise invalid_field(
-                    f"{prefix}.ledger_account_id", "invalid", "is not a revenue ledger account"
-                )
-            price = cents(v.money(item.get("price", "0"), f"{prefix}.price"))
-            row_order = item.get("row_order", index)
-            details.append(
-                Detail(
-                    id=self.ids(),
-                    description=v.text(item.get("description"), f"{prefix}.description"),
-                    price=price,
-                    amount=v.quantity(item.get("amount"), f"{prefix}.amount"),
-                    tax_rate_id=rate.id,
-                    ledger_account_id=ledger.id,
-                    row_order=int(row_order) if str(row_order).isdigit() else index,
-                    created_at=now,
-                    updated_at=now,
-                    period=v.text(item.get("period"), f"{prefix}.period") or None,
-                )
-            )
-        return details
+            detail_id = v.identifier(item["id"], f"{prefix}.id")
+            found = next((d for d in invoice.details if d.id == detail_id), None)
+            if found is None:
+                raise not_found("record not found", f"{prefix}.id")
+            if v.flag(item.get("_destroy", False), f"{prefix}._destroy"):
+                invoice.details.remove(found)
+                continue
+            if "description" in item:
+                found.description = v.text(item["description"], f"{prefix}.description")
+            if "price" in item:
+                found.price = cents(v.money(item["price"], f"{prefix}.price"))
+            if "amount" in item:
+                found.amount = v.quantity(item["amount"], f"{prefix}.amount")
+                found.amount_label = None
+            if "tax_rate_id" in item:
+                found.tax_rate_id = self._rate(item["tax_rate_id"], prefix)
+            if "ledger_account_id" in item:
+                found.ledger_account_id = self._ledger(item["ledger_account_id"], prefix)
+            if "period" in item:
+                found.period = v.text(item["period"], f"{prefix}.period") or None
+            if "row_order" in item and str(item["row_order"]).isdigit():
+                found.row_order = int(item["row_order"])
+            found.updated_at = now
+
+    def update_sales_invoice(self, invoice_id: str, data: dict[str, Any]) -> SalesInvoice:
+        """``PATCH sales_invoices/{id}``: the fields of the spec's update schema, on a draft or a
+        sent invoice (as in the spec's examples, which edit open invoices). A sent invoice whose
+        new total its payments cover becomes paid; a paid one that they no longer cover, open.
+        The schema's other fields (workflow, document style, sequences, contact person, time
+        entries) are accepted and have no effect here; ``original_sales_invoice_id`` is not in
+        the schema, so it is refused like any unknown field."""
+        invoice = self.sales_invoice(invoice_id)
+        v.refuse_unknown(data, SALES_INVOICE_UPDATE_FIELDS, "sales_invoice")
+        now = self.clock()
+        before = self.sums(invoice).incl_tax
+        changes: dict[str, list[str | None]] = {}
+        if "reference" in data:
+            reference = v.text(data["reference"], "reference") or None
+            changes["reference"] = [invoice.reference, reference]
+            invoice.reference = reference
+        if data.get("contact_id") not in (None, ""):
+            invoice.contact_id = self.contact(v.identifier(data["contact_id"], "contact_id")).id
+        if data.get("invoice_date"):
+            invoice.invoice_date = v.day(data["invoice_date"], "invoice_date")
+        if data.get("first_due_interval") is not None:
+            due = data["first_due_interval"]
+            if isinstance(due, bool) or not isinstance(due, int):
+                raise invalid_field("first_due_interval", "not_a_number", "is not a number")
+            invoice.first_due_interval = due
+        if data.get("prices_are_incl_tax") is not None:
+            invoice.prices_are_incl_tax = v.flag(data["prices_are_incl_tax"], "prices_are_incl_tax")
+        if data.get("discount") not in (None, ""):
+            invoice.discount = v.money(data["discount"], "discount")
+        if "payment_conditions" in data:
+            text = v.text(data["payment_conditions"], "payment_conditions")
+            invoice.payment_conditions = text or None
+        if data.get("currency"):
+            currency = v.text(data["currency"], "currency").upper()
+            if currency not in EXCHANGE_RATES:
+                raise invalid_field("currency", "invalid", "is not a supported currency")
+            invoice.currency = currency
+        if data.get("details_attributes") is not None:
+            self._edit_details(invoice, data["details_attributes"], now)
+        if data.get("custom_fields_attributes") is not None:
+            invoice.custom_fields = self._custom_fields(data["custom_fields_attributes"])
+        after = self.sums(invoice).incl_tax
+        if after != before:
+            changes["total_price_incl_tax"] = [str(before), str(after)]
+        invoice.events.append(self._event("sales_invoice_updated", changes=changes))
+        self._touch(invoice)
+        self.on_event("sales_invoice_updated", "SalesInvoice", invoice)
+        if invoice.state != "draft":
+            if self.is_covered(invoice) and invoice.state != "paid" and invoice.payments:
+                invoice.paid_at = max(p.payment_date for p in invoice.payments)
+                self._set_state(invoice, "paid")
+            elif invoice.state == "paid" and not self.is_covered(invoice):
+                invoice.paid_at = None
+                self._set_state(invoice, "open")
+        return invoice
 
     def _custom_fields(self, raw: Any) -> list[tuple[str, str]]:
         if raw is None:
@@ -463,6 +557,9 @@ class Books:
         return found
 
     def find_by_reference(self, reference: str) -> SalesInvoice:
+        """The first invoice created with this reference. Moneybird does not say which one it
+        answers when several share a reference (a credit made by ``duplicate_creditinvoice``
+        keeps its original's until it is changed): the oldest is the sandbox's reading."""
         for invoice in self.sales_invoices.values():
             if invoice.reference == reference:
                 return invoice
@@ -698,17 +795,30 @@ class Books:
         return credit
 
     def settle_credit_invoice(self, credit_id: str) -> CreditNote:
-        """``register_payment_creditinvoice``: book the credit against its original."""
+        """``register_payment_creditinvoice``, as the spec describes it: on the settlements
+        ledger ("Verrekeningen") one payment on each invoice, dated today, for the credit
+        invoice's total amount. The invoice must be a credit invoice with an original, and both
+        must be in a state that takes a payment (open, pending_payment, reminded, late): a
+        draft, a paid or an uncollectible one is refused with the spec's 400."""
         credit = self.sales_invoice(credit_id)
         if credit.original_sales_invoice_id is None:
             raise bad_request(
                 "Sales invoice is not a credit invoice", {"id": "not_a_credit_invoice"}
             )
-        if credit.state == "draft":
-            raise bad_request("Credit invoice is a draft", {"id": "is_draft"})
-        original = self.sales_invoice(credit.original_sales_invoice_id)
-        amount = -self.total_unpaid(credit)
-        if amount <= 0 or self.total_unpaid(original) < amount:
+        original = self.sales_invoices.get(credit.original_sales_invoice_id)
+        if original is None:
+            raise bad_request(
+                "The original invoice of this credit invoice does not exist",
+                {"original_sales_invoice_id": "not_found"},
+            )
+        for label, invoice in (("Credit invoice", credit), ("Original invoice", original)):
+            if invoice.state not in PAYABLE_STATES:
+                raise bad_request(
+                    f"{label} is {invoice.state} and does not accept a payment",
+                    {"state": "does_not_accept_payments"},
+                )
+        amount = -self.sums(credit).incl_tax
+        if amount <= 0:
             raise bad_request(
                 "Payments can not be registered for this credit invoice", {"id": "can_not_settle"}
             )
@@ -882,6 +992,14 @@ class Books:
             raise bad_request("Ids is required", {"ids": "required"})
         wanted = [str(i) for i in ids[:100]]
         return [records[i] for i in wanted if i in records]
+
+
+def _items(raw: Any) -> list[dict[str, Any]]:
+    """``details_attributes`` as a list (the spec also allows a ``{"0": {...}}`` hash)."""
+    items = list(raw.values()) if isinstance(raw, dict) else raw
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        raise invalid_field("details_attributes", "invalid", "is not a list of details")
+    return items
 
 
 def sync_filters(raw: str | None, allowed: Iterable[str]) -> dict[str, str]:

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Request
 from fastapi.responses import Response
 
 from ccvbird.domain.sync import SyncState
-from ccvbird.entrypoints.web.i18n import _
+from ccvbird.entrypoints.web.i18n import _, ngettext
 from ccvbird.entrypoints.web.pages import flash
 from ccvbird.entrypoints.web.routes.common import form_of, pages, queue, see_other
 from ccvbird.entrypoints.web.security import Backend, ConnectionId, Operator, check_csrf
 from ccvbird.ports import ConnectionInfo
-from ccvbird.service.triggers import retry_failed
+from ccvbird.service.triggers import enqueue_due, retry_failed
 from ccvbird.wiring import SETUP_REASON, Setup, WebBackend
 from ccvbird.wiring.jobs import (
     budget_use,
@@ -98,7 +99,25 @@ def resume(request: Request, connection_id: ConnectionId, backend: Backend) -> R
         flash(request, _("Finish the setup first."), "warning")
         return see_other(f"/connections/{connection_id}/setup")
     backend.app.store.resume(connection_id)
-    flash(request, _("Resumed: ccvbird books again, from where it stopped."))
+    # What arrived while paused waits with its time set to "now": queue it at once, rather
+    # than at the scheduler's next tick (or never, where no scheduler runs).
+    waiting = enqueue_due(
+        connection_id,
+        store=backend.app.store,
+        clock=backend.app.clock,
+        enqueue=partial(queue(request).enqueue_order, connection_id),
+    )
+    if waiting:
+        flash(
+            request,
+            ngettext(
+                "Resumed: ccvbird books again, starting with the %(num)s order that waited.",
+                "Resumed: ccvbird books again, starting with the %(num)s orders that waited.",
+                waiting,
+            ),
+        )
+    else:
+        flash(request, _("Resumed: ccvbird books again, from where it stopped."))
     return see_other(f"/connections/{connection_id}")
 
 
