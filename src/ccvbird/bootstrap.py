@@ -25,6 +25,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from ccvbird.adapters.ccvshop.client import CcvCredentials, CcvShopClient
+from ccvbird.adapters.ccvshop.preview_file import decode_preview_file
 from ccvbird.adapters.ccvshop.shop import CcvShop
 from ccvbird.adapters.ccvshop.transport import CcvBudget
 from ccvbird.adapters.ccvshop.webhooks import InvalidWebhookBody, parse_webhook
@@ -52,7 +53,7 @@ from ccvbird.adapters.secrets import (
 from ccvbird.config import Settings
 from ccvbird.domain.administration import AdministrationSettings
 from ccvbird.domain.credit_records import CreditRecord, CreditState
-from ccvbird.domain.credits import CANCEL_KEY
+from ccvbird.domain.credits import CANCEL_KEY, CcvCredit
 from ccvbird.domain.errors import ConfigError, InvalidOrderData, LeaseLost, NotFound
 from ccvbird.domain.invoice import InvoiceDraft
 from ccvbird.domain.money import ZERO, format_amount
@@ -86,6 +87,13 @@ def read_order(path: Path | None) -> Order:
     """The order in ``path`` (``ccvbird preview`` format), or the bundled example order."""
     data = _example(EXAMPLE_ORDER) if path is None else path.read_bytes()
     return decode_order_file(data)
+
+
+def read_preview_file(path: Path | None) -> tuple[Order, CcvCredit | None]:
+    """The order of a ``ccvbird preview`` file and, when it has ``invoice`` and
+    ``invoicerows``, the CCV credit invoice of it; the bundled example order without ``path``."""
+    data = _example(EXAMPLE_ORDER) if path is None else path.read_bytes()
+    return decode_preview_file(data)
 
 
 def read_profile(path: Path | None) -> MappingProfile:
