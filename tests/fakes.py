@@ -79,6 +79,8 @@ class FakeShop:
         #: Order id → its CCV credit invoices (amounts positive, as the adapter hands them).
         self.credit_invoices: dict[str, list[CcvCredit]] = {}
         self.credit_reads = 0
+        #: (``invoice`` | ``return``, id) → its order id, for credit webhooks.
+        self.sources: dict[tuple[str, str], str] = {}
         for document in documents:
             self.put(document)
 
@@ -86,6 +88,14 @@ class FakeShop:
         order = parse_order(document["order"], document["orderrows"])
         self.documents[order.order_id] = document
         return order
+
+    def order_of(self, kind: str, resource_id: str) -> str:
+        """The order of an invoice or return, as a test put it (``sources``)."""
+        self.reads += 1
+        found = self.sources.get((kind, resource_id))
+        if found is None:
+            raise NotFound(f"{kind} {resource_id} not found", status=404)
+        return found
 
     def credits(self, order: Order) -> list[CcvCredit]:
         """The order's CCV credit invoices as a test put them (``credit_invoices``)."""

@@ -483,6 +483,7 @@ class LeasedEngine(SyncEngine):
         trigger: Trigger = Trigger.POLL,
         order: Order | None = None,
         existing: RemoteInvoice | Lookup | None = Lookup.NOT_DONE,
+        credited: bool = False,
     ) -> SyncResult:
         assert self.app is not None
         for attempt in range(1, LEASE_LOST_TRIES + 1):
@@ -492,7 +493,7 @@ class LeasedEngine(SyncEngine):
             try:
                 return self.app.sync_leased(
                     self._lease, order_id, engine=self, trigger=trigger, order=order,
-                    existing=existing,
+                    existing=existing, credited=credited,
                 )  # fmt: skip
             except LeaseLost:
                 self._lease = None  # another worker holds it now: nothing to release

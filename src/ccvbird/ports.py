@@ -39,6 +39,11 @@ class Shop(Protocol):
 
     def get_order(self, order_id: str) -> Order: ...
 
+    def order_of(self, kind: str, resource_id: str) -> str:
+        """The order id of a CCV invoice (``kind`` ``invoice``) or return (``return``), read
+        from CCV (one request); :class:`NotFound` when it is gone or names no order."""
+        ...
+
     def credits(self, order: Order) -> list[CcvCredit]:
         """The order's CCV credit invoices, amounts positive (one request, plus one per
         credit for its rows)."""
@@ -186,6 +191,10 @@ class Store(Protocol):
         """The order's record, created (state waiting) when it is new."""
         ...
 
+    def find_record(self, connection_id: int, order_id: str) -> OrderRecord | None:
+        """The order's record, or ``None`` (never creates one)."""
+        ...
+
     def save(
         self,
         record: OrderRecord,
@@ -227,6 +236,12 @@ class Store(Protocol):
     ) -> list[str]:
         """The order ids whose booking is due at ``now`` (retry time reached, or interrupted
         with no time), claimed until ``until`` so no other pass takes them meanwhile."""
+        ...
+
+    def claim_credits_due(
+        self, connection_id: int, now: datetime, *, until: datetime, limit: int = 500
+    ) -> list[str]:
+        """The order ids with a credit whose retry is due, claimed like :meth:`claim_due`."""
         ...
 
     def pause(self, connection_id: int, reason: str) -> None: ...

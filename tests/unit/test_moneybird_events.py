@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ccvbird.domain.credit_records import CreditRecord
 from ccvbird.domain.sync import OrderRecord, SyncState
 from ccvbird.service.moneybird_events import Applied, apply_invoice_event
 
@@ -10,6 +11,10 @@ class Records:
     def __init__(self, *records: OrderRecord) -> None:
         self.by_invoice = {r.invoice_id: r for r in records}
         self.events: list[str] = []
+        self.credits: list[CreditRecord] = []
+
+    def credit_records(self, connection_id: int, order_id: str | None = None) -> list[CreditRecord]:
+        return [c for c in self.credits if order_id in (None, c.order_id)]
 
     def record_for_invoice(self, connection_id: int, invoice_id: str) -> OrderRecord | None:
         return self.by_invoice.get(invoice_id)
@@ -59,3 +64,25 @@ def test_other_actions_and_unknown_invoices_change_nothing() -> None:
             Applied.IGNORED
         )
     assert record.state is SyncState.BOOKED and store.events == []
+
+
+def test_ccvbirds_own_credit_of_the_order_leaves_it_booked() -> None:
+    record = booked()
+    store = Records(record)
+    credit = CreditRecord(1, "500", "ccv:7001", 1, "1001-C1", credit_intent=True)
+    store.credits.append(credit)
+    # pushed while the duplicate's answer is on its way: still the original's reference
+    entity = {"original_sales_invoice_id": "47", "reference": "1001"}
+    action = "credit_invoice_created_from_original"
+    assert apply_invoice_event(store, 1, action=action, entity_id="49", entity=entity) is (
+        Applied.IGNORED
+    )
+    credit.credit_intent, credit.credit_id = False, "49"
+    assert apply_invoice_event(store, 1, action=action, entity_id="49", entity=entity) is (
+        Applied.IGNORED
+    )
+    assert record.state is SyncState.BOOKED and store.events == []
+    # a person's own credit of the same invoice is still seen
+    applied = apply_invoice_event(store, 1, action=action, entity_id="60", entity={
+        "original_sales_invoice_id": "47", "reference": "1001"})  # fmt: skip
+    assert applied is Applied.CREDITED

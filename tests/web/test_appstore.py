@@ -37,7 +37,8 @@ def test_install_runs_the_wizard_marks_the_app_installed_and_returns_to_the_shop
     token = world.app.store.webhook_token(connection_id)
     hooks = world.shop.webhooks()
     assert sorted(h["event"] for h in hooks) == [
-        "orders.created", "orders.updated.ispaid", "orders.updated.status",
+        "invoices.updated.status", "orders.created", "orders.updated.ispaid",
+        "orders.updated.status", "returns.created", "returns.updated",
     ]  # fmt: skip
     assert all(f"/webhooks/ccv/{token}/" in h["address"] for h in hooks)
     # Finishing again registers nothing twice.
@@ -45,7 +46,7 @@ def test_install_runs_the_wizard_marks_the_app_installed_and_returns_to_the_shop
         f"/connections/{connection_id}/setup/finish",
         data={"csrf_token": world.csrf(f"/connections/{connection_id}/setup")},
     )
-    assert len(world.shop.webhooks()) == 3
+    assert len(world.shop.webhooks()) == 6
 
 
 def test_the_wizard_cannot_finish_without_moneybird(world: World) -> None:

@@ -16,6 +16,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
+from ccvbird.domain.credit_policy import (
+    CancellationPolicy,
+    CreditedBeforeBooking,
+    CreditPolicy,
+    SettleMethod,
+)
 from ccvbird.domain.errors import ConfigError
 from ccvbird.domain.labels import LANGUAGES
 from ccvbird.domain.money import ZERO, MoneyTypeError, to_decimal
@@ -162,6 +168,17 @@ class TaxRatesSection(_Section):
     oss: dict[str, RateTable] = Field(default_factory=dict)
 
 
+class CreditsSection(_Section):
+    #: Payment method (technical name or id) → ``refund`` or ``set_off``.
+    settle: dict[str, SettleMethod] = Field(default_factory=dict)
+    #: For methods not in ``settle``; unset: refund when the original was paid, else set off.
+    settle_default: SettleMethod | None = None
+    #: Payment method → the financial account refunds of its orders go back through.
+    refund_accounts: dict[str, MoneybirdId] = Field(default_factory=dict)
+    cancellations: CancellationPolicy = CancellationPolicy.ASK
+    credited_before_booking: CreditedBeforeBooking = CreditedBeforeBooking.NEITHER
+
+
 class ProfileFile(_Section):
     name: str = "default"
     language: str = "nl"
@@ -172,6 +189,7 @@ class ProfileFile(_Section):
     tax_rates: TaxRatesSection = TaxRatesSection()
     ledger_accounts: LedgerSection = LedgerSection()
     payment_accounts: PaymentSection = PaymentSection()
+    credits: CreditsSection = CreditsSection()
 
     @field_validator("language")
     @classmethod
@@ -293,6 +311,13 @@ def profile_from_mapping(document: dict[str, Any], *, source: str = "profile") -
         currency=invoicing.currency,
         foreign_currency=invoicing.foreign_currency,
         reference_prefix=invoicing.reference_prefix,
+        credits=CreditPolicy(
+            settle=dict(parsed.credits.settle),
+            settle_default=parsed.credits.settle_default,
+            refund_accounts=dict(parsed.credits.refund_accounts),
+            cancellations=parsed.credits.cancellations,
+            credited_before_booking=parsed.credits.credited_before_booking,
+        ),
     )
 
 

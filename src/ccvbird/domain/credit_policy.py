@@ -41,6 +41,9 @@ class CreditPolicy:
     settle: Mapping[str, SettleMethod] = field(default_factory=dict)
     #: For methods not in ``settle``; ``None``: refund when the original was paid, else set off.
     settle_default: SettleMethod | None = None
+    #: Payment method (CCV name or id) → the financial account its refunds go back through;
+    #: a method not here uses the account its payments were booked on (``payment_accounts``).
+    refund_accounts: Mapping[str, str] = field(default_factory=dict)
     cancellations: CancellationPolicy = CancellationPolicy.ASK
     credited_before_booking: CreditedBeforeBooking = CreditedBeforeBooking.NEITHER
 
@@ -53,3 +56,11 @@ class CreditPolicy:
         if self.settle_default is not None:
             return self.settle_default
         return SettleMethod.REFUND if original_paid else SettleMethod.SET_OFF
+
+    def refund_account(self, order: Order, *, payment_account: str | None) -> str | None:
+        """The financial account a refund of ``order`` is registered on: the method's own
+        refund account, else the account its payment was booked on."""
+        for key in (order.payment_method, order.payment_method_id):
+            if key and key in self.refund_accounts:
+                return self.refund_accounts[key]
+        return payment_account

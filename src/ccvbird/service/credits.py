@@ -62,14 +62,18 @@ class CreditBooker:
         *,
         read_ccv: bool,
         cancel: bool = False,
+        found: list[CcvCredit] | None = None,
     ) -> list[CreditRecord]:
-        """Find the order's credits (``read_ccv``: ask CCV for its credit invoices, one request)
-        and book each one not booked yet. ``cancel``: a person said "credit it" for a cancelled
-        order. The order ``record`` must be booked."""
+        """Find the order's credits (``read_ccv``: ask CCV for its credit invoices, one request;
+        ``found``: they were read already in this sync) and book each one not booked yet.
+        ``cancel``: a person said "credit it" for a cancelled order. The order ``record`` must
+        be booked."""
         policy = profile.credits
         reference = invoice_reference(order, profile)
         credits: dict[str, CcvCredit] = {}
-        if read_ccv:
+        if found is not None:
+            credits = {c.key: c for c in found}
+        elif read_ccv:
             credits = {c.key: c for c in self.shop.credits(order)}
         known = {
             r.credit_key: r for r in self.store.credit_records(record.connection_id, order.order_id)
@@ -130,6 +134,29 @@ class CreditBooker:
         ):
             return before
         return order
+
+    def note_waiting(
+        self, record: OrderRecord, order: Order, profile: MappingProfile, found: list[CcvCredit]
+    ) -> list[CreditRecord]:
+        """Record the credits of an order that is not booked yet: they wait (state ``waiting``,
+        with what CCV credited) and are booked right after the order's own invoice."""
+        reference = invoice_reference(order, profile)
+        noted = []
+        for ccv in found:
+            credit = self.store.credit_record(
+                record.connection_id, order.order_id, ccv.key,
+                lambda seq: credit_reference(reference, seq),
+            )  # fmt: skip
+            if credit.state is CreditState.WAITING and credit.total != ccv.total:
+                credit.total = ccv.total
+                credit.reason_code = "original_not_booked"
+                credit.reason = (
+                    f"Waiting for the order's invoice: CCV credit {ccv.number} is booked right "
+                    "after it."
+                )
+                self.store.save_credit(credit, "credit.waiting", credit.reason)
+            noted.append(credit)
+        return noted
 
     # -- one credit -------------------------------------------------------------------------------
 
@@ -349,7 +376,9 @@ class CreditBooker:
             payment = PaymentDraft(
                 payment_date=shop_date(self.clock.now(), profile.timezone),
                 amount=current.total_unpaid,
-                financial_account_id=profile.payment_account_for(order),
+                financial_account_id=policy.refund_account(
+                    order, payment_account=profile.payment_account_for(order)
+                ),
                 transaction_id=f"{credit.reference}",
             )
             credit.settlement_id = self.books.register_payment(

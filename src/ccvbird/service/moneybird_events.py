@@ -7,7 +7,8 @@ ccvbird says about an order:
   gone. The order becomes ``invoice_deleted``: its Moneybird ids are forgotten, nothing is booked
   again by itself, and *retry* books it anew.
 * ``credit_invoice_created_from_original`` — the push carries the credit invoice, whose
-  ``original_sales_invoice_id`` is the order's invoice. The order becomes ``credited``.
+  ``original_sales_invoice_id`` is the order's invoice. The order becomes ``credited`` —
+  unless the credit is ccvbird's own (the booking of a CCV credit or cancellation).
 
 Any other action, or an invoice ccvbird did not book, is ignored. A repeat of a push is harmless:
 the second one finds the order in its new state already.
@@ -19,6 +20,7 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any, Protocol
 
+from ccvbird.domain.credit_records import CreditRecord
 from ccvbird.domain.sync import OrderRecord, SyncState
 
 DESTROYED = frozenset({"sales_invoice_destroyed", "external_sales_invoice_destroyed"})
@@ -35,6 +37,10 @@ class Applied(StrEnum):
 
 class InvoiceRecords(Protocol):
     def record_for_invoice(self, connection_id: int, invoice_id: str) -> OrderRecord | None: ...
+
+    def credit_records(
+        self, connection_id: int, order_id: str | None = None
+    ) -> list[CreditRecord]: ...
 
     def save(self, record: OrderRecord, event: str, message: str = "") -> None: ...
 
@@ -74,6 +80,8 @@ def apply_invoice_event(
         record = store.record_for_invoice(connection_id, str(original))
         if record is None or record.state is SyncState.CREDITED:
             return Applied.IGNORED
+        if _ours(store.credit_records(connection_id, record.order_id), entity_id, entity):
+            return Applied.IGNORED  # ccvbird's own credit of a CCV credit or cancellation
         credit_number = entity.get("invoice_number") or entity_id or ""
         record.state = SyncState.CREDITED
         record.reason_code = "credited"
@@ -85,3 +93,16 @@ def apply_invoice_event(
         store.save(record, "moneybird.credited", record.reason)
         return Applied.CREDITED
     return Applied.IGNORED
+
+
+def _ours(credits: list[CreditRecord], entity_id: str | None, entity: Mapping[str, Any]) -> bool:
+    """Whether the credit invoice is one ccvbird makes: its id is a credit's, its reference a
+    credit's, or a credit of the order is being created right now (a ``duplicate_creditinvoice``
+    pushes before its answer is stored, still carrying the original's reference)."""
+    reference = str(entity.get("reference") or "")
+    return any(
+        (entity_id is not None and c.credit_id == entity_id)
+        or c.reference == reference
+        or c.credit_intent
+        for c in credits
+    )

@@ -36,6 +36,9 @@ from structlog.contextvars import bound_contextvars
 
 from ccvbird.domain.booked import recover_invoice_date, same_as_booked, shop_date
 from ccvbird.domain.bounds import REFERENCE_LIMIT
+from ccvbird.domain.credit_policy import CancellationPolicy, CreditedBeforeBooking
+from ccvbird.domain.credit_records import CreditRecord, CreditState
+from ccvbird.domain.credits import CANCEL_KEY, CcvCredit
 from ccvbird.domain.decisions import booking_blockers
 from ccvbird.domain.errors import (
     CcvbirdError,
@@ -49,7 +52,7 @@ from ccvbird.domain.errors import (
 )
 from ccvbird.domain.figures import FIGURES_DIFFER, FiguresDiffer, compare_figures
 from ccvbird.domain.mapping import MappingResult, ProblemCode, invoice_reference, map_order
-from ccvbird.domain.money import format_amount
+from ccvbird.domain.money import ZERO, format_amount
 from ccvbird.domain.order import STATUS_CANCELLED, Order
 from ccvbird.domain.profile import ExistingInvoicePolicy, InvoiceKind, MappingProfile
 from ccvbird.domain.profile_check import describe, tax_rate_mismatches
@@ -66,6 +69,7 @@ from ccvbird.ports import Books, Clock, ConnectionInfo, PaymentDraft, Shop, Stor
 from ccvbird.service.contacts import ContactResolver
 from ccvbird.service.credits import CreditBooker
 from ccvbird.service.tax_rates import TaxRateCache
+from ccvbird.service.webhooks import credit_source
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +102,12 @@ PROFILE_MISMATCH = "The profile does not match the Moneybird administration:"
 AWAITING_PAYMENT = "awaiting_payment"
 #: Why an invoiced order is never paid: it was cancelled in CCV before it was paid.
 CANCELLED_AFTER_BOOKING = "cancelled_after_booking"
+#: Why a booked order cancelled in CCV needs attention: the profile leaves it to a person
+#: (``cancellations = "ask"``); ``ccvbird credit ORDER`` or the order page credits it.
+CANCELLED_AFTER_BOOKING_ASK = "cancelled_after_booking_ask"
+#: Why an order was never booked: CCV credited it in full before ccvbird booked it, and the
+#: profile says book neither (``credited_before_booking = "neither"``).
+CREDITED_BEFORE_BOOKING = "credited_before_booking"
 #: How far outside the orders' dates an existing invoice is still looked for.
 EXISTING_MARGIN = timedelta(days=7)
 #: Why an order waits: its connection is paused (or switched off); due again once it resumes.
@@ -131,6 +141,38 @@ class SyncResult:
     outcome: Outcome
     record: OrderRecord
     retry_in: timedelta | None = None
+
+
+class CreditOutcome(StrEnum):
+    """What :meth:`SyncEngine.credit_order` did."""
+
+    #: Every credit of the order is booked (the cancellation's, or CCV's credit invoices).
+    CREDITED = "credited"
+    #: It was credited before: nothing was done.
+    ALREADY_CREDITED = "already_credited"
+    #: A step failed for a while (Moneybird or CCV unreachable): retried by itself.
+    RETRY_LATER = "retry_later"
+    #: The credit is parked with a reason code (see the credit's record).
+    PARKED = "parked"
+    #: ccvbird does not know the order.
+    NOT_FOUND = "not_found"
+    #: The order has no invoice booked by this connection (nothing to credit).
+    NOT_BOOKED = "not_booked"
+    #: CCV does not say the order is cancelled: only a cancelled order is credited in full.
+    NOT_CANCELLED = "not_cancelled"
+    #: The connection is paused or switched off.
+    PAUSED = "paused"
+
+
+@dataclass(frozen=True, slots=True)
+class CreditOrderResult:
+    """The outcome of "credit this cancelled order now", with a reason code and words."""
+
+    outcome: CreditOutcome
+    reason_code: str
+    message: str
+    record: OrderRecord | None = None
+    credits: tuple[CreditRecord, ...] = ()
 
 
 @dataclass
@@ -188,15 +230,18 @@ class SyncEngine:
         trigger: Trigger = Trigger.POLL,
         order: Order | None = None,
         existing: RemoteInvoice | Lookup | None = Lookup.NOT_DONE,
+        credited: bool = False,
     ) -> SyncResult:
         """Do what is still to be done for one order. ``order``: the order as just read from
         CCV (an import has it already); without it the order is read now. ``existing``: what
         a batched look-up found in Moneybird for the order's reference (``None``: nothing).
+        ``credited``: CCV is known to have credit invoices for the order (an import listed
+        them), so they are read as with :attr:`Trigger.CREDIT`.
 
         Every log line of the run carries the connection and order ids (structlog's context
         variables: the JSON log format shows them)."""
         with bound_contextvars(connection_id=connection_id, order_id=order_id):
-            result = self._run(connection_id, order_id, trigger, order, existing)
+            result = self._run(connection_id, order_id, trigger, order, existing, credited)
         if self.observer is not None:
             self.observer.order_synced(
                 connection_id, result.outcome.value, result.record.reason_code
@@ -210,15 +255,19 @@ class SyncEngine:
         trigger: Trigger,
         order: Order | None,
         existing: RemoteInvoice | Lookup | None,
+        credited: bool,
     ) -> SyncResult:
         self._pending.clear()
+        source = credit_source(order_id)
+        if source is not None:
+            return self._sync_credit_source(connection_id, *source)
         connection = self.store.connection(connection_id)
         record = self.store.record(connection_id, order_id)
         if connection.paused_reason or not connection.enabled:
             self._wait_for_connection(record, connection)
             return SyncResult(Outcome.PAUSED, record)
         try:
-            return self._sync(connection, record, trigger, order, existing)
+            return self._sync(connection, record, trigger, order, existing, credited)
         except LeaseLost:
             # Another worker holds the connection now: not one more write (docs/engine.md).
             self._pending.clear()
@@ -258,6 +307,21 @@ class SyncEngine:
                 "retry after updating, or report it.",
             )
 
+    def _sync_credit_source(self, connection_id: int, kind: str, resource_id: str) -> SyncResult:
+        """A CCV invoice or return webhook: find its order (one request), then sync the order's
+        credits. Nothing is recorded for an invoice or return whose order cannot be found."""
+        target = f"{kind}:{resource_id}"
+        try:
+            order_id = self.shop.order_of(kind, resource_id)
+        except NotFound:
+            log.info("connection %s: %s names no order; ignored", connection_id, target)
+            return SyncResult(Outcome.SKIPPED, OrderRecord(connection_id, target))
+        except TransientError:
+            return SyncResult(
+                Outcome.RETRY_LATER, OrderRecord(connection_id, target), self.base_backoff
+            )
+        return self.sync_order(connection_id, order_id, trigger=Trigger.CREDIT)
+
     # -- deciding ---------------------------------------------------------------------------------
 
     def _sync(
@@ -267,6 +331,7 @@ class SyncEngine:
         trigger: Trigger,
         order: Order | None,
         existing: RemoteInvoice | Lookup | None,
+        credited: bool = False,
     ) -> SyncResult:
         if record.state in LEFT_ALONE:
             # Credited or deleted in Moneybird by a person: only a person's retry changes that.
@@ -310,24 +375,31 @@ class SyncEngine:
 
         if record.state is SyncState.AWAITING_PAYMENT:
             return self._settle(connection, record, order, seen)
-        if record.state in HAS_INVOICE and (
-            record.next_step is Step.DONE or record.state is SyncState.CHANGED
-        ):
+        if _booked(record):
             # Booked (or flagged): only compared; a changed order's invoice is never paid.
             checked = self._check_unchanged(record, order, profile)
             if (
                 trigger is Trigger.CREDIT
+                or credited
                 or seen[0] != order.status
                 or checked.outcome is Outcome.CHANGED
+                or record.reason_code == CANCELLED_AFTER_BOOKING_ASK
+                or (trigger is Trigger.RETRY and self._credits_unfinished(record))
             ):
                 # A credit webhook, a new status or new amounts: CCV may have credited it
                 # (one request for its credit invoices; none for an order nobody touched).
-                self.credit_booker.sync_credits(record, order, profile, read_ccv=True)
+                credits = self.credit_booker.sync_credits(record, order, profile, read_ccv=True)
+                return self._after_credits(record, order, profile, credits, checked)
             return checked
 
         if not record.has_invoice:
             blockers = booking_blockers(order, profile)
             if blockers:
+                if (trigger is Trigger.CREDIT or credited) and order.status != STATUS_CANCELLED:
+                    # Not due yet, but credited already: the credits wait for the booking.
+                    early = self.shop.credits(order)
+                    if early:
+                        self.credit_booker.note_waiting(record, order, profile, early)
                 return self._not_due(record, order, blockers)
             if (
                 connection.start_date is not None
@@ -346,11 +418,179 @@ class SyncEngine:
         if result.problems and not record.has_invoice:
             message = " ".join(p.message for p in result.problems)
             return self._park(record, result.problems[0].code.value, message)
+        found: list[CcvCredit] | None = None
+        if trigger is Trigger.CREDIT or credited:
+            found = self.shop.credits(order)  # one request: what CCV credited before booking
+        waiting = self.store.credit_records(record.connection_id, record.order_id)
         if not record.has_invoice:
+            neither = profile.credits.credited_before_booking is CreditedBeforeBooking.NEITHER
+            if neither and found is not None and _credited_in_full(order, found, waiting):
+                return self._skip(
+                    record,
+                    CREDITED_BEFORE_BOOKING,
+                    "Credited before booking: CCV Shop credited the order in full before "
+                    "ccvbird booked it, so neither its invoice nor its credit is booked "
+                    '(the profile\'s credited_before_booking = "neither").',
+                )
+            if found:
+                waiting = self.credit_booker.note_waiting(record, order, profile, found)
             stopped = self._reference_not_ours(connection, record, result.draft.reference)
             if stopped is not None:
                 return stopped
-        return self._book(connection, record, order, result, existing)
+        booked = self._book(connection, record, order, result, existing)
+        if booked.outcome in _NOW_BOOKED and (found or waiting):
+            # The original is booked: its credits, which waited for it, follow at once.
+            credits = self.credit_booker.sync_credits(
+                record, order, profile, read_ccv=True, found=found
+            )
+            return self._after_credits(record, order, profile, credits, booked)
+        return booked
+
+    def _credits_unfinished(self, record: OrderRecord) -> bool:
+        return any(
+            c.state in (CreditState.WAITING, CreditState.BOOKING)
+            for c in self.store.credit_records(record.connection_id, record.order_id)
+        )
+
+    def _after_credits(
+        self,
+        record: OrderRecord,
+        order: Order,
+        profile: MappingProfile,
+        credits: list[CreditRecord],
+        checked: SyncResult,
+    ) -> SyncResult:
+        """What the order's record says once its credits are booked: a cancellation the profile
+        leaves to a person needs attention; one credited, or an amount that went down by what
+        was credited, is booked again."""
+        cancel = next((c for c in credits if c.credit_key == CANCEL_KEY), None)
+        from_ccv = [c for c in credits if c.credit_key != CANCEL_KEY]
+        asks = profile.credits.cancellations is CancellationPolicy.ASK
+        if asks and order.status == STATUS_CANCELLED and cancel is None and not from_ccv:
+            return self._ask_to_credit(record, order)
+        if record.reason_code == CANCELLED_AFTER_BOOKING_ASK and cancel is not None:
+            if cancel.state is CreditState.PARKED:
+                return SyncResult(Outcome.PARKED, record)
+            record.state, record.reason, record.reason_code = SyncState.BOOKED, "", ""
+            self._commit(record, "credited", f"cancelled order credited ({cancel.reference})")
+            return SyncResult(Outcome.ALREADY_BOOKED, record)
+        flagged = record.state is SyncState.CHANGED and record.reason_code == "changed"
+        if flagged and self._credited_down(record, order, profile, credits):
+            record.state, record.reason, record.reason_code = SyncState.BOOKED, "", ""
+            self._commit(record, "credited", "the order's lower amount is credited in Moneybird")
+            return SyncResult(Outcome.ALREADY_BOOKED, record)
+        return checked
+
+    def _ask_to_credit(self, record: OrderRecord, order: Order) -> SyncResult:
+        label = record.invoice_number or record.invoice_id
+        reason = (
+            f"The order was cancelled in CCV Shop after invoice {label} was booked. The "
+            'profile leaves a cancellation to a person (cancellations = "ask"): credit it '
+            f"with `ccvbird credit {order.number or order.order_id}` or the order page's "
+            'button, or set cancellations = "credit" to credit cancelled orders by themselves.'
+        )
+        if record.state is not SyncState.NEEDS_ATTENTION or record.reason != reason:
+            record.state, record.reason = SyncState.NEEDS_ATTENTION, reason
+            record.reason_code, record.next_attempt_at = CANCELLED_AFTER_BOOKING_ASK, None
+            self._commit(record, "cancelled_after_booking", reason)
+        return SyncResult(Outcome.PARKED, record)
+
+    def _credited_down(
+        self,
+        record: OrderRecord,
+        order: Order,
+        profile: MappingProfile,
+        credits: list[CreditRecord],
+    ) -> bool:
+        """Whether the order's amount went down by exactly what its booked credits credit
+        (booked total − credited = the order's total now): CCV credited the difference."""
+        if record.booked_total is None:
+            return False
+        credited = sum((c.total or ZERO for c in credits if c.state is CreditState.BOOKED), ZERO)
+        if credited <= 0:
+            return False
+        now = map_order(order, profile).totals.incl_vat
+        return now < record.booked_total and record.booked_total - credited == now
+
+    # -- credit this order now --------------------------------------------------------------------
+
+    def credit_order(self, connection_id: int, order_id: str) -> CreditOrderResult:
+        """A person says "credit it": book the full credit of a booked order that was cancelled
+        in CCV (or the credit invoices CCV made for it), whatever ``cancellations`` says.
+
+        Returns an outcome with a reason code and words for a person; nothing is booked for an
+        order that is not booked by this connection, or not cancelled in CCV."""
+        self._pending.clear()
+        connection = self.store.connection(connection_id)
+        record = self.store.find_record(connection_id, order_id)
+        if record is None:
+            return CreditOrderResult(
+                CreditOutcome.NOT_FOUND, "unknown_order",
+                f"ccvbird does not know order {order_id}: sync it first.",
+            )  # fmt: skip
+        if connection.paused_reason or not connection.enabled:
+            return CreditOrderResult(
+                CreditOutcome.PAUSED, CONNECTION_PAUSED if connection.paused_reason
+                else CONNECTION_DISABLED,
+                f"The connection is paused or switched off: {connection.paused_reason or 'off'}",
+                record,
+            )  # fmt: skip
+        label = record.order_number or order_id
+        if record.state is SyncState.CREDITED:
+            return CreditOrderResult(
+                CreditOutcome.ALREADY_CREDITED, "credited_in_moneybird",
+                f"Order {label}'s invoice was credited in Moneybird by a person already.", record,
+            )  # fmt: skip
+        if record.invoice_id is None or not _booked(record):
+            return CreditOrderResult(
+                CreditOutcome.NOT_BOOKED, "not_booked",
+                f"Order {label} has no booked invoice of this connection: nothing to credit.",
+                record,
+            )  # fmt: skip
+        known = self.store.credit_records(connection_id, order_id)
+        done = next((c for c in known if c.credit_key == CANCEL_KEY), None)
+        if done is not None and done.state is CreditState.BOOKED:
+            return CreditOrderResult(
+                CreditOutcome.ALREADY_CREDITED, "already_credited",
+                f"Order {label} was credited in full already ({done.reference}).",
+                record, tuple(known),
+            )  # fmt: skip
+        try:
+            order = self.shop.get_order(order_id)
+            if order.status != STATUS_CANCELLED:
+                return CreditOrderResult(
+                    CreditOutcome.NOT_CANCELLED, "not_cancelled",
+                    f"Order {label} is not cancelled in CCV Shop: only a cancelled order is "
+                    "credited in full. A return or refund is credited when CCV Shop makes its "
+                    "credit invoice.", record,
+                )  # fmt: skip
+            record.ccv_status, record.ccv_paid = order.status, order.paid
+            credits = self.credit_booker.sync_credits(
+                record, order, connection.profile, read_ccv=True, cancel=True
+            )
+            self._after_credits(
+                record,
+                order,
+                connection.profile,
+                credits,
+                SyncResult(Outcome.ALREADY_BOOKED, record),
+            )
+        except LeaseLost:
+            self._pending.clear()
+            raise
+        except (TransientError, RateLimited) as exc:
+            return CreditOrderResult(
+                CreditOutcome.RETRY_LATER, "transient",
+                f"CCV Shop or Moneybird could not be reached ({exc}); try again shortly.", record,
+            )  # fmt: skip
+        except NeedsUserError as exc:
+            self.store.pause(connection_id, f"{exc} — reconnect or fix this in the settings.")
+            return CreditOrderResult(CreditOutcome.PAUSED, CONNECTION_PAUSED, str(exc), record)
+        except CcvbirdError as exc:
+            return CreditOrderResult(
+                CreditOutcome.PARKED, "refused", f"CCV Shop or Moneybird refused: {exc}.", record
+            )
+        return _credit_result(label, record, credits)
 
     def _reference_not_ours(
         self, connection: ConnectionInfo, record: OrderRecord, reference: str
@@ -804,6 +1044,12 @@ class SyncEngine:
                 self._commit(record, "invoice_date.recovered", f"booked with invoice date {found}")
         if unchanged:
             return SyncResult(Outcome.ALREADY_BOOKED, record)
+        known = self.store.credit_records(record.connection_id, record.order_id)
+        if record.state is not SyncState.CHANGED and self._credited_down(
+            record, order, profile, known
+        ):
+            # Lower by what was credited, and booked so: the credits say it (never edited).
+            return SyncResult(Outcome.ALREADY_BOOKED, record)
         difference = ""
         if record.booked_total is not None and record.booked_total != result.totals.incl_vat:
             difference = (
@@ -920,6 +1166,59 @@ class SyncEngine:
         """Persist the record with every pending log line, in one transaction."""
         earlier, self._pending = tuple(self._pending), []
         self.store.save(record, event, message, earlier=earlier)
+
+
+#: Booking outcomes after which the order's waiting credits are booked.
+_NOW_BOOKED = frozenset(
+    {Outcome.BOOKED, Outcome.PAID, Outcome.TAKEN_OVER, Outcome.AWAITING_PAYMENT}
+)
+
+
+def _booked(record: OrderRecord) -> bool:
+    """Whether the order's invoice is booked in full (or flagged), so a sync only compares it
+    and looks after its credits; a booked order cancelled while the profile asks a person
+    counts too."""
+    if record.state in HAS_INVOICE:
+        return record.next_step is Step.DONE or record.state is SyncState.CHANGED
+    return (
+        record.state is SyncState.NEEDS_ATTENTION
+        and record.reason_code == CANCELLED_AFTER_BOOKING_ASK
+        and record.next_step is Step.DONE
+    )
+
+
+def _credited_in_full(order: Order, found: list[CcvCredit], waiting: list[CreditRecord]) -> bool:
+    """Whether CCV's credits of a not yet booked order add up to all it cost."""
+    totals = {c.key: c.total for c in found}
+    for credit in waiting:
+        if credit.credit_key not in totals and credit.total is not None:
+            totals[credit.credit_key] = credit.total
+    credited = sum(totals.values(), ZERO)
+    return credited > 0 and credited >= order.total_paid
+
+
+def _credit_result(
+    label: str, record: OrderRecord, credits: list[CreditRecord]
+) -> CreditOrderResult:
+    mine = tuple(credits)
+    parked = [c for c in mine if c.state is CreditState.PARKED]
+    if parked:
+        first = parked[0]
+        return CreditOrderResult(
+            CreditOutcome.PARKED, first.reason_code or "parked",
+            f"Credit {first.reference} of order {label} is parked: {first.reason}", record, mine,
+        )  # fmt: skip
+    if not mine or any(c.state is not CreditState.BOOKED for c in mine):
+        return CreditOrderResult(
+            CreditOutcome.RETRY_LATER, "transient",
+            f"The credit of order {label} is under way; it is finished by itself.", record, mine,
+        )  # fmt: skip
+    total = sum((c.total or ZERO for c in mine), ZERO)
+    references = ", ".join(c.reference for c in mine)
+    return CreditOrderResult(
+        CreditOutcome.CREDITED, "credited",
+        f"Order {label} credited: {references} (-{format_amount(total)}).", record, mine,
+    )  # fmt: skip
 
 
 def _left_in_moneybird(record: OrderRecord) -> str:

@@ -111,11 +111,15 @@ def enqueue_due(
     """Put every order whose time to be looked at again has come on the queue; returns how many.
 
     Whatever the order's date: a booking that failed transiently, one interrupted by a crash,
-    one that waited for its paused connection. Each is claimed for :data:`CLAIM` as it is
-    taken, so the next scheduler tick (or a second ``ccvbird sync``) does not take it again.
+    one that waited for its paused connection, a credit whose retry time has come. Each is
+    claimed for :data:`CLAIM` as it is taken, so the next scheduler tick (or a second
+    ``ccvbird sync``) does not take it again.
     """
     now = clock.now()
     due = store.claim_due(connection_id, now, until=now + CLAIM, limit=limit)
+    # A credit's retry is the credit's own (its order is booked and not due itself).
+    credits = store.claim_credits_due(connection_id, now, until=now + CLAIM, limit=limit)
+    due += [order_id for order_id in credits if order_id not in due]
     for order_id in due:
         enqueue(order_id)
     return len(due)

@@ -16,6 +16,22 @@ from ccvbird.ports import Queue, Store
 
 #: The CCV events that can make an order due (or change a booked one).
 ORDER_EVENTS = frozenset({"orders.created", "orders.updated.ispaid", "orders.updated.status"})
+#: Events about credits whose body names an invoice or a return, not the order: what is queued
+#: is ``invoice:<id>`` / ``return:<id>``, which the engine reads to find the order, and then
+#: syncs that order's credits (``SyncEngine.sync_order``).
+CREDIT_EVENTS = {
+    "invoices.updated.status": "invoice",
+    "returns.created": "return",
+    "returns.updated": "return",
+}
+
+
+def credit_source(target: str) -> tuple[str, str] | None:
+    """``("invoice", "7001")`` for a queued ``invoice:7001``; ``None`` for an order id."""
+    kind, _, resource_id = target.partition(":")
+    if resource_id and kind in ("invoice", "return") and resource_id.isdigit():
+        return kind, resource_id
+    return None
 
 
 class Received(StrEnum):
@@ -47,13 +63,15 @@ def receive_ccv_delivery(delivery: Delivery, *, store: Store, queue: Queue) -> R
     propagates (the endpoint answers 500) and the delivery stays unqueued, so CCV's identical
     retry is queued rather than answered "duplicate".
     """
-    if delivery.event not in ORDER_EVENTS or not delivery.order_id:
+    known = delivery.event in ORDER_EVENTS or delivery.event in CREDIT_EVENTS
+    if not known or not delivery.order_id:
         return Received.IGNORED
+    target = delivery.order_id
+    if delivery.event in CREDIT_EVENTS:  # the body's id is the invoice's or the return's
+        target = f"{CREDIT_EVENTS[delivery.event]}:{delivery.order_id}"
     key = delivery_key(delivery.event, delivery.raw_body)
-    if not store.delivery_to_queue(
-        delivery.connection_id, "ccv", key, delivery.event, delivery.order_id
-    ):
+    if not store.delivery_to_queue(delivery.connection_id, "ccv", key, delivery.event, target):
         return Received.DUPLICATE
-    queue.enqueue_order(delivery.connection_id, delivery.order_id)
+    queue.enqueue_order(delivery.connection_id, target)
     store.delivery_queued("ccv", key)
     return Received.ENQUEUED

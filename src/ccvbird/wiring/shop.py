@@ -9,7 +9,12 @@ from urllib.parse import urlsplit
 import httpx
 
 from ccvbird.adapters.ccvshop.client import CcvCredentials, CcvShopClient
-from ccvbird.adapters.ccvshop.webhooks import ORDER_EVENTS, InvalidWebhookBody, parse_webhook
+from ccvbird.adapters.ccvshop.webhooks import (
+    ORDER_EVENTS,
+    REGISTERED_EVENTS,
+    InvalidWebhookBody,
+    parse_webhook,
+)
 from ccvbird.adapters.http import DEFAULT_TIMEOUT
 from ccvbird.adapters.profile_toml import parse_profile
 from ccvbird.bootstrap import App
@@ -92,14 +97,15 @@ def webhook_address(backend: WebBackend, connection_id: int, event: str) -> str:
 
 
 def register_ccv_webhooks(backend: WebBackend, connection_id: int) -> list[str]:
-    """One webhook per order event at an address with the connection's unguessable token.
+    """One webhook per event (orders, invoices, returns) at an address with the connection's
+    unguessable token.
 
     Lists first and reuses what is there, so finishing the wizard twice registers nothing twice.
     """
     with ccv_client(backend.app, connection_id) as client:
         existing = {(h.event, h.address): h.id for h in client.webhooks()}
         ids = []
-        for event in ORDER_EVENTS:
+        for event in REGISTERED_EVENTS:
             address = webhook_address(backend, connection_id, event)
             found = existing.get((event, address))
             ids.append(str(found) if found else str(client.create_webhook(event, address).id))

@@ -30,6 +30,7 @@ from ccvbird.adapters.ccvshop.resources import (
     InvoiceRow,
     Merchant,
     Paymethod,
+    Return,
     Webhook,
     Webshop,
     WebshopSettings,
@@ -381,6 +382,10 @@ class CcvShopClient:
 
     def invoice(self, invoice_id: str | int) -> Invoice:
         return self._model(Invoice, self._get(self._url(f"invoices/{int(invoice_id)}")), "invoice")
+
+    def return_(self, return_id: str | int) -> Return:
+        """``GET /returns/:id`` (a return, RMA)."""
+        return self._model(Return, self._get(self._url(f"returns/{int(return_id)}")), "return")
 
     def invoice_rows(self, invoice_id: str | int) -> list[InvoiceRow]:
         return [

@@ -191,3 +191,11 @@ class App(_Wire):
     id: Text
     name: Text = ""
     is_installed: Flag = False
+
+
+class Return(_Wire):
+    """A CCV return (RMA) as far as ccvbird needs it: the order it belongs to."""
+
+    id: Text
+    order: LinkId = ""
+    status: Text = ""

@@ -14,7 +14,7 @@ from ccvbird.adapters.ccvshop.credits import credit_from_invoice
 from ccvbird.adapters.ccvshop.wire import WireOrder
 from ccvbird.domain.bounds import is_order_id, storable
 from ccvbird.domain.credits import CcvCredit
-from ccvbird.domain.errors import InvalidOrderData
+from ccvbird.domain.errors import InvalidOrderData, NotFound
 from ccvbird.domain.order import Order, OrderSummary
 
 log = logging.getLogger(__name__)
@@ -48,6 +48,18 @@ class CcvShop:
 
     def get_order(self, order_id: str) -> Order:
         return self.client.order(order_id)
+
+    def order_of(self, kind: str, resource_id: str) -> str:
+        """The order a CCV invoice (``kind`` ``invoice``) or return (``return``) belongs to:
+        one request. :class:`NotFound` when it has none."""
+        found = (
+            self.client.invoice(resource_id).order
+            if kind == "invoice"
+            else self.client.return_(resource_id).order
+        )
+        if not found:
+            raise NotFound(f"{kind} {resource_id} names no order", status=404)
+        return found
 
     def credits(self, order: Order) -> list[CcvCredit]:
         """The order's CCV credit invoices: one request for its invoices

@@ -33,10 +33,20 @@ ORDER_STATUS = "orders.updated.status"
 ORDER_TRACK_AND_TRACE = "orders.updated.trackandtrace"
 ORDER_DELETED = "orders.deleted"
 
+INVOICE_STATUS = "invoices.updated.status"
+RETURN_CREATED = "returns.created"
+RETURN_UPDATED = "returns.updated"
+
 #: The order events ccvbird registers for (a status or payment change can make an order bookable).
 ORDER_EVENTS = (ORDER_CREATED, ORDER_PAID, ORDER_STATUS)
-KNOWN_EVENTS = frozenset({ORDER_CREATED, ORDER_PAID, ORDER_STATUS, ORDER_TRACK_AND_TRACE,
-                          ORDER_DELETED, "invoices.updated.status"})  # fmt: skip
+#: Events about an order's credits: their body names the invoice or the return, not the order
+#: (``id`` is the invoice's or the return's), so the order is found by reading it.
+INVOICE_EVENTS = (INVOICE_STATUS,)
+RETURN_EVENTS = (RETURN_CREATED, RETURN_UPDATED)
+#: Every event ccvbird registers at install.
+REGISTERED_EVENTS = (*ORDER_EVENTS, *INVOICE_EVENTS, *RETURN_EVENTS)
+KNOWN_EVENTS = frozenset({*REGISTERED_EVENTS, ORDER_TRACK_AND_TRACE, ORDER_DELETED,
+                          "returns.deleted"})  # fmt: skip
 
 
 class InvalidWebhookBody(CcvbirdError):

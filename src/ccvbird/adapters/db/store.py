@@ -697,6 +697,31 @@ class SqlStore:
         with self._session() as session:
             return [str(order_id) for order_id in session.scalars(query)]
 
+    def claim_credits_due(
+        self, connection_id: int, now: datetime, *, until: datetime, limit: int = 500
+    ) -> list[str]:
+        """The orders with a credit whose retry time has come (or that was interrupted with
+        no time), each such credit claimed until ``until`` in the same statement, like
+        :meth:`claim_due`: whatever the order's date or state, its credit is taken up."""
+        table = cast(Table, CreditRecordRow.__table__)
+        due = (table.c.state == CreditState.BOOKING.value) & (
+            table.c.next_attempt_at.is_(None) | (table.c.next_attempt_at <= now)
+        )
+        chosen = (
+            select(table.c.id)
+            .where(table.c.connection_id == connection_id, due)
+            .order_by(table.c.next_attempt_at, table.c.id)
+            .limit(limit)
+        )
+        claim = (
+            update(table)
+            .where(table.c.connection_id == connection_id, table.c.id.in_(chosen), due)
+            .values(next_attempt_at=until)
+            .returning(table.c.order_id)
+        )
+        with self._engine.begin() as connection:
+            return list(dict.fromkeys(str(o) for o in connection.execute(claim).scalars()))
+
     def count_credit_states(self, connection_id: int) -> dict[CreditState, int]:
         with self._session() as session:
             rows = session.execute(
