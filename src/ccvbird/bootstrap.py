@@ -54,18 +54,24 @@ from ccvbird.config import Settings
 from ccvbird.domain.administration import AdministrationSettings
 from ccvbird.domain.credit_records import CreditRecord, CreditState
 from ccvbird.domain.credits import CANCEL_KEY, CcvCredit
-from ccvbird.domain.errors import ConfigError, InvalidOrderData, LeaseLost, NotFound
+from ccvbird.domain.errors import ConfigError, InvalidOrderData, LeaseLost
 from ccvbird.domain.invoice import InvoiceDraft
 from ccvbird.domain.money import ZERO, format_amount
-from ccvbird.domain.order import STATUS_CANCELLED, STATUS_NAMES, Order
+from ccvbird.domain.order import Order
 from ccvbird.domain.profile import MappingProfile
 from ccvbird.domain.profile_check import describe, profile_mismatches
 from ccvbird.domain.references import conflict, draft_prefix
 from ccvbird.domain.sync import OrderRecord, RemoteInvoice, SyncState
 from ccvbird.ports import Clock, OAuthToken, Queue, SyncObserver
-from ccvbird.service.credits import CreditBooker
 from ccvbird.service.suggest import Suggestion, suggest_profile
-from ccvbird.service.sync import PROFILE_MISMATCH, Lookup, SyncEngine, SyncResult, Trigger
+from ccvbird.service.sync import (
+    PROFILE_MISMATCH,
+    CreditOutcome,
+    Lookup,
+    SyncEngine,
+    SyncResult,
+    Trigger,
+)
 from ccvbird.service.tax_rates import TaxRateCache
 
 if TYPE_CHECKING:
@@ -928,12 +934,9 @@ class CreditAnswer:
 def credit_order(app: App, connection_id: int, order_id: str) -> CreditAnswer:
     """Credit the cancelled booked order ``order_id`` in full, now (``ccvbird credit``).
 
-    A thin stand-in until the engine has its own entry point for this: it refuses what must not
-    be credited (not booked here, not cancelled in CCV Shop, credited already) and otherwise asks
-    :meth:`CreditBooker.sync_credits` with ``cancel=True`` — under the connection's lease, as a
-    worker would, so it never meets a worker booking the same order. CCV's own credit invoices
-    of the order, if it has any, are booked instead of a cancellation (they say what was
-    refunded)."""
+    :meth:`SyncEngine.credit_order` does it, under the connection's lease as a worker would, so
+    it never meets a worker booking the same order. Refused before it: an order credited in full
+    already (also by CCV credit invoices) or in part (a full credit would credit too much)."""
     lease = app.wait_for_lease(connection_id, lease_owner("cli"))
     try:
         store = app.store.fenced(lease)
@@ -943,33 +946,23 @@ def credit_order(app: App, connection_id: int, order_id: str) -> CreditAnswer:
             refused = _not_creditable(store, record, number)
             if refused is not None:
                 return refused
-            shop = app.shop_for(connection_id)
-            try:
-                order = shop.get_order(order_id)
-            except NotFound:
-                return CreditAnswer(
-                    "refused", "order_deleted",
-                    f"order {number} no longer exists in CCV Shop; credit its invoice in "
-                    "Moneybird",
-                )  # fmt: skip
-            if order.status != STATUS_CANCELLED:
-                status = STATUS_NAMES.get(order.status or 0, str(order.status))
-                return CreditAnswer(
-                    "refused", "not_cancelled",
-                    f"order {number} is not cancelled in CCV Shop (its status is {status}); "
-                    "a full credit is only for a cancelled order — a refund of part of it is "
-                    "booked from CCV's credit invoice by itself",
-                )  # fmt: skip
-            engine = app.engine_for(connection_id)
-            booker = CreditBooker(
-                store, shop, engine.books, app.clock, engine.max_attempts, engine.base_backoff
-            )
-            profile = store.connection(connection_id).profile
             before = {c.credit_key for c in store.credit_records(connection_id, order_id)}
-            credits = booker.sync_credits(record, order, profile, read_ccv=True, cancel=True)
+            engine = SyncEngine(
+                **{**engine_settings(app.engine_for(connection_id)), "store": store}
+            )
+            result = engine.credit_order(connection_id, order_id)
     finally:
         app.store.release_lease(lease)
-    return _credit_answer(number, [c for c in credits if c.credit_key not in before] or credits)
+    message = result.message.rstrip(".")
+    message = message[:1].lower() + message[1:] if message.startswith("Order ") else message
+    if result.outcome is CreditOutcome.CREDITED:
+        fresh = [c for c in result.credits if c.credit_key not in before] or list(result.credits)
+        return CreditAnswer("booked", result.reason_code, message, tuple(fresh))
+    if result.outcome is CreditOutcome.PARKED:
+        return CreditAnswer("parked", result.reason_code, message, result.credits)
+    if result.outcome is CreditOutcome.RETRY_LATER:
+        return CreditAnswer("retry_later", result.reason_code, message, result.credits)
+    return CreditAnswer("refused", result.reason_code, message, result.credits)
 
 
 def _not_creditable(store: SqlStore, record: OrderRecord, number: str) -> CreditAnswer | None:
@@ -1007,13 +1000,3 @@ def _not_creditable(store: SqlStore, record: OrderRecord, number: str) -> Credit
         "more than remains — make a credit invoice for the rest in CCV Shop, or credit it in "
         "Moneybird",
     )  # fmt: skip
-
-
-def _credit_answer(number: str, credits: list[CreditRecord]) -> CreditAnswer:
-    if not credits:
-        return CreditAnswer("refused", "nothing_to_credit", f"order {number}: nothing to credit")
-    if all(c.state is CreditState.BOOKED for c in credits):
-        return CreditAnswer("booked", credits=tuple(credits))
-    stuck = next(c for c in credits if c.state is not CreditState.BOOKED)
-    outcome = "parked" if stuck.state is CreditState.PARKED else "retry_later"
-    return CreditAnswer(outcome, stuck.reason_code, stuck.reason, tuple(credits))
