@@ -12,6 +12,7 @@ from fastapi.routing import APIRoute
 
 from ccvbird.domain.order import STATUS_CANCELLED
 from ccvbird.sandbox.moneybird import api as moneybird_api
+from tests.builders import order_document, row
 from tests.cli.conftest import Sandboxes, ccvbird, flat
 
 SINCE = "2026-01-01"
@@ -122,3 +123,33 @@ def test_credit_refuses_what_must_not_be_credited_in_one_line(
     assert "credits: booked 0, waiting 0, needs attention 0" in status
     nothing = ccvbird("orders", "--state", "credited", "--data-dir", data_dir).stdout
     assert number not in nothing and unpaid not in nothing
+
+
+@needs_credit_sandbox
+def test_a_partly_credited_order_is_not_credited_in_full_on_top(
+    connected: Sandboxes, data_dir: Path
+) -> None:
+    """CCV credited one of two rows (booked by ccvbird as ``-C1``), then the order was cancelled:
+    a full credit on top would credit more than was paid, so ``credit`` refuses and says why."""
+    number = str(next(connected._numbers))
+    document = order_document(
+        [row("Koffiemolen", 1, "121.00", 21), row("Koffiebonen", 1, "10.90", 9)],
+        paid="131.90", number=number,
+    )  # fmt: skip
+    order = connected.shop.add_order(document)
+    assert ccvbird("import", "--since", SINCE, "--data-dir", data_dir).exit_code == 0
+    beans = next(r for r in connected.shop.order_rows(order) or [] if r["tax"] == 9)
+    connected.shop.credit_rows(order, {int(beans["id"]): 1})
+    retried = ccvbird("retry", number, "--data-dir", data_dir)  # reads the order and its credit
+    assert retried.exit_code == 0, retried.output
+    status = ccvbird("status", "--data-dir", data_dir).stdout
+    assert "credits: booked 1, waiting 0, needs attention 0" in status
+
+    connected.shop.set_status(order, STATUS_CANCELLED)
+    assert refused(data_dir, number) == (
+        f"error: order {number} is partly credited already ({number}-C1 (10.90)); a full credit "
+        "would credit more than remains — make a credit invoice for the rest in CCV Shop, or "
+        "credit it in Moneybird"
+    )
+    credits = [i for i in connected.moneybird.invoices() if i.original_sales_invoice_id]
+    assert [c.reference for c in credits] == [f"{number}-C1"]
