@@ -25,6 +25,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from ccvbird.adapters.ccvshop.client import CcvCredentials, CcvShopClient
+from ccvbird.adapters.ccvshop.preview_file import decode_preview_file
 from ccvbird.adapters.ccvshop.shop import CcvShop
 from ccvbird.adapters.ccvshop.transport import CcvBudget
 from ccvbird.adapters.ccvshop.webhooks import InvalidWebhookBody, parse_webhook
@@ -51,16 +52,26 @@ from ccvbird.adapters.secrets import (
 )
 from ccvbird.config import Settings
 from ccvbird.domain.administration import AdministrationSettings
+from ccvbird.domain.credit_records import CreditRecord, CreditState
+from ccvbird.domain.credits import CANCEL_KEY, CcvCredit
 from ccvbird.domain.errors import ConfigError, InvalidOrderData, LeaseLost
 from ccvbird.domain.invoice import InvoiceDraft
+from ccvbird.domain.money import ZERO, format_amount
 from ccvbird.domain.order import Order
 from ccvbird.domain.profile import MappingProfile
 from ccvbird.domain.profile_check import describe, profile_mismatches
 from ccvbird.domain.references import conflict, draft_prefix
-from ccvbird.domain.sync import RemoteInvoice
+from ccvbird.domain.sync import OrderRecord, RemoteInvoice, SyncState
 from ccvbird.ports import Clock, OAuthToken, Queue, SyncObserver
 from ccvbird.service.suggest import Suggestion, suggest_profile
-from ccvbird.service.sync import PROFILE_MISMATCH, Lookup, SyncEngine, SyncResult, Trigger
+from ccvbird.service.sync import (
+    PROFILE_MISMATCH,
+    CreditOutcome,
+    Lookup,
+    SyncEngine,
+    SyncResult,
+    Trigger,
+)
 from ccvbird.service.tax_rates import TaxRateCache
 
 if TYPE_CHECKING:
@@ -82,6 +93,13 @@ def read_order(path: Path | None) -> Order:
     """The order in ``path`` (``ccvbird preview`` format), or the bundled example order."""
     data = _example(EXAMPLE_ORDER) if path is None else path.read_bytes()
     return decode_order_file(data)
+
+
+def read_preview_file(path: Path | None) -> tuple[Order, CcvCredit | None]:
+    """The order of a ``ccvbird preview`` file and, when it has ``invoice`` and
+    ``invoicerows``, the CCV credit invoice of it; the bundled example order without ``path``."""
+    data = _example(EXAMPLE_ORDER) if path is None else path.read_bytes()
+    return decode_preview_file(data)
 
 
 def read_profile(path: Path | None) -> MappingProfile:
@@ -901,3 +919,88 @@ def parse_ccv_webhook(raw_body: bytes, *, event: str | None = None) -> tuple[str
     except InvalidWebhookBody as exc:
         raise InvalidOrderData(exc.field, str(exc)) from None
     return trigger.event, str(trigger.order_id)
+
+
+# -- "credit it": a person asks for the full credit of a cancelled booked order -----------------
+
+
+@dataclass(frozen=True, slots=True)
+class CreditAnswer:
+    """What asking to credit an order did: ``outcome`` is ``booked``, ``retry_later``,
+    ``parked`` (the credit has a reason) or ``refused`` (nothing was done; ``code`` says why)."""
+
+    outcome: str
+    code: str = ""
+    message: str = ""
+    credits: tuple[CreditRecord, ...] = ()
+
+
+def credit_order(app: App, connection_id: int, order_id: str) -> CreditAnswer:
+    """Credit the cancelled booked order ``order_id`` in full, now (``ccvbird credit``).
+
+    :meth:`SyncEngine.credit_order` does it, under the connection's lease as a worker would, so
+    it never meets a worker booking the same order. Refused before it: an order credited in full
+    already (also by CCV credit invoices) or in part (a full credit would credit too much)."""
+    lease = app.wait_for_lease(connection_id, lease_owner("cli"))
+    try:
+        store = app.store.fenced(lease)
+        with guarded_by(lease):
+            record = store.record(connection_id, order_id)
+            number = record.order_number or order_id
+            refused = _not_creditable(store, record, number)
+            if refused is not None:
+                return refused
+            before = {c.credit_key for c in store.credit_records(connection_id, order_id)}
+            engine = SyncEngine(
+                **{**engine_settings(app.engine_for(connection_id)), "store": store}
+            )
+            result = engine.credit_order(connection_id, order_id)
+    finally:
+        app.store.release_lease(lease)
+    message = result.message.rstrip(".")
+    message = message[:1].lower() + message[1:] if message.startswith("Order ") else message
+    if result.outcome is CreditOutcome.CREDITED:
+        fresh = [c for c in result.credits if c.credit_key not in before] or list(result.credits)
+        return CreditAnswer("booked", result.reason_code, message, tuple(fresh))
+    if result.outcome is CreditOutcome.PARKED:
+        return CreditAnswer("parked", result.reason_code, message, result.credits)
+    if result.outcome is CreditOutcome.RETRY_LATER:
+        return CreditAnswer("retry_later", result.reason_code, message, result.credits)
+    return CreditAnswer("refused", result.reason_code, message, result.credits)
+
+
+def _not_creditable(store: SqlStore, record: OrderRecord, number: str) -> CreditAnswer | None:
+    if record.state is SyncState.CREDITED:
+        return CreditAnswer(
+            "refused", "already_credited",
+            f"order {number} was credited in Moneybird already (not by ccvbird); ccvbird leaves "
+            "it as it is",
+        )  # fmt: skip
+    if record.invoice_id is None:
+        return CreditAnswer(
+            "refused", "not_booked",
+            f"order {number} is not booked (it is {record.state.value.replace('_', ' ')}), so "
+            "there is no invoice to credit",
+        )  # fmt: skip
+    booked = [
+        c
+        for c in store.credit_records(record.connection_id, record.order_id)
+        if c.state is CreditState.BOOKED
+    ]
+    if not booked:
+        return None
+    credited = sum((c.total or ZERO for c in booked), ZERO)
+    which = ", ".join(f"{c.reference} ({format_amount(c.total or ZERO)})" for c in booked)
+    if any(c.credit_key == CANCEL_KEY for c in booked) or (
+        record.booked_total is not None and credited >= record.booked_total
+    ):
+        return CreditAnswer(
+            "refused", "already_credited",
+            f"order {number} is credited already: {which}",
+        )  # fmt: skip
+    return CreditAnswer(
+        "refused", "partly_credited",
+        f"order {number} is partly credited already ({which}); a full credit would credit "
+        "more than remains — make a credit invoice for the rest in CCV Shop, or credit it in "
+        "Moneybird",
+    )  # fmt: skip

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.unit.worked_examples import examples, render, run
+from tests.unit.worked_examples import examples, render, render_credit, run, run_credit
 
-EXAMPLES = examples()
+EXAMPLES = [e for e in examples() if e.kind == "order"]
+CREDITS = [e for e in examples() if e.kind == "credit"]
 REQUIRED = {
     "Mixed 9% and 21% basket with shipping",
     "A fixed coupon over two rates",
@@ -19,10 +20,17 @@ REQUIRED = {
     "Deposit (statiegeld)",
     "A negative extra cost",
 }
+REQUIRED_CREDITS = {
+    "A partial return on a mixed 9% and 21% basket with shipping and a coupon",
+    "A full cancellation",
+    "A refund of the shipping only",
+    "An OSS order refunded",
+}
 
 
 def test_the_document_has_every_required_example() -> None:
     assert {example.title for example in EXAMPLES} >= REQUIRED
+    assert {example.title for example in CREDITS} >= REQUIRED_CREDITS
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda e: e.title)
@@ -37,3 +45,16 @@ def test_a_changed_table_is_noticed() -> None:
     tampered = example.shown.replace("-3.11", "-3.10")
     assert tampered != example.shown
     assert render(run(example.spec)) != tampered
+
+
+@pytest.mark.parametrize("example", CREDITS, ids=lambda e: e.title)
+def test_worked_credit_matches_what_ccvbird_books(example) -> None:  # type: ignore[no-untyped-def]
+    assert example.shown, f"{example.title}: no table under the credit block"
+    assert render_credit(run_credit(example.spec)) == example.shown
+
+
+def test_a_changed_credit_table_is_noticed() -> None:
+    example = next(e for e in CREDITS if e.title == "A refund of the shipping only")
+    tampered = example.shown.replace("-4.79", "-4.80")
+    assert tampered != example.shown
+    assert render_credit(run_credit(example.spec)) != tampered

@@ -8,6 +8,7 @@ exit status 2 and a message in words, never a traceback.
 from __future__ import annotations
 
 # Importing a module registers its commands on the app.
+from ccvbird.entrypoints.cli import credits as credits
 from ccvbird.entrypoints.cli import demo as demo
 from ccvbird.entrypoints.cli import operate as operate
 from ccvbird.entrypoints.cli import preview as preview

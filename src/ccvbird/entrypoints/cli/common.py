@@ -19,6 +19,7 @@ from rich.markup import escape
 from ccvbird import __version__, bootstrap
 from ccvbird.config import Settings
 from ccvbird.domain.errors import CcvbirdError, ConfigError, SchemaMismatch
+from ccvbird.domain.sync import OrderRecord
 
 EXIT_REFUSED = 2
 
@@ -154,6 +155,14 @@ def pick_connection(app_: bootstrap.App, connection: int | None) -> int:
         ids = ", ".join(f"{c.id} ({c.name})" for c in connections)
         fail(f"there are several connections ({ids}); choose one with --connection")
     return connections[0].id
+
+
+def find_order(app_: bootstrap.App, connection: int, order: str) -> OrderRecord:
+    """The record of ``order`` (its number or CCV id) in ``connection``; refused when unknown."""
+    for record in app_.store.records(connection, search=order):
+        if order in (record.order_number, record.order_id):
+            return record
+    fail(f"no order {order!r} is known to ccvbird for this connection")
 
 
 @app.callback(invoke_without_command=True)

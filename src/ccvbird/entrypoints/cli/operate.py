@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from typing import Annotated
 
@@ -14,10 +14,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 
 from ccvbird import bootstrap
+from ccvbird.domain.credit_records import CreditRecord, CreditState
 from ccvbird.domain.mapping import MappingResult
-from ccvbird.domain.money import format_amount
+from ccvbird.domain.money import ZERO, format_amount
 from ccvbird.domain.order import Order
-from ccvbird.domain.sync import SyncState
+from ccvbird.domain.sync import OrderRecord, SyncState
 from ccvbird.entrypoints import health, worker
 from ccvbird.entrypoints.cli.common import (
     ConnectionOption,
@@ -26,11 +27,18 @@ from ccvbird.entrypoints.cli.common import (
     console,
     ensure_port_free,
     fail,
+    find_order,
     opened,
     pick_connection,
     program,
 )
-from ccvbird.entrypoints.cli.words import outcome_words, state_words, tally
+from ccvbird.entrypoints.cli.words import (
+    credit_booked_words,
+    credit_counts,
+    outcome_words,
+    state_words,
+    tally,
+)
 from ccvbird.entrypoints.logs import configure_logging, uvicorn_log_config
 from ccvbird.entrypoints.web.serve import web_server
 from ccvbird.service.passes import PassReport, import_history, plan_import, sync_pass
@@ -172,7 +180,8 @@ def sync(data_dir: DataDir = None) -> None:
 
 @app.command()
 def status(data_dir: DataDir = None) -> None:
-    """Per connection: orders by state, last and next sync, bookings waiting for a retry (and
+    """Per connection: orders by state, credits (booked, waiting, needing attention), last and
+    next sync, bookings waiting for a retry (and
     when the next is due), Moneybird budget use, why paused."""
     with opened(data_dir) as ccvbird:
         connections = ccvbird.store.connections()
@@ -189,6 +198,7 @@ def status(data_dir: DataDir = None) -> None:
                 "  "
                 + ", ".join(f"{s.value.replace('_', ' ')}: {counts.get(s, 0)}" for s in SyncState)
             )
+            console.print("  credits: " + credit_counts(ccvbird.store.count_credit_states(info.id)))
             last = info.last_sync_at.isoformat(timespec="seconds") if info.last_sync_at else "never"
             following = (
                 (info.last_sync_at + timedelta(minutes=ccvbird.settings.poll_minutes)).isoformat(
@@ -239,7 +249,9 @@ def orders(
         SyncState | None,
         typer.Option(
             help="Only orders in this state (awaiting_payment: booked, the invoice open "
-            "until CCV says the order is paid)."
+            "until CCV says the order is paid; credited: orders with credits booked by "
+            "ccvbird, with the amount and the credits' references, and orders credited in "
+            "Moneybird by a person)."
         ),
     ] = None,
     search: Annotated[
@@ -252,17 +264,68 @@ def orders(
     """List orders with their state, invoice and — when something is wrong — why."""
     with opened(data_dir) as ccvbird:
         chosen = pick_connection(ccvbird, connection)
+        if state is SyncState.CREDITED:
+            _print_credited(ccvbird, chosen, search=search, limit=limit)
+            return
         records = ccvbird.store.records(
             chosen, states=[state] if state else None, search=search, limit=limit
         )
+        credited = ccvbird.store.credited_orders(chosen)
     table = Table("Order", "CCV id", "Created", "State", "Invoice", "Why", header_style="bold")
     for record in records:
         created = record.order_created_at.date().isoformat() if record.order_created_at else ""
         shown = state_words(record.state)
+        if record.order_id in credited:
+            shown += ", credited"
         invoice = record.invoice_number or ""
         table.add_row(
             escape(record.order_number), record.order_id, created, shown, invoice,
             escape(record.reason),
+        )  # fmt: skip
+    console.print(table)
+
+
+def _print_credited(ccvbird: bootstrap.App, chosen: int, *, search: str, limit: int) -> None:
+    """``orders --state credited``: what ccvbird credited (amount, references), newest first,
+    and the orders a person credited in Moneybird (ccvbird leaves those alone)."""
+    booked: dict[str, list[CreditRecord]] = {}
+    for credit in ccvbird.store.credit_records(chosen):
+        if credit.state is CreditState.BOOKED:
+            booked.setdefault(credit.order_id, []).append(credit)
+    records = {r.order_id: r for r in ccvbird.store.records(chosen, states=[SyncState.CREDITED])}
+    for order_id in booked:
+        if order_id not in records:
+            records[order_id] = ccvbird.store.record(chosen, order_id)
+
+    def matches(record: OrderRecord) -> bool:
+        texts = [record.order_number, record.order_id, record.invoice_number or ""]
+        texts += [c.reference for c in booked.get(record.order_id, [])]
+        return not search or any(search.lower() in text.lower() for text in texts)
+
+    newest = datetime.min.replace(tzinfo=UTC)
+    shown = sorted(
+        (r for r in records.values() if matches(r)),
+        key=lambda r: (r.order_created_at or newest, r.order_id),
+        reverse=True,
+    )[:limit]
+    table = Table(
+        "Order", "CCV id", "Created", "Invoice", "Booked", "Credited", "Credits", "Why",
+        header_style="bold",
+    )  # fmt: skip
+    for record in shown:
+        credits = booked.get(record.order_id, [])
+        created = record.order_created_at.date().isoformat() if record.order_created_at else ""
+        total = sum((c.total or ZERO for c in credits), ZERO)
+        why = (
+            record.reason
+            if record.state is SyncState.CREDITED
+            else "; ".join(credit_booked_words(c) for c in credits)
+        )
+        table.add_row(
+            escape(record.order_number), record.order_id, created, record.invoice_number or "",
+            format_amount(record.booked_total) if record.booked_total is not None else "",
+            format_amount(total) if credits else "",
+            ", ".join(c.reference for c in credits), escape(why),
         )  # fmt: skip
     console.print(table)
 
@@ -287,14 +350,7 @@ def retry(
                 for r in ccvbird.store.records(chosen, states=[SyncState.NEEDS_ATTENTION])
             ]
         else:
-            found = [
-                r
-                for r in ccvbird.store.records(chosen, search=order or "")
-                if order in (r.order_number, r.order_id)
-            ]
-            if not found:
-                fail(f"no order {order!r} is known to ccvbird for this connection")
-            targets = [found[0].order_id]
+            targets = [find_order(ccvbird, chosen, order or "").order_id]
         engine = ccvbird.leased_engine(chosen, "cli")
         outcomes: Counter[str] = Counter()
         for order_id in targets:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from ccvbird.domain.credit_records import CreditRecord, CreditState
+from ccvbird.domain.money import ZERO, format_amount
 from ccvbird.domain.sync import SyncState
 from ccvbird.service.sync import Outcome
 
@@ -62,3 +64,38 @@ def tally(outcomes: Mapping[str, int]) -> str:
 
 def state_words(state: SyncState) -> str:
     return STATE_WORDS.get(state, state.value.replace("_", " "))
+
+
+#: How ``status`` groups the states of credits: (words, states), in this order. A credit being
+#: booked (its retries included) waits as much as one whose original is not booked yet; a
+#: parked one needs a person as much as one that kept failing.
+CREDIT_GROUPS: tuple[tuple[str, frozenset[CreditState]], ...] = (
+    ("booked", frozenset({CreditState.BOOKED})),
+    ("waiting", frozenset({CreditState.WAITING, CreditState.BOOKING})),
+    ("needs attention", frozenset({CreditState.PARKED, CreditState.NEEDS_ATTENTION})),
+)
+
+#: How a booked credit was settled, in words (``CreditRecord.settle_method``).
+SETTLE_WORDS: dict[str, str] = {
+    "refund": "the refund is registered as paid back",
+    "set_off": "set off against the original invoice",
+}
+
+
+def credit_counts(counts: Mapping[CreditState, int]) -> str:
+    """``status``'s credit line: "booked 3, waiting 1, needs attention 0"."""
+    return ", ".join(
+        f"{words} {sum(counts.get(state, 0) for state in states)}"
+        for words, states in CREDIT_GROUPS
+    )
+
+
+def credit_booked_words(credit: CreditRecord) -> str:
+    """A booked credit in words: "credit 1027-C1 booked: 121.00 credited, Moneybird credit
+    invoice 4567, set off against the original invoice"."""
+    settled = SETTLE_WORDS.get(credit.settle_method, credit.settle_method.replace("_", " "))
+    kind = "external credit invoice" if credit.external else "credit invoice"
+    return (
+        f"credit {credit.reference} booked: {format_amount(credit.total or ZERO)} credited, "
+        f"Moneybird {kind} {credit.credit_id}" + (f", {settled}" if settled else "")
+    )
