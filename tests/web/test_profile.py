@@ -219,3 +219,54 @@ def test_an_inactive_or_missing_account_is_refused(world: World) -> None:
         f"{mb.FINANCIAL_ACCOUNT_MOLLIE}"
     ) in text
     assert 'ledger_accounts.revenue_by_rate."21": Moneybird has no ledger account' in text
+
+
+def _between(page: str, start: str, end: str) -> str:
+    return page[page.index(start) : page.index(end, page.index(start))]
+
+
+def test_the_choices_that_need_the_owner_come_first_and_the_rest_is_advanced(
+    world: World,
+) -> None:
+    connection_id = ready(world)
+    page = world.client.get(f"/connections/{connection_id}/profile").text
+    advanced = _between(page, '<details class="advanced"', "</details>")
+    first = page[: page.index('<details class="advanced"')]
+    # Statuses, payment and the VAT mapping: in front of the owner.
+    for name in ("trigger_statuses", "require_paid", "tax_21", "tax_9", "tax_0", "tax_platform"):
+        assert f'name="{name}"' in first, name
+    # What has a good default: in the collapsed Advanced section.
+    for name in ("ledger_revenue", "workflow", "document_style", "tolerance", "reference_prefix"):
+        assert f'name="{name}"' in advanced and f'name="{name}"' not in first, name
+    assert '<details class="advanced" id="advanced" >' in page  # collapsed
+
+
+def test_a_rate_left_empty_that_parks_orders_never_looks_like_a_default(world: World) -> None:
+    connection_id = ready(world)
+    page = world.client.get(f"/connections/{connection_id}/profile").text
+    for name in ("tax_platform", "tax_reverse_charge", "tax_export"):
+        select = _between(page, f'<select name="{name}"', "</select>")
+        empty = re.search(r'<option value="">([^<]*)</option>', select)
+        assert empty and "wachten op jou" in empty.group(1), name
+        assert "standaard van Moneybird" not in select, name
+    # The workflow's empty choice is Moneybird's default indeed: nothing parks.
+    assert "standaard van Moneybird" in _between(page, '<select name="workflow"', "</select>")
+
+
+def test_a_problem_in_an_advanced_field_opens_the_section(world: World) -> None:
+    connection_id = ready(world)
+    response = save_profile(world, connection_id, tolerance="twee cent")
+    assert response.status_code == 422
+    assert '<details class="advanced" id="advanced" open>' in response.text
+
+
+def test_the_preview_appears_next_to_its_button(world: World) -> None:
+    connection_id = ready(world)
+    order_id = world.shop.create_order(scenario="consumer", status=7, paid=True)
+    page = f"/connections/{connection_id}/profile"
+    fields = form_fields(world.client.get(page).text, page)
+    fields.update(action="preview", order=str(order_id))
+    text = world.client.post(page, data=fields).text
+    fieldset = text[text.rindex("<fieldset", 0, text.index('value="preview"')) :]
+    fieldset = fieldset[: fieldset.index("</fieldset>")]
+    assert 'id="preview"' in fieldset  # in the same box as the button, not below the form
