@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from ccvbird.domain.mapping import map_order
 from ccvbird.domain.sync import SyncState
-from tests.web.conftest import World, first_start, set_up
+from tests.web.conftest import World, first_start, set_up, sign_in, sign_out
 
 TODAY = datetime.now(UTC).date()
 
@@ -28,10 +28,13 @@ def with_orders(world: World) -> int:
 
 def test_the_dashboard_shows_counts_sync_times_and_budget(world: World) -> None:
     connection_id = with_orders(world)
+    sign_out(world)
+    sign_in(world, "operator@example.nl")  # the operator sees the request budget
     page = world.client.get(f"/connections/{connection_id}").text
     assert 'data-state="booked"><strong>2</strong>' in page
     assert 'data-state="waiting"><strong>1</strong>' in page
-    assert "Moneybird-verzoeken" in page and " van 150 in de laatste 5 minuten" in page
+    assert "Moneybird-verzoeken" in page  # the operator's page: what the budget means
+    assert " van de 150 die Moneybird per 5 minuten toestaat (ccvbird wacht als ze op zijn)" in page
     api = world.client.get(f"/api/connections/{connection_id}").json()
     assert api["orders"]["booked"] == 2
     assert api["moneybird_budget"]["used"] > 0
@@ -218,3 +221,20 @@ def test_an_order_that_arrived_while_paused_is_booked_after_resume_without_a_ret
     # Its page says why it waited (the log), and that it was booked after.
     assert "the connection is paused (Paused by hand from the dashboard)" in page
     assert page.index("booked and paid") < page.index("the connection is paused")  # newest first
+
+
+def test_the_owner_sees_the_tiles_they_act_on_and_no_request_counts(world: World) -> None:
+    connection_id = with_orders(world)
+    cancelled = world.shop.create_order(scenario="consumer", status=8, paid=False)
+    world.queue.items.append((connection_id, str(cancelled)))
+    world.drain()
+    assert world.app.store.count_states(connection_id).get(SyncState.SKIPPED, 0) >= 1
+    sign_out(world)
+    sign_in(world, "owner@shop.example")
+    page = world.client.get(f"/connections/{connection_id}").text
+    tiles = re.findall(r'data-state="([a-z_]+)"', page)
+    assert tiles[0] == "needs_attention"  # what needs the owner comes first, even at 0
+    assert "booked" in tiles and "waiting" in tiles
+    assert "skipped" not in tiles and "booking" not in tiles  # nothing to act on
+    assert "Moneybird-verzoeken" not in page
+    assert "webhook" not in page.lower()

@@ -35,9 +35,13 @@ from ccvbird.wiring.jobs import (
 router = APIRouter(dependencies=[Depends(check_csrf)])
 
 MANUAL_PAUSE = "Paused by hand from the dashboard."
-#: The order of the state tiles: the orders booked with an open invoice next to the booked ones.
-TILES: list[SyncState] = [s for s in SyncState if s is not SyncState.AWAITING_PAYMENT]
-TILES.insert(TILES.index(SyncState.BOOKED) + 1, SyncState.AWAITING_PAYMENT)
+#: The order of the state tiles: what needs the owner first, then what went well, then the
+#: rest (the orders booked with an open invoice next to the booked ones).
+FIRST = [SyncState.NEEDS_ATTENTION, SyncState.CHANGED, SyncState.INVOICE_DELETED,
+         SyncState.BOOKED, SyncState.AWAITING_PAYMENT, SyncState.WAITING]  # fmt: skip
+TILES: list[SyncState] = FIRST + [s for s in SyncState if s not in FIRST]
+ALWAYS_SHOWN = {SyncState.BOOKED.value, SyncState.NEEDS_ATTENTION.value}
+NEVER_SHOWN = {SyncState.SKIPPED.value, SyncState.BOOKING.value}
 
 
 @dataclass
@@ -47,6 +51,18 @@ class Overview:
     counts: dict[str, int]
     next_sync: datetime | None
     budget: tuple[int, int, float] | None
+
+    @property
+    def tiles(self) -> list[tuple[str, int]]:
+        """The state tiles an owner acts on or wants to see: booked and needing attention
+        always; waiting, open invoices and what changed in CCV or Moneybird when there are
+        any. Skipped orders (cancelled, never finished) and the ones being booked this moment
+        are left to the order list."""
+        return [
+            (state, count)
+            for state, count in self.counts.items()
+            if state in ALWAYS_SHOWN or (count and state not in NEVER_SHOWN)
+        ]
 
     @property
     def in_setup(self) -> bool:
