@@ -14,9 +14,17 @@ from decimal import Decimal
 from html import unescape
 from typing import Any
 
+import pytest
+
+from ccvbird.bootstrap import LEASE
+from ccvbird.domain.credits import CreditProblemCode
 from ccvbird.domain.sync import OrderRecord, SyncState
+from ccvbird.entrypoints.web import i18n
+from ccvbird.entrypoints.web.credit_labels import credit_why, order_why
 from ccvbird.entrypoints.web.formats import money
 from ccvbird.entrypoints.web.i18n import set_language
+from ccvbird.entrypoints.web.labels import advice
+from ccvbird.entrypoints.web.routes.orders import CREDIT_LEASE_TRIES
 from ccvbird.sandbox.moneybird.records import SalesInvoice
 from tests.web.conftest import World
 from tests.web.test_dashboard import with_orders
@@ -51,8 +59,6 @@ def _in(language: str, value: Decimal) -> str:
     try:
         return money(value)
     finally:
-        from ccvbird.entrypoints.web import i18n
-
         i18n._language.reset(token)
 
 
@@ -205,3 +211,41 @@ def test_tiles_and_filters_for_credited_orders(world: World) -> None:
     assert 'data-state="credited"><strong>2</strong>' in world.client.get(base).text
     csv = world.client.get(f"{base}/orders.csv", params={"state": "credited"}).text
     assert record.order_number in csv and other.order_number in csv
+
+
+def test_credit_it_says_busy_and_books_nothing_while_the_connection_is_leased(
+    world: World,
+) -> None:
+    connection_id, record = _cancelled_and_asked(world)
+    waits: list[float] = []
+    world.app.sleep = waits.append  # the second between asks, not slept in a test
+    held = world.app.store.acquire_lease(connection_id, "import:elsewhere", LEASE)
+    assert held is not None
+    page = _text(unescape(_press_credit_it(world, connection_id, record.order_id).text))
+    assert "ccvbird is nu bezig met deze winkel" in page
+    assert len(waits) == CREDIT_LEASE_TRIES - 1
+    assert _credits(world) == []
+    world.app.store.release_lease(held)
+    _press_credit_it(world, connection_id, record.order_id)
+    assert len(_credits(world)) == 1
+
+
+CODES = [c.value for c in CreditProblemCode] + [
+    "cancelled_after_booking_ask", "credited_before_booking", "original_not_booked",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("code", CODES)
+def test_every_credit_reason_code_has_words_and_advice_in_both_languages(code: str) -> None:
+    said = {}
+    for language in ("en", "nl"):
+        token = set_language(language)
+        try:
+            why = credit_why(code, {"amount": "1.00", "mapping": "unmapped_vat_rate"})
+            if code in ("cancelled_after_booking_ask", "credited_before_booking"):
+                why = order_why(OrderRecord(1, "1", reason_code=code, invoice_number="2026-1"))
+            said[language] = (why, advice(code))
+        finally:
+            i18n._language.reset(token)
+        assert all(said[language]), (language, code)
+    assert said["nl"][0] != said["en"][0] and said["nl"][1] != said["en"][1]
