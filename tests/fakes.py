@@ -79,6 +79,7 @@ class FakeShop:
         #: Order id → its CCV credit invoices (amounts positive, as the adapter hands them).
         self.credit_invoices: dict[str, list[CcvCredit]] = {}
         self.credit_reads = 0
+        self.credit_listings = 0
         #: (``invoice`` | ``return``, id) → its order id, for credit webhooks.
         self.sources: dict[tuple[str, str], str] = {}
         for document in documents:
@@ -101,6 +102,18 @@ class FakeShop:
         """The order's CCV credit invoices as a test put them (``credit_invoices``)."""
         self.credit_reads += 1
         return list(self.credit_invoices.get(order.order_id, []))
+
+    def credited_orders(
+        self, *, created_from: datetime, created_until: datetime | None = None
+    ) -> list[str]:
+        """The orders with a credit (``credit_invoices``) created in the window."""
+        self.credit_listings += 1
+        until = created_until or datetime.max.replace(tzinfo=UTC)
+        return [
+            order_id
+            for order_id, credits in self.credit_invoices.items()
+            if any(created_from <= c.created_at < until for c in credits)
+        ]
 
     def get_order(self, order_id: str) -> Order:
         self.reads += 1

@@ -49,6 +49,15 @@ class Shop(Protocol):
         credit for its rows)."""
         ...
 
+    def credited_orders(
+        self, *, created_from: datetime, created_until: datetime | None = None
+    ) -> list[str]:
+        """The ids of the orders that got a CCV credit invoice in the window, each once, in
+        the order of their first credit: one listing of the period's invoices (a request per
+        page), so a history import learns which orders to read credits for without asking
+        per order."""
+        ...
+
     def iter_orders(
         self,
         *,

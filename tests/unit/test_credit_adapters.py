@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -58,6 +58,16 @@ def test_the_shop_reads_an_orders_credit_invoices_with_positive_amounts() -> Non
     assert (line.orderrow_id, line.count, line.total) == ("555", Decimal(1), Decimal("10.9"))
     assert seen[0].url.params["ordernumber_full"] == "1001"
     assert [r.url.path.rsplit("/", 2)[-2] for r in seen[1:]] == ["62"]  # rows of the credit only
+    assert credit.invoiced == Decimal("45.95")  # what the debit invoices add up to
+
+
+def test_the_shop_lists_the_orders_credited_in_a_period_in_one_listing() -> None:
+    client, seen, _ = client_answering(ccv_answer)
+    since = datetime(2026, 5, 1, tzinfo=UTC)
+    assert CcvShop(client).credited_orders(created_from=since) == ["123"]
+    (request,) = seen  # the debit invoice is listed too, and passed over; no rows are read
+    assert request.url.path.endswith("/invoices")
+    assert request.url.params["min_create_date"].startswith("2026-05-01")
 
 
 def spec_credit_draft() -> dict[str, Any]:
