@@ -41,6 +41,12 @@ def _cents(value: Decimal) -> Decimal:
     return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
+def _covered(invoice: _Invoice) -> bool:
+    """Its payments cover its total (a credit's negative total by going as far below zero)."""
+    paid = sum((p for _, p in invoice.payments), Decimal(0))
+    return paid >= invoice.total if invoice.total >= 0 else paid <= invoice.total
+
+
 class Crash(BaseException):
     """The process dies here (not an Exception: the engine cannot catch it)."""
 
@@ -352,8 +358,16 @@ class FakeBooks:
             payment_id = self._id()
             stored.payments.append((payment_id, payment.amount))
             self.payment_dates[payment_id] = payment.payment_date
-            if stored.remote().total_unpaid <= 0:
+            if _covered(stored):
                 stored.state = "paid"
+            if payment.manual_payment_action == "invoices_settlement":
+                # Set off against another invoice: it gets the same amount the other way.
+                other = self.invoices[payment.settles_invoice_id or ""]
+                if other.state not in ("open",) or other.id == stored.id:
+                    raise AssertionError("settled against an invoice that takes no payment")
+                other.payments.append((self._id(), -payment.amount))
+                if _covered(other):
+                    other.state = "paid"
             return payment_id
 
         return self._call("register_payment", pay)

@@ -160,6 +160,10 @@ class PaymentDraft:
     financial_account_id: str | None
     transaction_id: str
     amount_base: Decimal | None = None  # in the administration's currency, for foreign invoices
+    #: Moneybird's ``manual_payment_action``: ``invoices_settlement`` sets the payment off
+    #: against the invoice ``settles_invoice_id`` (an external credit against its original).
+    manual_payment_action: str | None = None
+    settles_invoice_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,9 @@ from ccvbird.adapters.moneybird.client import MoneybirdApi, MoneybirdClient
 from ccvbird.adapters.moneybird.transport import MoneybirdTransport
 from ccvbird.domain.credits import CcvCreditStatus
 from ccvbird.domain.invoice import InvoiceDraft, InvoiceLine, LineKind
+from ccvbird.domain.sync import RemoteInvoice
 from ccvbird.domain.vat import TaxKey, VatTreatment
+from ccvbird.ports import PaymentDraft
 from tests.builders import make_order, row
 from tests.unit.ccvshop.test_transport import client_answering
 
@@ -142,3 +144,28 @@ def test_a_credit_is_duplicated_found_again_rewritten_and_set_off() -> None:
         "PATCH",
         "sales_invoices/496081531911014382/register_payment_creditinvoice",
     )
+
+
+def test_an_external_credit_is_settled_against_its_original_by_a_settlement_payment() -> None:
+    books, seen = books_answering(
+        {
+            ("POST", "external_sales_invoices/4702/payments"): {
+                "id": "4703", "price": "-27.25", "invoice_id": "4702",
+                "manual_payment_action": "invoices_settlement",
+            },
+        }
+    )  # fmt: skip
+    credit = RemoteInvoice("4702", "1001-C1", "open", Decimal("-27.25"), Decimal("-27.25"))
+    payment = PaymentDraft(
+        payment_date=date(2026, 6, 2), amount=Decimal("-27.25"), financial_account_id=None,
+        transaction_id="1001-C1", manual_payment_action="invoices_settlement",
+        settles_invoice_id="4701",
+    )  # fmt: skip
+    assert books.register_payment(credit, payment, external=True) == "4703"
+    ((_, _, _, body),) = seen
+    assert body == {
+        "payment": {
+            "payment_date": "2026-06-02", "price": "-27.25", "transaction_identifier": "1001-C1",
+            "manual_payment_action": "invoices_settlement", "invoice_id": "4701",
+        }
+    }  # fmt: skip
