@@ -392,6 +392,10 @@ class SyncEngine:
                 return self._after_credits(record, order, profile, credits, checked)
             return checked
 
+        if record.reason_code == CREDITED_BEFORE_BOOKING and not record.has_invoice:
+            # Credited in full before it was booked, and the profile said book neither: the
+            # order as read now is what is left of it (nothing), never booked on its own.
+            return SyncResult(Outcome.SKIPPED, record)
         if not record.has_invoice:
             blockers = booking_blockers(order, profile)
             if blockers:
