@@ -30,6 +30,7 @@ import httpx
 import pytest
 
 from ccvbird import bootstrap
+from ccvbird.domain.credit_records import CreditState
 from ccvbird.domain.errors import ConfigError
 from ccvbird.domain.sync import SyncState
 from ccvbird.entrypoints import worker
@@ -110,10 +111,12 @@ def ccvbird_sync(world: World) -> list[PassReport]:
 
 
 def nothing_due(world: World) -> bool:
+    """No booking and no credit is under way or waiting for its retry."""
     store = world.store
     return all(
         store.retries_waiting(info.id)[0] == 0
         and not store.records(info.id, states=[SyncState.BOOKING])
+        and not [c for c in store.credit_records(info.id) if c.state is CreditState.BOOKING]
         for info in store.connections()
     )
 

@@ -31,7 +31,7 @@ from ccvbird.domain.credit_policy import (
     SettleMethod,
 )
 from ccvbird.domain.invoice import InvoiceDraft, InvoiceLine, LineKind, Totals, compute_totals
-from ccvbird.domain.mapping import ProblemCode, map_order
+from ccvbird.domain.mapping import ProblemCode, map_order, rounding_line
 from ccvbird.domain.money import ZERO, format_amount, format_quantity, quantize
 from ccvbird.domain.order import Order, OrderRow
 from ccvbird.domain.profile import MappingProfile
@@ -295,6 +295,9 @@ def map_credit(
             for p in result.problems
             if p.code not in _PARTIAL_MAPPING_NOISE
         )
+    closing = _rounding(lines, credit.total, profile, order.prices_include_vat)
+    if closing is not None:
+        lines.append(closing)
     base = dataclasses.replace(mapped[0].draft, lines=tuple(lines))
     return _result(
         base,
@@ -306,6 +309,18 @@ def map_credit(
         problems=_unique(problems),
         quantities=quantities,
     )
+
+
+def _rounding(
+    lines: list[InvoiceLine], credited: Decimal, profile: MappingProfile, gross: bool
+) -> InvoiceLine | None:
+    """A rounding line when the credit's lines miss what CCV credited by no more than the
+    profile's rounding tolerance: the invoice it reverses was closed the same way (its VAT per
+    rate is the lines', the rounding line has none). A larger difference parks the credit."""
+    difference = quantize(credited) - compute_totals(lines, prices_include_vat=gross).incl_vat
+    if not difference or abs(difference) > profile.rounding_tolerance:
+        return None
+    return rounding_line(profile, difference)
 
 
 #: Problems a partial mapping raises that say nothing about the credit: its parts are checked

@@ -494,9 +494,8 @@ class _Mapper:
     # -- rounding and reconciliation --------------------------------------------------------------
 
     def _rounding_line(self, difference: Decimal) -> InvoiceLine | None:
-        domestic_zero = TaxKey(VatTreatment.DOMESTIC, ZERO)
-        rate_id = self.profile.rounding_tax_rate_id or self.profile.tax_rate_id(domestic_zero)
-        if rate_id is None:
+        line = rounding_line(self.profile, difference)
+        if line is None:
             self.problems.append(
                 Problem(
                     ProblemCode.NO_ROUNDING_TAX_RATE,
@@ -506,17 +505,7 @@ class _Mapper:
                     'line. Set rounding.tax_rate_id (or tax_rates.domestic."0").',
                 )
             )
-            return None
-        ledgers = self.profile.ledger_accounts
-        return InvoiceLine(
-            kind=LineKind.ROUNDING,
-            description=label(self.language, "rounding"),
-            quantity=ONE,
-            price=difference,
-            tax=domestic_zero,
-            tax_rate_id=rate_id,
-            ledger_account_id=ledgers.rounding or ledgers.revenue,
-        )
+        return line
 
     def _not_reconciled(self, lines: list[InvoiceLine], totals: Totals) -> Problem:
         order = self.order
@@ -564,6 +553,26 @@ class _Mapper:
             tax_rate_id=self.profile.tax_rate_id(tax),
             ledger_account_id=ledger or ledgers.for_revenue(tax.percentage),
         )
+
+
+def rounding_line(profile: MappingProfile, difference: Decimal) -> InvoiceLine | None:
+    """The visible *Afrondingsverschil* line that closes ``difference`` (within the profile's
+    tolerance) at the rounding tax rate; ``None`` when the profile has no rate for it. An
+    invoice and a credit that reverses it round the same way."""
+    domestic_zero = TaxKey(VatTreatment.DOMESTIC, ZERO)
+    rate_id = profile.rounding_tax_rate_id or profile.tax_rate_id(domestic_zero)
+    if rate_id is None:
+        return None
+    ledgers = profile.ledger_accounts
+    return InvoiceLine(
+        kind=LineKind.ROUNDING,
+        description=label(profile.language, "rounding"),
+        quantity=ONE,
+        price=difference,
+        tax=domestic_zero,
+        tax_rate_id=rate_id,
+        ledger_account_id=ledgers.rounding or ledgers.revenue,
+    )
 
 
 def contact_for(order: Order) -> ContactDraft:

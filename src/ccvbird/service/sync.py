@@ -420,9 +420,13 @@ class SyncEngine:
 
         found: list[CcvCredit] | None = None
         waiting = self.store.credit_records(record.connection_id, record.order_id)
-        if trigger is Trigger.CREDIT or credited or waiting:
-            # One request: what CCV credited before booking. The original is what CCV
-            # invoiced before its credits (a shop edits the order first).
+        first = record.invoice_id is None and not record.invoice_intent
+        if trigger is Trigger.CREDIT or credited or waiting or first:
+            # One request (on CCV's invoices, not its orders): what CCV credited before
+            # booking. Read before every first booking, not only after a credit webhook: the
+            # order's own webhook may come first, or the credit's may be lost, and an order a
+            # shop edited down before crediting must never be booked as what is left of it.
+            # The original is what CCV invoiced before its credits.
             found = self.shop.credits(order)
         read = order
         if found:
