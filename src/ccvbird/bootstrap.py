@@ -423,6 +423,17 @@ class App:
             self.sleep(BUSY_WAIT_SECONDS)
         return lease
 
+    def lease_within(self, connection_id: int, owner: str, tries: int) -> DbLease | None:
+        """The connection's lease, asked for at most ``tries`` times a second apart (a person
+        waiting for a page is not kept waiting for a whole import); ``None``: still busy."""
+        for attempt in range(tries):
+            if attempt:
+                self.sleep(BUSY_WAIT_SECONDS)
+            lease = self.store.acquire_lease(connection_id, owner, LEASE)
+            if lease is not None:
+                return lease
+        return None
+
     def leased_engine(self, connection_id: int, kind: str) -> LeasedEngine:
         """The engine for a pass run in this process (``kind``: "cli", "web", …): every order
         is booked under the connection's lease, as the workers book them."""
@@ -931,7 +942,8 @@ def parse_ccv_webhook(raw_body: bytes, *, event: str | None = None) -> tuple[str
 @dataclass(frozen=True, slots=True)
 class CreditAnswer:
     """What asking to credit an order did: ``outcome`` is ``booked``, ``retry_later``,
-    ``parked`` (the credit has a reason) or ``refused`` (nothing was done; ``code`` says why)."""
+    ``parked`` (the credit has a reason), ``refused`` (nothing was done; ``code`` says why) or
+    ``busy`` (the connection's lease stayed taken; nothing was done)."""
 
     outcome: str
     code: str = ""
@@ -939,13 +951,28 @@ class CreditAnswer:
     credits: tuple[CreditRecord, ...] = ()
 
 
-def credit_order(app: App, connection_id: int, order_id: str) -> CreditAnswer:
-    """Credit the cancelled booked order ``order_id`` in full, now (``ccvbird credit``).
+def credit_order(
+    app: App, connection_id: int, order_id: str, *, kind: str = "cli", tries: int | None = None
+) -> CreditAnswer:
+    """Credit the cancelled booked order ``order_id`` in full, now (``ccvbird credit``, the web
+    app's *Credit it*).
 
     :meth:`SyncEngine.credit_order` does it, under the connection's lease as a worker would, so
     it never meets a worker booking the same order. Refused before it: an order credited in full
-    already (also by CCV credit invoices) or in part (a full credit would credit too much)."""
-    lease = app.wait_for_lease(connection_id, lease_owner("cli"))
+    already (also by CCV credit invoices) or in part (a full credit would credit too much).
+    ``tries``: ask for the lease that many times (a second apart) and answer ``busy`` (code
+    ``connection_busy``) when it stays taken; ``None``: wait for it as long as it takes."""
+    owner = lease_owner(kind)
+    if tries is None:
+        lease = app.wait_for_lease(connection_id, owner)
+    else:
+        found = app.lease_within(connection_id, owner, tries)
+        if found is None:
+            return CreditAnswer(
+                "busy", "connection_busy",
+                "ccvbird is busy with this shop (an import or a sync); nothing was done",
+            )  # fmt: skip
+        lease = found
     try:
         store = app.store.fenced(lease)
         with guarded_by(lease):

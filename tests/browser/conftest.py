@@ -35,7 +35,13 @@ CHROMIUM_FLAGS = [
     "--disable-component-update", "--disable-sync", "--no-first-run",
 ]  # fmt: skip
 APP_SECRET = "browser-test-app-secret"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+#: Where the journey's screenshots go, per language: artifacts/screenshots/<language>/, or the
+#: folder in CCVBIRD_SCREENSHOTS (``CCVBIRD_SCREENSHOTS=docs/screenshots ./run-tests
+#: tests/browser`` renews the ones docs/handleiding.md shows).
+ARTIFACTS = Path(
+    os.environ.get("CCVBIRD_SCREENSHOTS")
+    or Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+).absolute()
 
 
 def chromium_or_skip() -> None:

@@ -2,8 +2,10 @@
 
 App Store install → handshake → the install link signs the owner in → Connect Moneybird →
 Moneybird OAuth consent → (profile) → finish → the dashboard with the history import → an order
-paid in the CCV sandbox shows as booked on the dashboard seconds after its webhook. Every page is
-photographed in Dutch and in English (artifacts/screenshots/<language>/).
+paid in the CCV sandbox shows as booked on the dashboard seconds after its webhook → that order,
+cancelled with the CCV sandbox's merchant endpoint, is credited with the order page's
+*Crediteren* button, and its credit is shown in Dutch and English. Every page is photographed in
+Dutch and in English (artifacts/screenshots/<language>/).
 
 The shortest install is counted click by click, in Dutch and in English: at most 5 from
 *Installeren* (that click counts as 1) to a connection that books, with the history import.
@@ -92,6 +94,22 @@ def approve_at_moneybird(page: Page, clicks: Clicks, stack: Stack) -> None:
     expect(page).to_have_url(re.compile(re.escape(stack.moneybird_url) + r"/oauth/authorize"))
     page.get_by_label("Wachtwoord").fill(mb.USER_PASSWORD)  # typing, not a click
     clicks.click(page.get_by_role("button", name="Toegang verlenen"))
+
+
+def reload_until(page: Page, target: Any, timeout_ms: int = WAIT) -> None:
+    """Reload ``page`` until ``target`` shows: a page with nothing under way does not reload
+    itself, and the worker changes the order at a moment of its own. Each round waits for
+    the element (no sleeping); the whole is bounded by ``timeout_ms``."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    rounds = max(timeout_ms // 500, 1)
+    for _ in range(rounds):
+        try:
+            target.wait_for(state="visible", timeout=500)
+            return
+        except PlaywrightTimeout:
+            page.reload()
+    expect(target).to_be_visible(timeout=1)
 
 
 def first_order_day(stack: Stack) -> str:
@@ -189,6 +207,35 @@ def test_install_connect_import_and_book_in_a_real_browser(stack: Stack, browser
         "Geboekt"
     )
     both(merchant, "orders")
+
+    # -- cancelled in the shop after booking: the owner presses Crediteren ------------------
+    with httpx.Client(base_url=stack.ccv_url) as shop:
+        assert shop.post(f"/_sandbox/orders/{order_id}/cancel").status_code == 200
+    merchant.goto(f"{base}/orders/{order_id}")
+    credit_it = merchant.get_by_role("button", name="Crediteren")
+    reload_until(merchant, credit_it)  # the cancellation's webhook, booked by the worker
+    expect(merchant.locator("#order-state")).to_have_text("Vraagt aandacht")
+    both(merchant, "order-cancelled")
+    credit_it.click()
+    expect(merchant.locator(".flash")).to_contain_text(
+        f"Gecrediteerd: creditfactuur {created['ordernumber']}-C1"
+    )
+    (credit,) = [i for i in stack.moneybird.invoices() if i.original_sales_invoice_id]
+    assert credit.reference == f"{created['ordernumber']}-C1" and credit.state == "paid"
+    row = merchant.locator(f"tr[data-credit='{credit.reference}']")
+    expect(row).to_contain_text("Terugbetaling geregistreerd")
+    expect(row.get_by_role("link", name=credit.reference)).to_have_attribute(
+        "href", re.compile(rf"/sales_invoices/{credit.id}$")
+    )
+    expect(merchant.get_by_role("button", name="Crediteren")).to_have_count(0)
+    shoot(merchant, "nl", "order-credited")
+    switch(merchant, "en")
+    expect(row).to_contain_text("Refund registered as paid back")
+    expect(merchant.get_by_role("heading", name="Invoice and credits")).to_be_visible()
+    shoot(merchant, "en", "order-credited")
+    switch(merchant, "nl")
+    expect(merchant.get_by_role("heading", name="Factuur en crediteringen")).to_be_visible()
+
     merchant.goto(f"{base}/uninstall")
     both(merchant, "uninstall")
 

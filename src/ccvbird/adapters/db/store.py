@@ -24,7 +24,19 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Table, bindparam, delete, func, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -485,22 +497,62 @@ class SqlStore:
         search: str = "",
         limit: int | None = None,
         offset: int = 0,
+        credit_states: Iterable[CreditState] | None = None,
     ) -> list[OrderRecord]:
-        query = select(OrderRecordRow).where(OrderRecordRow.connection_id == connection_id)
-        if states is not None:
-            query = query.where(OrderRecordRow.state.in_([s.value for s in states]))
-        if search:
-            pattern = f"%{search}%"
-            query = query.where(
-                OrderRecordRow.order_number.ilike(pattern)
-                | OrderRecordRow.order_id.ilike(pattern)
-                | OrderRecordRow.invoice_number.ilike(pattern)
-            )
+        """The connection's orders, newest first. An order is listed when its state is one of
+        ``states`` *or* it has a credit in one of ``credit_states`` (the web app's "credited"
+        list: orders with credits booked by ccvbird, and those a person credited in Moneybird);
+        neither given: every order. ``search``: part of its order or invoice number."""
+        query = select(OrderRecordRow).where(
+            self._records_where(connection_id, states, credit_states, search)
+        )
         query = query.order_by(OrderRecordRow.order_created_at.desc(), OrderRecordRow.id.desc())
         if limit is not None:
             query = query.limit(limit).offset(offset)
         with self._session() as session:
             return [_to_record(row) for row in session.scalars(query)]
+
+    def count_records(
+        self,
+        connection_id: int,
+        *,
+        states: Iterable[SyncState] | None = None,
+        credit_states: Iterable[CreditState] | None = None,
+    ) -> int:
+        """How many orders :meth:`records` lists for these states (the dashboard's tiles)."""
+        query = select(func.count()).select_from(OrderRecordRow)
+        query = query.where(self._records_where(connection_id, states, credit_states, ""))
+        with self._session() as session:
+            return int(session.scalar(query) or 0)
+
+    @staticmethod
+    def _records_where(
+        connection_id: int,
+        states: Iterable[SyncState] | None,
+        credit_states: Iterable[CreditState] | None,
+        search: str,
+    ) -> ColumnElement[bool]:
+        where: ColumnElement[bool] = OrderRecordRow.connection_id == connection_id
+        either: list[ColumnElement[bool]] = []
+        if states is not None:
+            either.append(OrderRecordRow.state.in_([s.value for s in states]))
+        if credit_states is not None:
+            credited = select(CreditRecordRow.order_id).where(
+                CreditRecordRow.connection_id == connection_id,
+                CreditRecordRow.state.in_([s.value for s in credit_states]),
+            )
+            either.append(OrderRecordRow.order_id.in_(credited))
+        if either:
+            where = and_(where, or_(*either))
+        if search:
+            pattern = f"%{search}%"
+            where = and_(
+                where,
+                OrderRecordRow.order_number.ilike(pattern)
+                | OrderRecordRow.order_id.ilike(pattern)
+                | OrderRecordRow.invoice_number.ilike(pattern),
+            )
+        return where
 
     def claim_due(
         self, connection_id: int, now: datetime, *, until: datetime, limit: int = 500

@@ -6,6 +6,7 @@ state a name and each kind of problem (``reason_code``) a translated "what to do
 
 from __future__ import annotations
 
+from ccvbird.domain.credits import CreditProblemCode
 from ccvbird.domain.sync import SyncState
 from ccvbird.entrypoints.web.i18n import _
 from ccvbird.service.sync import Outcome
@@ -161,8 +162,97 @@ def advice(reason_code: str) -> str:
             "and retry, or let ccvbird finish such invoices (profile: an invoice Moneybird has "
             "already)."
         ),
+        **_credit_advice(),
     }
     return advice_by_code.get(reason_code, "")
+
+
+def by_hand(first: str) -> str:
+    """``first``, then what holds for every parked credit: ccvbird does not book it again."""
+    return (
+        first
+        + " "
+        + _(
+            "ccvbird does not book this credit. If the credit is right, make the credit invoice "
+            "by hand in Moneybird (Credit the invoice)."
+        )
+    )
+
+
+def _credit_advice() -> dict[str, str]:
+    """What to do about an order or a credit with a credit reason code."""
+    return {
+        "cancelled_after_booking_ask": _(
+            "If the order is not delivered, press Credit it: ccvbird books a credit invoice for "
+            "the whole invoice in Moneybird. To credit cancelled orders by themselves, choose "
+            '"credit" for cancellations in the profile.'
+        ),
+        "credited_before_booking": _(
+            "Nothing to do: CCV Shop credited the order in full before it was booked, so "
+            "neither the invoice nor its credit is booked (the profile's choice)."
+        ),
+        "original_not_booked": _(
+            "Nothing to do: the credit is booked right after the order's invoice."
+        ),
+        CreditProblemCode.EXCEEDS_REMAINING: by_hand(
+            _(
+                "The credit is more than what is left to credit of the invoice. Check the order's "
+                "credit invoices in CCV Shop."
+            )
+        ),
+        CreditProblemCode.ROW_NOT_ON_ORIGINAL: by_hand(
+            _(
+                "The credit returns a product that is not on the invoice. Check the credit invoice "
+                "in CCV Shop."
+            )
+        ),
+        CreditProblemCode.VAT_RATE_NOT_ON_ORIGINAL: by_hand(
+            _(
+                "The credit has a VAT rate the invoice does not have for that product. Check the "
+                "credit invoice in CCV Shop."
+            )
+        ),
+        CreditProblemCode.QUANTITY_EXCEEDS_ORIGINAL: by_hand(
+            _(
+                "The credits return more items than were ordered. Check the order's credit "
+                "invoices in CCV Shop."
+            )
+        ),
+        CreditProblemCode.COSTS_EXCEED_ORIGINAL: by_hand(
+            _(
+                "The credit returns more costs or discount than the order had. Check the credit "
+                "invoice in CCV Shop."
+            )
+        ),
+        CreditProblemCode.TOTALS_DO_NOT_RECONCILE: by_hand(
+            _(
+                "The credit invoice would not add up to what CCV Shop credited, to the cent; "
+                "ccvbird never rounds a credit. Check the credit invoice in CCV Shop."
+            )
+        ),
+        CreditProblemCode.CURRENCY_DIFFERS: by_hand(
+            _("The credit is in another currency than the order. Check it in CCV Shop.")
+        ),
+        CreditProblemCode.NOT_A_CREDIT: _("Nothing to do: this credit invoice credits nothing."),
+        CreditProblemCode.MAPPING: by_hand(
+            _(
+                "The profile cannot book the credited lines (see why). Correct the profile for the "
+                "orders to come."
+            )
+        ),
+        CreditProblemCode.ORIGINAL_BOOKED_ELSEWHERE: _(
+            "The invoice was not booked by this connection: credit it in Moneybird, where the "
+            "invoice is."
+        ),
+        CreditProblemCode.ORIGINAL_INVOICE_DELETED: _(
+            "The invoice is no longer in Moneybird, so there is nothing to credit. Leave it, or "
+            "book the order again first."
+        ),
+        CreditProblemCode.ORIGINAL_NOT_BOOKABLE: _(
+            "The order itself is not booked, so neither is its credit. Solve the order's problem "
+            "first."
+        ),
+    }
 
 
 def outcome_label(outcome: str) -> str:

@@ -10,7 +10,18 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from ccvbird.entrypoints.web import i18n
-from ccvbird.entrypoints.web.formats import _money, _when
+from ccvbird.entrypoints.web.credit_labels import (
+    credit_state_label,
+    credit_todo,
+    credit_why,
+    event_state_label,
+    filter_label,
+    order_why,
+    settle_label,
+)
+from ccvbird.entrypoints.web.formats import day as _day
+from ccvbird.entrypoints.web.formats import money as _money
+from ccvbird.entrypoints.web.formats import when as _when
 from ccvbird.entrypoints.web.labels import advice, event_label, outcome_label, state_label
 from ccvbird.entrypoints.web.reasons import connection_pause_words, event_words, record_words
 from ccvbird.entrypoints.web.security import csrf_token, current_account
@@ -31,11 +42,19 @@ def environment() -> Environment:
     )
     env.filters.update(
         when=_when,
+        day=_day,
         money=_money,
         state_label=state_label,
         advice=advice,
         event_label=event_label,
         outcome_label=outcome_label,
+        credit_state_label=credit_state_label,
+        settle_label=settle_label,
+        credit_why=credit_why,
+        credit_todo=credit_todo,
+        order_why=order_why,
+        filter_label=filter_label,
+        event_state_label=event_state_label,
     )
     env.globals.update(
         why=record_words, event_words=event_words, pause_words=connection_pause_words

@@ -33,7 +33,7 @@ from ccvbird.domain.reasons import (
     render,
 )
 from ccvbird.entrypoints.web import i18n
-from ccvbird.entrypoints.web.formats import PATTERNS, _locale, _money
+from ccvbird.entrypoints.web.formats import PATTERNS, locale, money
 
 
 def marked(message: str) -> str:
@@ -143,14 +143,14 @@ def _formatter(connection_id: int | None, html: bool) -> Formatter:
                 amount = Decimal(raw)
             except (InvalidOperation, ValueError):
                 return escape(raw) if html else raw
-            return _money(amount, params.get("currency") or "EUR")
+            return money(amount, params.get("currency") or "EUR")
         if is_date(name):
             try:
                 day = date.fromisoformat(raw)
             except ValueError:
                 return escape(raw) if html else raw
             pattern = PATTERNS.get(i18n.current_language(), PATTERNS["nl"])[1]
-            return format_date(day, pattern, locale=_locale())
+            return format_date(day, pattern, locale=locale())
         if is_field(name):
             return field_words(raw, connection_id, html=html)
         if name == "fields":

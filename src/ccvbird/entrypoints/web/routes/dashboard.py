@@ -15,6 +15,7 @@ from ccvbird.domain.sync import SyncState
 from ccvbird.entrypoints.web.i18n import _, ngettext
 from ccvbird.entrypoints.web.pages import flash
 from ccvbird.entrypoints.web.routes.common import form_of, pages, queue, see_other
+from ccvbird.entrypoints.web.routes.orders import CREDIT_FILTERS, filter_count
 from ccvbird.entrypoints.web.security import (
     Backend,
     ConnectionId,
@@ -37,10 +38,14 @@ router = APIRouter(dependencies=[Depends(check_csrf)])
 
 MANUAL_PAUSE = Reason("paused_by_hand")
 #: The order of the state tiles: what needs the owner first, then what went well, then the
-#: rest (the orders booked with an open invoice next to the booked ones).
+#: rest (the orders booked with an open invoice next to the booked ones). Orders credited in
+#: Moneybird are counted in the "credited" tile (``CREDIT_FILTERS``), with the orders ccvbird
+#: credited.
 FIRST = [SyncState.NEEDS_ATTENTION, SyncState.CHANGED, SyncState.INVOICE_DELETED,
          SyncState.BOOKED, SyncState.AWAITING_PAYMENT, SyncState.WAITING]  # fmt: skip
-TILES: list[SyncState] = FIRST + [s for s in SyncState if s not in FIRST]
+TILES: list[SyncState] = FIRST + [
+    s for s in SyncState if s not in FIRST and s is not SyncState.CREDITED
+]
 ALWAYS_SHOWN = {SyncState.BOOKED.value, SyncState.NEEDS_ATTENTION.value}
 NEVER_SHOWN = {SyncState.SKIPPED.value, SyncState.BOOKING.value}
 
@@ -74,7 +79,9 @@ def overview(backend: WebBackend, connection_id: int) -> Overview:
     store = backend.app.store
     connection = store.connection(connection_id)
     counts = {state.value: 0 for state in TILES}
-    counts.update({state.value: n for state, n in store.count_states(connection_id).items()})
+    counts.update(
+        {state.value: n for state, n in store.count_states(connection_id).items() if state in TILES}
+    )
     next_sync = None
     if connection.enabled and not connection.paused_reason:
         interval = timedelta(minutes=backend.settings.poll_minutes)
@@ -105,9 +112,10 @@ def dashboard(request: Request, connection_id: ConnectionId, backend: Backend) -
     since = ""
     if view.connection.enabled:  # an uninstalled shop is not asked (its keys are gone)
         since = import_since_default(backend, connection_id).isoformat()
+    credit_tiles = {name: filter_count(backend, connection_id, name) for name in CREDIT_FILTERS}
     return pages(request).render(
         request, "dashboard.html", view=view, attention=attention, progress=progress,
-        since=since,
+        since=since, credit_tiles=credit_tiles,
     )  # fmt: skip
 
 
