@@ -257,7 +257,7 @@ class Store(Protocol):
         """The order ids with a credit whose retry is due, claimed like :meth:`claim_due`."""
         ...
 
-    def pause(self, connection_id: int, reason: Reason) -> None:
+    def pause(self, connection_id: int, reason: Reason | str) -> None:
         """Stop booking for the connection, saying why (its English is kept beside it)."""
         ...
 

@@ -61,7 +61,7 @@ from ccvbird.domain.bounds import REFERENCE_LIMIT, storable
 from ccvbird.domain.credit_records import CreditRecord, CreditState
 from ccvbird.domain.errors import ConfigError, RecordMoved
 from ccvbird.domain.profile import MappingProfile
-from ccvbird.domain.reasons import Reason, decode_params
+from ccvbird.domain.reasons import Reason, decode_params, known_text
 from ccvbird.domain.references import conflict
 from ccvbird.domain.sync import OrderRecord, RemoteContact, SyncState, normalise_email
 from ccvbird.ports import ConnectionInfo
@@ -353,8 +353,12 @@ class SqlStore:
             )
             return int(found) if found is not None else None
 
-    def pause(self, connection_id: int, reason: Reason) -> None:
-        self._set_pause(connection_id, reason.text, reason.code, reason.stored_params())
+    def pause(self, connection_id: int, reason: Reason | str) -> None:
+        """Pause with a reason (a sentence alone, from an older caller, keeps no facts)."""
+        if isinstance(reason, str):
+            self._set_pause(connection_id, reason, known_text(reason), {})
+        else:
+            self._set_pause(connection_id, reason.text, reason.code, reason.stored_params())
 
     def resume(self, connection_id: int) -> None:
         self._set_pause(connection_id, "", "", {})
