@@ -66,6 +66,11 @@ class StreamingShop:
         for o in self.iter_orders(created_from=created_from):
             yield OrderSummary(o.order_id, o.number, o.created_at, o.status, o.paid, o.is_completed)
 
+    def credited_orders(
+        self, *, created_from: datetime, created_until: datetime | None = None
+    ) -> list[str]:
+        return []  # the generated shop credits nothing
+
     def get_order(self, order_id: str) -> Order:
         raise NotImplementedError
 

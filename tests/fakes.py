@@ -41,6 +41,12 @@ def _cents(value: Decimal) -> Decimal:
     return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
+def _covered(invoice: _Invoice) -> bool:
+    """Its payments cover its total (a credit's negative total by going as far below zero)."""
+    paid = sum((p for _, p in invoice.payments), Decimal(0))
+    return paid >= invoice.total if invoice.total >= 0 else paid <= invoice.total
+
+
 class Crash(BaseException):
     """The process dies here (not an Exception: the engine cannot catch it)."""
 
@@ -79,6 +85,7 @@ class FakeShop:
         #: Order id → its CCV credit invoices (amounts positive, as the adapter hands them).
         self.credit_invoices: dict[str, list[CcvCredit]] = {}
         self.credit_reads = 0
+        self.credit_listings = 0
         #: (``invoice`` | ``return``, id) → its order id, for credit webhooks.
         self.sources: dict[tuple[str, str], str] = {}
         for document in documents:
@@ -101,6 +108,18 @@ class FakeShop:
         """The order's CCV credit invoices as a test put them (``credit_invoices``)."""
         self.credit_reads += 1
         return list(self.credit_invoices.get(order.order_id, []))
+
+    def credited_orders(
+        self, *, created_from: datetime, created_until: datetime | None = None
+    ) -> list[str]:
+        """The orders with a credit (``credit_invoices``) created in the window."""
+        self.credit_listings += 1
+        until = created_until or datetime.max.replace(tzinfo=UTC)
+        return [
+            order_id
+            for order_id, credits in self.credit_invoices.items()
+            if any(created_from <= c.created_at < until for c in credits)
+        ]
 
     def get_order(self, order_id: str) -> Order:
         self.reads += 1
@@ -339,8 +358,16 @@ class FakeBooks:
             payment_id = self._id()
             stored.payments.append((payment_id, payment.amount))
             self.payment_dates[payment_id] = payment.payment_date
-            if stored.remote().total_unpaid <= 0:
+            if _covered(stored):
                 stored.state = "paid"
+            if payment.manual_payment_action == "invoices_settlement":
+                # Set off against another invoice: it gets the same amount the other way.
+                other = self.invoices[payment.settles_invoice_id or ""]
+                if other.state not in ("open",) or other.id == stored.id:
+                    raise AssertionError("settled against an invoice that takes no payment")
+                other.payments.append((self._id(), -payment.amount))
+                if _covered(other):
+                    other.state = "paid"
             return payment_id
 
         return self._call("register_payment", pay)

@@ -50,6 +50,15 @@ class Shop(Protocol):
         credit for its rows)."""
         ...
 
+    def credited_orders(
+        self, *, created_from: datetime, created_until: datetime | None = None
+    ) -> list[str]:
+        """The ids of the orders that got a CCV credit invoice in the window, each once, in
+        the order of their first credit: one listing of the period's invoices (a request per
+        page), so a history import learns which orders to read credits for without asking
+        per order."""
+        ...
+
     def iter_orders(
         self,
         *,
@@ -152,6 +161,10 @@ class PaymentDraft:
     financial_account_id: str | None
     transaction_id: str
     amount_base: Decimal | None = None  # in the administration's currency, for foreign invoices
+    #: Moneybird's ``manual_payment_action``: ``invoices_settlement`` sets the payment off
+    #: against the invoice ``settles_invoice_id`` (an external credit against its original).
+    manual_payment_action: str | None = None
+    settles_invoice_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

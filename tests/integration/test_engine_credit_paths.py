@@ -348,3 +348,31 @@ def test_external_mode_credits_with_a_negative_external_invoice(store: SqlStore)
     assert (record.kind, record.state, record.settle_method) == (
         "external_sales_invoice", CreditState.BOOKED, "refund",
     )  # fmt: skip
+
+
+def external_profile(**credits: str) -> str:
+    return with_credits(**credits).replace(
+        'kind = "sales_invoice"', 'kind = "external_sales_invoice"'
+    )
+
+
+def test_external_mode_sets_a_credit_off_against_its_unpaid_original(store: SqlStore) -> None:
+    """The spec's way for external invoices: a payment on the credit with
+    ``manual_payment_action = "invoices_settlement"`` and the original's ``invoice_id``."""
+    profile = external_profile().replace("require_paid = true", "require_paid = false")
+    connection, books = connect(store, profile=profile), FakeBooks()
+    shop = FakeShop([paid_order(is_paid=False)])  # on account: booked open
+    sync = engine(store, shop, books)
+    assert sync.sync_order(connection, ORDER).outcome is Outcome.AWAITING_PAYMENT
+    shop.put(cancelled(paid_order(is_paid=False)))
+    sync.sync_order(connection, ORDER, trigger=Trigger.WEBHOOK)  # cancelled: for a person
+    done = sync.credit_order(connection, ORDER)
+    assert done.outcome is CreditOutcome.CREDITED, done.message
+    (credit,) = [i for i in books.invoices.values() if i.reference == "1001-C1"]
+    (original,) = books.invoices_for("1001")
+    assert (credit.external, credit.total, credit.state) == (True, Decimal("-182.45"), "paid")
+    assert original.payments[-1][1] == Decimal("182.45") and original.state == "paid"
+    (record,) = store.credit_records(connection, ORDER)
+    assert (record.state, record.settle_method) == (CreditState.BOOKED, "set_off")
+    # no money moved: nothing went through a financial account
+    assert len(credit.payments) == 1 and len(original.payments) == 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -17,7 +17,9 @@ from ccvbird.adapters.moneybird.client import MoneybirdApi, MoneybirdClient
 from ccvbird.adapters.moneybird.transport import MoneybirdTransport
 from ccvbird.domain.credits import CcvCreditStatus
 from ccvbird.domain.invoice import InvoiceDraft, InvoiceLine, LineKind
+from ccvbird.domain.sync import RemoteInvoice
 from ccvbird.domain.vat import TaxKey, VatTreatment
+from ccvbird.ports import PaymentDraft
 from tests.builders import make_order, row
 from tests.unit.ccvshop.test_transport import client_answering
 
@@ -58,6 +60,16 @@ def test_the_shop_reads_an_orders_credit_invoices_with_positive_amounts() -> Non
     assert (line.orderrow_id, line.count, line.total) == ("555", Decimal(1), Decimal("10.9"))
     assert seen[0].url.params["ordernumber_full"] == "1001"
     assert [r.url.path.rsplit("/", 2)[-2] for r in seen[1:]] == ["62"]  # rows of the credit only
+    assert credit.invoiced == Decimal("45.95")  # what the debit invoices add up to
+
+
+def test_the_shop_lists_the_orders_credited_in_a_period_in_one_listing() -> None:
+    client, seen, _ = client_answering(ccv_answer)
+    since = datetime(2026, 5, 1, tzinfo=UTC)
+    assert CcvShop(client).credited_orders(created_from=since) == ["123"]
+    (request,) = seen  # the debit invoice is listed too, and passed over; no rows are read
+    assert request.url.path.endswith("/invoices")
+    assert request.url.params["min_create_date"].startswith("2026-05-01")
 
 
 def spec_credit_draft() -> dict[str, Any]:
@@ -132,3 +144,28 @@ def test_a_credit_is_duplicated_found_again_rewritten_and_set_off() -> None:
         "PATCH",
         "sales_invoices/496081531911014382/register_payment_creditinvoice",
     )
+
+
+def test_an_external_credit_is_settled_against_its_original_by_a_settlement_payment() -> None:
+    books, seen = books_answering(
+        {
+            ("POST", "external_sales_invoices/4702/payments"): {
+                "id": "4703", "price": "-27.25", "invoice_id": "4702",
+                "manual_payment_action": "invoices_settlement",
+            },
+        }
+    )  # fmt: skip
+    credit = RemoteInvoice("4702", "1001-C1", "open", Decimal("-27.25"), Decimal("-27.25"))
+    payment = PaymentDraft(
+        payment_date=date(2026, 6, 2), amount=Decimal("-27.25"), financial_account_id=None,
+        transaction_id="1001-C1", manual_payment_action="invoices_settlement",
+        settles_invoice_id="4701",
+    )  # fmt: skip
+    assert books.register_payment(credit, payment, external=True) == "4703"
+    ((_, _, _, body),) = seen
+    assert body == {
+        "payment": {
+            "payment_date": "2026-06-02", "price": "-27.25", "transaction_identifier": "1001-C1",
+            "manual_payment_action": "invoices_settlement", "invoice_id": "4701",
+        }
+    }  # fmt: skip

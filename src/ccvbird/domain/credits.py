@@ -80,6 +80,10 @@ class CcvCredit:
     extra_costs: Decimal = ZERO
     discounts: Decimal = ZERO
     credit_point_discount: Decimal = ZERO
+    #: What CCV's debit invoices of the order add up to (positive), as read with this credit;
+    #: ``None``: not known. It tells whether the shop edited the order before crediting it
+    #: (:func:`order_before_credits`).
+    invoiced: Decimal | None = None
 
     @property
     def key(self) -> str:
@@ -149,6 +153,29 @@ def order_as_booked(order: Order, credits: Sequence[CcvCredit]) -> Order:
         credit_point_discount=order.credit_point_discount + added("credit_point_discount"),
         total_paid=order.total_paid + added("total"),
     )
+
+
+def order_before_credits(order: Order, credits: Sequence[CcvCredit]) -> Order:
+    """The order to book as the original invoice of an order CCV credited before ccvbird
+    booked it: what CCV invoiced first, before its credits.
+
+    CCV's debit invoices decide (``CcvCredit.invoiced``): when they add up to the order as read
+    less its credits, the shop edited the order before crediting it (CCV's documented rule,
+    ``ccvshop-api.md`` §5.1), and the credits are added back (:func:`order_as_booked`); when
+    they equal the order as read, are not known or are nothing, the order is booked as read.
+    Either way the credits are then booked on top, so the original and its credits net to the
+    order's total now, or to what CCV invoiced less what it credited."""
+    if not credits:
+        return order
+    invoiced = next((c.invoiced for c in credits if c.invoiced is not None), None)
+    if invoiced is None or invoiced <= 0 or invoiced == order.total_paid:
+        # Not known, nothing invoiced (CCV invoices an order below zero as a "credit"), or
+        # not edited.
+        return order
+    credited = sum((c.total for c in credits), ZERO)
+    if invoiced - credited != order.total_paid:
+        return order
+    return order_as_booked(order, credits)
 
 
 class CreditProblemCode(StrEnum):

@@ -373,14 +373,25 @@ class CreditBooker:
             credit.settlement_id = settled.payment_ids[-1] if settled.payment_ids else "set-off"
         else:
             current = self.books.get_invoice(credit.credit_id, external=credit.external)
-            payment = PaymentDraft(
-                payment_date=shop_date(self.clock.now(), profile.timezone),
-                amount=current.total_unpaid,
-                financial_account_id=policy.refund_account(
-                    order, payment_account=profile.payment_account_for(order)
-                ),
-                transaction_id=f"{credit.reference}",
-            )
+            day = shop_date(self.clock.now(), profile.timezone)
+            if method is SettleMethod.SET_OFF:
+                # External: the spec's way is a payment on the credit that settles it against
+                # the original (``manual_payment_action = "invoices_settlement"``).
+                assert record.invoice_id is not None
+                payment = PaymentDraft(
+                    payment_date=day, amount=current.total_unpaid, financial_account_id=None,
+                    transaction_id=credit.reference, manual_payment_action="invoices_settlement",
+                    settles_invoice_id=record.invoice_id,
+                )  # fmt: skip
+            else:
+                payment = PaymentDraft(
+                    payment_date=day,
+                    amount=current.total_unpaid,
+                    financial_account_id=policy.refund_account(
+                        order, payment_account=profile.payment_account_for(order)
+                    ),
+                    transaction_id=credit.reference,
+                )
             credit.settlement_id = self.books.register_payment(
                 current, payment, external=credit.external
             )

@@ -4,7 +4,9 @@ Both run the engine in this process, order after order, with the order as just r
 read per order). The history import first counts what is due from the list pages alone (one
 request per page, no rows) so it can show progress and an ETA from the Moneybird budget, and
 asks Moneybird once per page of orders which of them it has an invoice for already: those are
-taken over, never booked twice.
+taken over, never booked twice. It also lists the period's CCV credit invoices once (one
+request per page of invoices): an order with a credit is imported with its credits, which are
+booked right after its invoice, and the credits of orders booked before are booked at the end.
 
 Both book through the engine they are given; the entrypoints hand them one that takes the
 connection's lease order by order (``bootstrap.LeasedEngine``), as the workers do, so a pass
@@ -200,6 +202,18 @@ def import_history(
         progress.advance("invalid")
 
     engine.begin_pass(connection_id)
+    credited: list[str] = []
+    if not dry_run:
+        try:
+            credited = shop.credited_orders(created_from=midnight(since))
+        except CcvbirdError as exc:
+            # Booking without it would book an order CCV credited as if it never was.
+            report.stopped_reason = (
+                f"Could not read the shop's credit invoices of the period ({exc}); nothing "
+                "was booked. Run the import again."
+            )
+            return report
+    imported: set[str] = set()
     orders = history(connection_id, since=since, shop=shop, store=store, on_invalid=unreadable)
     for page in _pages(orders, IMPORT_PAGE):
         try:
@@ -210,10 +224,44 @@ def import_history(
                 f"Could not check Moneybird for invoices it has already ({exc}); nothing was "
                 "booked for these orders. Run the import again to go on where it stopped."
             )
-            break
-        if _import_page(page, existing, connection, engine, report, progress, dry_run, on_preview):
-            break
+            return report
+        imported.update(o.order_id for o in page)
+        stop = _import_page(
+            page, existing, connection, engine, report, progress, dry_run, on_preview,
+            credited=frozenset(credited),
+        )  # fmt: skip
+        if stop:
+            return report
+    _import_credits(
+        [o for o in credited if o not in imported], connection, engine, report, progress
+    )
     return report
+
+
+def _import_credits(
+    order_ids: list[str],
+    connection: ConnectionInfo,
+    engine: SyncEngine,
+    report: PassReport,
+    progress: ProgressReporter,
+) -> None:
+    """The period's credits of orders booked before this import (or created before its
+    period): after every original, each such order's credits are read and booked. An order
+    ccvbird never invoiced is left alone (an import books no order outside its period)."""
+    for order_id in order_ids:
+        record = engine.store.find_record(connection.id, order_id)
+        if record is None or not record.has_invoice:
+            continue
+        try:
+            synced = engine.sync_order(connection.id, order_id, trigger=Trigger.CREDIT)
+        except LeaseLost as exc:
+            report.stopped_reason = f"{exc}. Run the import again to go on where it stopped."
+            return
+        report.outcomes[synced.outcome.value] += 1
+        progress.advance(synced.outcome.value)
+        if synced.outcome is Outcome.PAUSED:
+            report.paused_reason = engine.store.connection(connection.id).paused_reason
+            return
 
 
 #: Orders per batched check for invoices Moneybird has already (one or two requests a page).
@@ -229,6 +277,8 @@ def _import_page(
     progress: ProgressReporter,
     dry_run: bool,
     on_preview: Callable[[Order, MappingResult], None] | None,
+    *,
+    credited: frozenset[str] = frozenset(),
 ) -> bool:
     """Book (or preview) one page of an import; ``True`` when the import must stop here (the
     connection paused, or the lease kept being lost)."""
@@ -252,6 +302,7 @@ def _import_page(
                     trigger=Trigger.IMPORT,
                     order=order,
                     existing=found,
+                    credited=order.order_id in credited,
                 )
             except LeaseLost as exc:
                 report.stopped_reason = f"{exc}. Run the import again to go on where it stopped."

@@ -38,7 +38,7 @@ from ccvbird.domain.booked import recover_invoice_date, same_as_booked, shop_dat
 from ccvbird.domain.bounds import REFERENCE_LIMIT
 from ccvbird.domain.credit_policy import CancellationPolicy, CreditedBeforeBooking
 from ccvbird.domain.credit_records import CreditRecord, CreditState
-from ccvbird.domain.credits import CANCEL_KEY, CcvCredit
+from ccvbird.domain.credits import CANCEL_KEY, CcvCredit, order_before_credits
 from ccvbird.domain.decisions import booking_blockers
 from ccvbird.domain.errors import (
     CcvbirdError,
@@ -389,6 +389,10 @@ class SyncEngine:
                 return self._after_credits(record, order, profile, credits, checked)
             return checked
 
+        if record.reason_code == CREDITED_BEFORE_BOOKING and not record.has_invoice:
+            # Credited in full before it was booked, and the profile said book neither: the
+            # order as read now is what is left of it (nothing), never booked on its own.
+            return SyncResult(Outcome.SKIPPED, record)
         if not record.has_invoice:
             blockers = booking_blockers(order, profile)
             if blockers:
@@ -409,13 +413,18 @@ class SyncEngine:
                     Reason("before_start", {"start_date": connection.start_date.isoformat()}),
                 )
 
+        found: list[CcvCredit] | None = None
+        waiting = self.store.credit_records(record.connection_id, record.order_id)
+        if trigger is Trigger.CREDIT or credited or waiting:
+            # One request: what CCV credited before booking. The original is what CCV
+            # invoiced before its credits (a shop edits the order first).
+            found = self.shop.credits(order)
+        read = order
+        if found:
+            order = order_before_credits(order, found)
         result = map_order(order, profile, booking_date=record.invoice_date or self.clock.today())
         if result.problems and not record.has_invoice:
             return self._park(record, joined([p.reason for p in result.problems]))
-        found: list[CcvCredit] | None = None
-        if trigger is Trigger.CREDIT or credited:
-            found = self.shop.credits(order)  # one request: what CCV credited before booking
-        waiting = self.store.credit_records(record.connection_id, record.order_id)
         if not record.has_invoice:
             neither = profile.credits.credited_before_booking is CreditedBeforeBooking.NEITHER
             if neither and found is not None and _credited_in_full(order, found, waiting):
@@ -432,9 +441,9 @@ class SyncEngine:
         if booked.outcome in _NOW_BOOKED and (found or waiting):
             # The original is booked: its credits, which waited for it, follow at once.
             credits = self.credit_booker.sync_credits(
-                record, order, profile, read_ccv=True, found=found
+                record, read, profile, read_ccv=True, found=found
             )
-            return self._after_credits(record, order, profile, credits, booked)
+            return self._after_credits(record, read, profile, credits, booked)
         return booked
 
     def _credits_unfinished(self, record: OrderRecord) -> bool:

@@ -237,3 +237,66 @@ def test_an_external_sales_invoice_can_credit_with_negative_lines(http: httpx.Cl
     assert credit["total_price_incl_tax"] == "-14.95"
     assert credit["state"] == "open"
     assert (refunded["state"], refunded["total_unpaid"]) == ("paid", "0.0")
+
+
+def _external(http: httpx.Client, reference: str, price: str, amount: str) -> dict[str, Any]:
+    body = {
+        "external_sales_invoice": {
+            "reference": reference,
+            "date": "2026-03-02",
+            "prices_are_incl_tax": True,
+            "details_attributes": [
+                {"description": "Mok", "price": price, "amount": amount,
+                 "tax_rate_id": mb.TAX_RATE_21},
+            ],
+        }
+    }  # fmt: skip
+    return _ok(http.post("/external_sales_invoices.json", json=body), 201)
+
+
+def test_an_external_credit_is_set_off_against_its_original_by_an_invoices_settlement(
+    http: httpx.Client,
+) -> None:
+    """The spec: ``invoices_settlement`` "needs invoice_id", the document settled against.
+    Both get a payment on "Verrekeningen", the other way round, each naming the other."""
+    original = _external(http, "1001", "10.00", "3")  # open: 30.00, never paid
+    credit = _external(http, "1001-C1", "10.00", "-1")
+    settle = {
+        "payment": {"payment_date": "2026-03-03", "price": "-10.0",
+                    "manual_payment_action": "invoices_settlement",
+                    "invoice_id": original["id"]},
+    }  # fmt: skip
+    payment = _ok(
+        http.post(f"/external_sales_invoices/{credit['id']}/payments.json", json=settle), 201
+    )
+    settled = _ok(http.get(f"/external_sales_invoices/{credit['id']}.json"))
+    after = _ok(http.get(f"/external_sales_invoices/{original['id']}.json"))
+
+    assert (settled["state"], settled["total_unpaid"]) == ("paid", "0.0")
+    assert (after["state"], after["total_unpaid"]) == ("open", "20.0")
+    (counter,) = after["payments"]
+    assert (counter["price"], counter["linked_payment_id"]) == ("10.0", payment["id"])
+    assert payment["linked_payment_id"] == counter["id"]
+    assert payment["ledger_account_id"] == counter["ledger_account_id"] == mb.LEDGER_SETTLEMENTS
+
+
+@pytest.mark.parametrize(
+    ("invoice_id", "code"),
+    [(None, "blank"), ("470000000000999999", "invalid"), ("self", "invalid")],
+)
+def test_an_invoices_settlement_needs_a_document_that_takes_the_payment(
+    http: httpx.Client, invoice_id: str | None, code: str
+) -> None:
+    credit = _external(http, "1001-C1", "10.00", "-1")
+    payment: dict[str, Any] = {
+        "payment_date": "2026-03-03", "price": "-10.0",
+        "manual_payment_action": "invoices_settlement",
+    }  # fmt: skip
+    if invoice_id is not None:
+        payment["invoice_id"] = credit["id"] if invoice_id == "self" else invoice_id
+    refused = http.post(
+        f"/external_sales_invoices/{credit['id']}/payments.json", json={"payment": payment}
+    )
+    assert refused.status_code == 422, refused.text
+    assert [e for e in refused.json()["details"]["invoice_id"]] == [{"error": code}]
+    assert _ok(http.get(f"/external_sales_invoices/{credit['id']}.json"))["payments"] == []

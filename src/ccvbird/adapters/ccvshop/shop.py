@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -15,6 +16,7 @@ from ccvbird.adapters.ccvshop.wire import WireOrder
 from ccvbird.domain.bounds import is_order_id, storable
 from ccvbird.domain.credits import CcvCredit
 from ccvbird.domain.errors import InvalidOrderData, NotFound
+from ccvbird.domain.money import ZERO
 from ccvbird.domain.order import Order, OrderSummary
 
 log = logging.getLogger(__name__)
@@ -63,16 +65,34 @@ class CcvShop:
 
     def credits(self, order: Order) -> list[CcvCredit]:
         """The order's CCV credit invoices: one request for its invoices
-        (``GET /invoices?ordernumber_full=…``), one more per credit for its rows."""
+        (``GET /invoices?ordernumber_full=…``), one more per credit for its rows. Each carries
+        what the order's debit invoices add up to (``invoiced``)."""
         found = []
+        invoiced = ZERO
         for invoice in self.client.invoices(InvoiceFilter(ordernumber_full=order.number)):
-            if not invoice.is_credit:
-                continue
             if invoice.order and invoice.order != order.order_id:
                 continue  # another order with the same number (another shop of the account)
+            if not invoice.is_credit:
+                invoiced += abs(invoice.total_price)
+                continue
             rows = self.client.invoice_rows(invoice.id)
             found.append(credit_from_invoice(invoice, rows, order_id=order.order_id))
-        return found
+        # What the debit invoices add up to tells whether the order was edited before its
+        # credits (``domain.credits.order_before_credits``).
+        return [dataclasses.replace(c, invoiced=invoiced) for c in found]
+
+    def credited_orders(
+        self, *, created_from: datetime, created_until: datetime | None = None
+    ) -> list[str]:
+        """``GET /invoices`` with ``min_create_date``/``max_create_date``, credits kept: CCV
+        documents no ``type`` filter, so the period's debit invoices are listed too (and
+        passed over here)."""
+        filters = InvoiceFilter(min_create_date=created_from, max_create_date=created_until)
+        found: dict[str, None] = {}
+        for invoice in self.client.invoices(filters):
+            if invoice.is_credit and invoice.order and is_order_id(invoice.order):
+                found.setdefault(invoice.order)
+        return list(found)
 
     def iter_orders(
         self,

@@ -150,6 +150,8 @@ class MoneybirdBooks:
             "price_base": payment.amount_base,
             "financial_account_id": payment.financial_account_id,
             "transaction_identifier": payment.transaction_id or None,
+            "manual_payment_action": payment.manual_payment_action,
+            "invoice_id": payment.settles_invoice_id,
         }
         if external:
             return self.client.create_external_payment(invoice.id, **arguments).id  # type: ignore[arg-type]

@@ -282,7 +282,7 @@ class MoneybirdClient:
 
     def create_payment(
         self,
-        invoice_id: str,
+        sales_invoice_id: str,
         *,
         payment_date: date,
         price: Decimal,
@@ -291,6 +291,7 @@ class MoneybirdClient:
         transaction_identifier: str | None = None,
         manual_payment_action: str | None = None,
         ledger_account_id: str | None = None,
+        invoice_id: str | None = None,
     ) -> wire.Payment:
         """Register a payment on an open invoice (never repeated: check ``payments`` first).
 
@@ -305,8 +306,9 @@ class MoneybirdClient:
             transaction_identifier=transaction_identifier,
             manual_payment_action=manual_payment_action,
             ledger_account_id=ledger_account_id,
+            invoice_id=invoice_id,
         )
-        return self._create_payment("sales_invoices", invoice_id, body)
+        return self._create_payment("sales_invoices", sales_invoice_id, body)
 
     def _create_payment(
         self, resource: str, invoice_id: str, body: Mapping[str, Any]
@@ -393,7 +395,7 @@ class MoneybirdClient:
 
     def create_external_payment(
         self,
-        invoice_id: str,
+        external_sales_invoice_id: str,
         *,
         payment_date: date,
         price: Decimal,
@@ -401,7 +403,10 @@ class MoneybirdClient:
         financial_account_id: str | None = None,
         transaction_identifier: str | None = None,
         manual_payment_action: str | None = None,
+        invoice_id: str | None = None,
     ) -> wire.Payment:
+        """A payment on an external sales invoice; ``manual_payment_action``
+        ``invoices_settlement`` with ``invoice_id`` sets it off against that document."""
         body = payment_payload(
             payment_date=payment_date,
             price=price,
@@ -409,8 +414,9 @@ class MoneybirdClient:
             financial_account_id=financial_account_id,
             transaction_identifier=transaction_identifier,
             manual_payment_action=manual_payment_action,
+            invoice_id=invoice_id,
         )
-        return self._create_payment("external_sales_invoices", invoice_id, body)
+        return self._create_payment("external_sales_invoices", external_sales_invoice_id, body)
 
     def add_external_attachment(
         self, invoice_id: str, *, filename: str, content: bytes, content_type: str
@@ -516,6 +522,7 @@ def payment_payload(
     transaction_identifier: str | None = None,
     manual_payment_action: str | None = None,
     ledger_account_id: str | None = None,
+    invoice_id: str | None = None,
 ) -> dict[str, Any]:
     """``{"payment": {...}}`` with amounts as decimal strings and empty fields left out."""
     payment: dict[str, Any] = {
@@ -532,6 +539,8 @@ def payment_payload(
         payment["manual_payment_action"] = manual_payment_action
     if ledger_account_id:
         payment["ledger_account_id"] = _id(ledger_account_id)
+    if invoice_id:
+        payment["invoice_id"] = _id(invoice_id)
     return {"payment": payment}
 
 

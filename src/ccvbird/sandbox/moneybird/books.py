@@ -672,6 +672,10 @@ class Books:
         ledger_id = v.optional_identifier(data.get("ledger_account_id"), "ledger_account_id")
         if action == "balance_settlement" and ledger_id is None:
             raise invalid_field("ledger_account_id", "blank", "can't be blank")
+        settled: SalesInvoice | ExternalSalesInvoice | None = None
+        if action == "invoices_settlement":
+            settled = self._settled_document(invoice, data.get("invoice_id"))
+            ledger_id = next(a.id for a in self.setup.ledger_accounts if a.name == "Verrekeningen")
         if ledger_id is None and account_id is None:
             ledger_id = next(
                 (a.id for a in self.setup.ledger_accounts if a.name.startswith("Te rubriceren")),
@@ -680,9 +684,7 @@ class Books:
         identifier = data.get("transaction_identifier")
         payment = Payment(
             id=self.ids(),
-            invoice_type="SalesInvoice"
-            if isinstance(invoice, SalesInvoice)
-            else "ExternalSalesInvoice",
+            invoice_type=_invoice_type(invoice),
             invoice_id=invoice.id,
             price=cents(price),
             price_base=price_base,
@@ -697,7 +699,43 @@ class Books:
             ),
         )
         self._record_payment(invoice, payment)
+        if settled is not None:
+            # The other side of the settlement: the same amount, the other way, on the
+            # document it is settled against, each payment naming the other.
+            counter = Payment(
+                id=self.ids(),
+                invoice_type=_invoice_type(settled),
+                invoice_id=settled.id,
+                price=-payment.price,
+                price_base=-payment.price_base,
+                payment_date=payment_date,
+                created_at=self.clock(),
+                manual_payment_action=action,
+                ledger_account_id=ledger_id,
+                linked_payment_id=payment.id,
+            )
+            payment.linked_payment_id = counter.id
+            self._record_payment(settled, counter)
         return payment
+
+    def _settled_document(
+        self, invoice: SalesInvoice | ExternalSalesInvoice, invoice_id: Any
+    ) -> SalesInvoice | ExternalSalesInvoice:
+        """The document an ``invoices_settlement`` payment is settled against (the spec:
+        "needs invoice_id", "a valid document id"): a sales or external sales invoice of this
+        administration, not the one paid, that takes a payment."""
+        wanted = v.optional_identifier(invoice_id, "invoice_id")
+        if wanted is None:
+            raise invalid_field("invoice_id", "blank", "can't be blank")
+        found = self.sales_invoices.get(wanted) or self.external_invoices.get(wanted)
+        if found is None or found.id == invoice.id:
+            raise invalid_field("invoice_id", "invalid", "is not a valid document")
+        if found.state not in PAYABLE_STATES:
+            raise invalid_field(
+                "invoice_id", "does_not_accept_payments",
+                f"is {found.state} and does not accept a payment",
+            )  # fmt: skip
+        return found
 
     def _record_payment(
         self, invoice: SalesInvoice | ExternalSalesInvoice, payment: Payment
@@ -1120,3 +1158,7 @@ def _payment_reference(invoice_number: str) -> str:
 def public_code(*parts: str) -> str:
     """A stable 64-hex code for public URLs (invoice links, contact invoice overviews)."""
     return hashlib.sha256("/".join(parts).encode()).hexdigest()
+
+
+def _invoice_type(invoice: SalesInvoice | ExternalSalesInvoice) -> str:
+    return "SalesInvoice" if isinstance(invoice, SalesInvoice) else "ExternalSalesInvoice"

@@ -164,6 +164,8 @@ class Payment:
     ledger_account_id: str | None = None
     financial_mutation_id: str | None = None
     credit_invoice_id: str | None = None
+    #: The other payment of an ``invoices_settlement`` (on the document settled against).
+    linked_payment_id: str | None = None
 
 
 @dataclass

@@ -182,7 +182,7 @@ class Renderer:
             "credit_invoice_id": payment.credit_invoice_id,
             "financial_mutation_id": payment.financial_mutation_id,
             "ledger_account_id": payment.ledger_account_id,
-            "linked_payment_id": None,
+            "linked_payment_id": payment.linked_payment_id,
             "manual_payment_action": payment.manual_payment_action,
             "created_at": timestamp(payment.created_at),
             "updated_at": timestamp(payment.created_at),
