@@ -60,12 +60,12 @@ from ccvbird.domain.money import ZERO, format_amount
 from ccvbird.domain.order import Order
 from ccvbird.domain.profile import MappingProfile
 from ccvbird.domain.profile_check import describe, profile_mismatches
+from ccvbird.domain.reasons import OLD_PROFILE_PAUSES, PROFILE_PAUSES, Reason
 from ccvbird.domain.references import conflict, draft_prefix
 from ccvbird.domain.sync import OrderRecord, RemoteInvoice, SyncState
 from ccvbird.ports import Clock, OAuthToken, Queue, SyncObserver
 from ccvbird.service.suggest import Suggestion, suggest_profile
 from ccvbird.service.sync import (
-    PROFILE_MISMATCH,
     CreditOutcome,
     Lookup,
     SyncEngine,
@@ -566,8 +566,10 @@ def check_profile_fits(app: App, connection_id: int, profile_toml: str, *, sourc
 def resume_after_profile_fix(app: App, connection_id: int) -> bool:
     """Resume a connection that waited for its profile (a draft to finish, or a profile that
     did not fit the administration); True when it was resumed."""
-    reason = app.store.connection(connection_id).paused_reason
-    if reason.startswith(("The profile needs", PROFILE_MISMATCH)):
+    connection = app.store.connection(connection_id)
+    if connection.paused_code in PROFILE_PAUSES or connection.paused_reason.startswith(
+        OLD_PROFILE_PAUSES
+    ):
         app.store.resume(connection_id)
         return True
     return False
@@ -788,7 +790,7 @@ def connect(
                 f"it can reach: {known}"
             )
         suggestion = None
-        pause = ""
+        pause: Reason | None = None
         if profile_toml is not None:
             # A profile given is used only when it fits this administration.
             refuse_misfit(
@@ -804,11 +806,9 @@ def connect(
             )
             profile_toml = suggestion.toml
             if not suggestion.unambiguous:
-                pause = (
-                    "The profile needs a decision before orders are booked: "
-                    + "; ".join(suggestion.missing + suggestion.ambiguous)
-                    + ". Export it with `ccvbird profile export`, fill it in, and import it again "
-                    "with `ccvbird profile import`."
+                pause = Reason(
+                    "profile_needs_decision",
+                    {"decisions": "; ".join(suggestion.missing + suggestion.ambiguous)},
                 )
     connection_id = app.store.create_connection(
         name=name or shop_name,
@@ -821,10 +821,14 @@ def connect(
         profile_toml=profile_toml,
         start_date=start_date,
     )
-    if pause:
+    if pause is not None:
         app.store.pause(connection_id, pause)
     return Connected(
-        connection_id, shop_name, administrations[administration_id], suggestion, pause
+        connection_id,
+        shop_name,
+        administrations[administration_id],
+        suggestion,
+        pause.text if pause is not None else "",
     )
 
 

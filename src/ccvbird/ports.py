@@ -7,7 +7,7 @@ bootstrap hands them the real clients, the database and the queue.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Protocol
@@ -19,6 +19,7 @@ from ccvbird.domain.errors import InvalidOrderData
 from ccvbird.domain.invoice import ContactDraft, InvoiceDraft
 from ccvbird.domain.order import Order, OrderSummary
 from ccvbird.domain.profile import MappingProfile
+from ccvbird.domain.reasons import Reason
 from ccvbird.domain.sync import OrderRecord, RemoteContact, RemoteInvoice, SyncState
 
 
@@ -176,6 +177,8 @@ class ConnectionInfo:
     administration_id: str
     profile: MappingProfile
     start_date: date | None = None
+    #: Why it is paused, in English ("" when it is not); ``paused_code`` and ``paused_params``
+    #: say it as a reason of ``domain/reasons.py`` (empty code: paused by an older version).
     paused_reason: str = ""
     enabled: bool = True
     last_sync_at: datetime | None = None
@@ -190,6 +193,16 @@ class ConnectionInfo:
     #: Moneybird administration: their invoice references must stay apart from this one's
     #: (``domain/references.py``).
     neighbours: tuple[tuple[int, str], ...] = ()
+    paused_code: str = ""
+    paused_params: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def pause(self) -> Reason | None:
+        """Why the connection is paused, as a code and its facts (``None``: not paused, or
+        paused by a version that kept only the English sentence)."""
+        if not self.paused_reason or not self.paused_code:
+            return None
+        return Reason(self.paused_code, self.paused_params)
 
 
 class Store(Protocol):
@@ -212,9 +225,9 @@ class Store(Protocol):
         self,
         record: OrderRecord,
         event: str,
-        message: str = "",
+        message: Reason | str = "",
         *,
-        earlier: Sequence[tuple[str, str]] = (),
+        earlier: Sequence[tuple[str, Reason | str]] = (),
     ) -> None:
         """Persist the record and append ``earlier`` and ``event`` to its log, in one
         transaction.
@@ -257,7 +270,9 @@ class Store(Protocol):
         """The order ids with a credit whose retry is due, claimed like :meth:`claim_due`."""
         ...
 
-    def pause(self, connection_id: int, reason: str) -> None: ...
+    def pause(self, connection_id: int, reason: Reason | str) -> None:
+        """Stop booking for the connection, saying why (its English is kept beside it)."""
+        ...
 
     def resume(self, connection_id: int) -> None: ...
 

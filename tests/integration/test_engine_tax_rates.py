@@ -62,9 +62,10 @@ def test_a_rate_switched_off_pauses_the_connection_before_the_next_booking(
     result = sync.sync_order(connection, "500001002", trigger=Trigger.WEBHOOK)
 
     assert result.outcome is Outcome.PAUSED
-    reason = store.connection(connection).paused_reason
-    assert f'tax_rates.domestic."9": Moneybird tax rate {mb.TAX_RATE_9} "9% btw"' in reason
-    assert "is not active" in reason
+    paused = store.connection(connection)
+    assert paused.paused_code == "profile_mismatch"
+    assert paused.paused_params == {"fields": 'tax_rates.domestic."9"'}
+    assert 'tax_rates.domestic."9"' in paused.paused_reason
     assert books.summary() == writes  # no contact, no invoice, no payment
     assert store.record(connection, "500001002").state is SyncState.WAITING
 
@@ -76,10 +77,11 @@ def test_a_changed_percentage_is_named_with_both_percentages(store: SqlStore) ->
     books.rates[mb.TAX_RATE_9] = TaxRateInfo(rate.id, rate.name, Decimal(21), None, True)
     result = engine(store, _orders(1), books).sync_order(connection, "500001001")
     assert result.outcome is Outcome.PAUSED
-    assert (
-        f'tax_rates.domestic."9" is 9% VAT, but it is mapped to Moneybird tax rate '
-        f'{mb.TAX_RATE_9} "9% btw" of 21%'
-    ) in store.connection(connection).paused_reason
+    paused = store.connection(connection)
+    assert (paused.paused_code, paused.paused_params) == (
+        "profile_mismatch",
+        {"fields": 'tax_rates.domestic."9"'},
+    )
     assert books.summary() == {"invoices": 0, "payments": 0, "contacts": 0}
 
 

@@ -273,11 +273,12 @@ def test_a_difference_within_the_tolerance_becomes_a_visible_rounding_line() -> 
     assert result.ok and result.totals.incl_vat == D("10.02") and result.difference == 0
 
 
-def test_a_larger_difference_refuses_with_both_amounts_and_the_parts() -> None:
+def test_a_larger_difference_refuses_with_both_amounts_and_the_tolerance() -> None:
     result = mapped([row("Boek", 1, "10.00", 9)], paid="10.03", shipping="0")
     assert codes(result) == [ProblemCode.TOTALS_DO_NOT_RECONCILE]
     message = result.problems[0].message
-    assert "EUR 10.00" in message and "EUR 10.03" in message and "product 10.00" in message
+    assert "EUR 10.00" in message and "EUR 10.03" in message and "EUR 0.03" in message
+    assert result.problems[0].params["field"] == "rounding.tolerance"
     assert result.difference == D("0.03")
 
 

@@ -219,8 +219,10 @@ def test_an_order_that_arrived_while_paused_is_booked_after_resume_without_a_ret
     record = world.app.store.record(connection_id, str(order_id))
     assert record.state is SyncState.BOOKED
     # Its page says why it waited (the log), and that it was booked after.
-    assert "the connection is paused (Paused by hand from the dashboard)" in page
-    assert page.index("booked and paid") < page.index("the connection is paused")  # newest first
+    assert "de koppeling is gepauzeerd. Met de hand gepauzeerd vanaf het overzicht." in page
+    # newest first, and in Dutch (no English sentence of the engine on a Dutch page)
+    assert page.index("geboekt en betaald") < page.index("de koppeling is gepauzeerd")
+    assert "booked and paid" not in page and "the connection is paused" not in page
 
 
 def test_the_owner_sees_the_tiles_they_act_on_and_no_request_counts(world: World) -> None:

@@ -24,6 +24,8 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+from ccvbird.domain.reasons import Reason, english
+
 #: Characters the invoice reference may have (the state database's ``order_number`` column).
 REFERENCE_LIMIT = 100
 #: Characters of a CCV order id (the state database's ``order_id`` column is ``varchar(40)``).
@@ -50,6 +52,13 @@ def in_money_range(amount: Decimal) -> bool:
 
 
 def email_problem(email: str) -> str | None:
+    """Why ``email`` is not an address Moneybird should get for a contact (``None``: it is),
+    in English (:func:`email_reason` gives the code and its facts)."""
+    why = email_reason(email)
+    return None if why is None else english(why.code, why.params)
+
+
+def email_reason(email: str) -> Reason | None:
     """Why ``email`` is not an address Moneybird should get for a contact (``None``: it is).
 
     RFC-ish: one ``@``, a local part of at most 64 characters without spaces or quotes, a domain
@@ -58,19 +67,21 @@ def email_problem(email: str) -> str | None:
     refused too, which only means the order waits for a person.
     """
     if len(email) > EMAIL_LIMIT:
-        return f"it is {len(email)} characters long (at most {EMAIL_LIMIT} are possible)"
+        return Reason("email.too_long", {"length": str(len(email)), "limit": str(EMAIL_LIMIT)})
     local, at, domain = email.rpartition("@")
     if not at or not local or not domain:
-        return "it has no '@' between a name and a domain"
+        return Reason("email.no_at")
     if len(local) > EMAIL_LOCAL_LIMIT:
-        return f"the part before '@' has {len(local)} characters (at most {EMAIL_LOCAL_LIMIT})"
+        limits = {"length": str(len(local)), "limit": str(EMAIL_LOCAL_LIMIT)}
+        return Reason("email.local_too_long", limits)
     if len(domain) > EMAIL_DOMAIN_LIMIT:
-        return f"the domain has {len(domain)} characters (at most {EMAIL_DOMAIN_LIMIT})"
+        limits = {"length": str(len(domain)), "limit": str(EMAIL_DOMAIN_LIMIT)}
+        return Reason("email.domain_too_long", limits)
     if not _LOCAL.match(local) or local.startswith(".") or local.endswith(".") or ".." in local:
-        return "the part before '@' has characters an address cannot have"
+        return Reason("email.bad_local")
     labels = domain.split(".")
     if len(labels) < 2 or not all(_DOMAIN_LABEL.match(label) for label in labels):
-        return "the domain is not a domain name like example.nl"
+        return Reason("email.bad_domain")
     return None
 
 

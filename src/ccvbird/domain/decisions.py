@@ -25,28 +25,18 @@ def booking_blockers(order: Order, profile: MappingProfile) -> tuple[Problem, ..
     the only one given: "cancelled; never invoiced" beside "invoiced once it is paid" would
     contradict itself."""
     if not order.is_completed or not order.number:
-        return (
-            Problem(
-                ProblemCode.NOT_COMPLETED,
-                "The customer has not finished checking out (no order number yet).",
-            ),
-        )
+        return (Problem(ProblemCode.NOT_COMPLETED),)
     if order.status == STATUS_CANCELLED:
-        return (Problem(ProblemCode.CANCELLED, "The order is cancelled; it is never invoiced."),)
+        return (Problem(ProblemCode.CANCELLED),)
     problems: list[Problem] = []
     if order.status not in profile.trigger_statuses:
         wanted = ", ".join(status_name(s) for s in sorted(profile.trigger_statuses))
         problems.append(
             Problem(
                 ProblemCode.STATUS_NOT_TRIGGERING,
-                f"The order has status {status_name(order.status)}; it is invoiced once it reaches "
-                f"{wanted}.",
+                {"status": status_name(order.status), "wanted": wanted},
             )
         )
     if profile.require_paid and not order.paid:
-        problems.append(
-            Problem(
-                ProblemCode.NOT_PAID, "The order is not paid yet; it is invoiced once it is paid."
-            )
-        )
+        problems.append(Problem(ProblemCode.NOT_PAID))
     return tuple(problems)

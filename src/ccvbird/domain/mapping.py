@@ -18,14 +18,14 @@ The rules, in the order they are applied (``docs/money.md`` has worked tables fo
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
 from ccvbird.domain.booked import shop_date
-from ccvbird.domain.bounds import REFERENCE_LIMIT, email_problem, in_money_range
+from ccvbird.domain.bounds import REFERENCE_LIMIT, email_reason, in_money_range
 from ccvbird.domain.invoice import (
     ContactDraft,
     InvoiceDraft,
@@ -45,6 +45,7 @@ from ccvbird.domain.money import (
 )
 from ccvbird.domain.order import Order, OrderRow, RowKind
 from ccvbird.domain.profile import InvoiceDatePolicy, MappingProfile, ShippingVatPolicy
+from ccvbird.domain.reasons import Reason
 from ccvbird.domain.vat import (
     EU_COUNTRIES,
     HOME_COUNTRY,
@@ -80,10 +81,20 @@ class ProblemCode(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """A reason an order must not be booked, in words a shop owner understands."""
+    """A reason an order must not be booked: a code and its facts (``domain/reasons.py``
+    words it in the reader's language)."""
 
     code: ProblemCode
-    message: str
+    params: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def reason(self) -> Reason:
+        return Reason(self.code.value, self.params)
+
+    @property
+    def message(self) -> str:
+        """In English (logs, the CLI's JSON, the API)."""
+        return self.reason.text
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,21 +225,9 @@ class _Mapper:
     def _check_order_level_facts(self) -> None:
         order = self.order
         if not order.rows:
-            self.problems.append(
-                Problem(
-                    ProblemCode.NO_ROWS,
-                    "The order has no product rows, so there is nothing to invoice.",
-                )
-            )
+            self.problems.append(Problem(ProblemCode.NO_ROWS))
         if order.intra_community and not order.customer.vat_number:
-            self.problems.append(
-                Problem(
-                    ProblemCode.MISSING_VAT_NUMBER,
-                    "The order is marked intra-community (VAT reverse charged) but the "
-                    "customer has no VAT number; a reverse-charge invoice must show it. "
-                    "Add the VAT number in CCV Shop or charge VAT.",
-                )
-            )
+            self.problems.append(Problem(ProblemCode.MISSING_VAT_NUMBER))
 
     def _check_bounds(self, draft: InvoiceDraft, totals: Totals) -> list[Problem]:
         """What no invoice may be, whatever the profile: each a problem an owner can act on.
@@ -240,43 +239,36 @@ class _Mapper:
             found.append(
                 Problem(
                     ProblemCode.NEGATIVE_TOTAL,
-                    f"The order totals {order.currency} {format_amount(order.total_paid)} (the "
-                    f"invoice would total {format_amount(totals.incl_vat)}): below zero. A sales "
-                    "invoice is never booked for a negative amount; a refund or return belongs "
-                    "on a credit invoice in Moneybird. Check the order's quantities and costs "
-                    "in CCV Shop.",
+                    {
+                        "currency": order.currency,
+                        "paid_amount": format_amount(order.total_paid),
+                        "total_amount": format_amount(totals.incl_vat),
+                    },
                 )
             )
         if len(draft.reference) > REFERENCE_LIMIT:
             found.append(
                 Problem(
                     ProblemCode.REFERENCE_TOO_LONG,
-                    f"The invoice reference of this order (its order number) would be "
-                    f"{len(draft.reference)} characters long; ccvbird books references of at most "
-                    f"{REFERENCE_LIMIT}, and never shortens one (a shortened reference could be "
-                    "another order's). Check the order number in CCV Shop.",
+                    {"length": str(len(draft.reference)), "limit": str(REFERENCE_LIMIT)},
                 )
             )
         found.extend(self._amount_problems(draft, totals))
         email = order.customer.email
-        why = email_problem(email) if email else None
+        why = email_reason(email) if email else None
         if why is not None:
-            found.append(
-                Problem(
-                    ProblemCode.INVALID_EMAIL,
-                    f"The customer's e-mail address is not valid: {why}. ccvbird makes no "
-                    "contact with an address nobody can write to; correct the address in CCV "
-                    "Shop, then retry.",
-                )
-            )
+            params = {**why.params, "why_part": why.code}
+            found.append(Problem(ProblemCode.INVALID_EMAIL, params))
         profile = self.profile
         if order.currency != profile.currency and not profile.foreign_currency:
             found.append(
                 Problem(
                     ProblemCode.FOREIGN_CURRENCY,
-                    f"The order is in {order.currency}; the administration keeps its books in "
-                    f"{profile.currency}. ccvbird books invoices in another currency only when "
-                    "the profile allows it (invoicing.foreign_currency = true).",
+                    {
+                        "order_currency": order.currency,
+                        "books_currency": profile.currency,
+                        "field": "invoicing.foreign_currency",
+                    },
                 )
             )
         return found
@@ -290,9 +282,7 @@ class _Mapper:
             return [
                 Problem(
                     ProblemCode.AMOUNT_OUT_OF_RANGE,
-                    "An amount of the order is beyond what Moneybird accepts (±1,000,000,000): "
-                    f"the order totals {order.currency} {format_amount(order.total_paid)}. "
-                    "Check the order's quantities and prices in CCV Shop.",
+                    {"currency": order.currency, "paid_amount": format_amount(order.total_paid)},
                 )
             ]
         # An amount that is not zero but rounds to 0.00 would vanish from the invoice: the
@@ -301,40 +291,28 @@ class _Mapper:
         tiny = [row for row in order.rows if row.total and not quantize(row.total)]
         if tiny or (order.total_paid and not quantize(order.total_paid)):
             names = ", ".join(f"{describe_row(r)!r} ({r.total})" for r in tiny[:3])
-            return [
-                Problem(
-                    ProblemCode.AMOUNT_BELOW_A_CENT,
-                    "The order has amounts below a cent that would become 0.00 on the invoice"
-                    + (f": {names}" if names else f" (it totals {order.total_paid})")
-                    + ". Check the prices in CCV Shop; ccvbird books whole cents only.",
-                )
-            ]
+            rows = names or str(order.total_paid)
+            return [Problem(ProblemCode.AMOUNT_BELOW_A_CENT, {"rows": rows})]
         return []
 
     def _check_mapped(self, lines: list[InvoiceLine]) -> None:
         unmapped = sorted({line.tax for line in lines if line.tax_rate_id is None})
         country = self.order.customer.destination_country
         for key in unmapped:
-            hint = ""
+            params = {"vat": key.describe(), "field": key.profile_key()}
             if (
                 key.treatment is VatTreatment.DOMESTIC
                 and country in EU_COUNTRIES
                 and country != HOME_COUNTRY
                 and not self.profile.oss
             ):
-                hint = (
-                    f" The goods went to a consumer in {country}: if the shop charges the VAT of "
-                    "the customer's country (OSS), set vat.oss = true and map tax_rates.oss."
-                    f"{country}."
+                params.update(
+                    hint_part="unmapped_vat_rate.oss_hint",
+                    country=country,
+                    oss_field="vat.oss",
+                    oss_rates_field=f"tax_rates.oss.{country}",
                 )
-            self.problems.append(
-                Problem(
-                    ProblemCode.UNMAPPED_VAT_RATE,
-                    f"No Moneybird tax rate is set for {key.describe()}. Choose one for "
-                    f"{key.profile_key()} in the profile; ccvbird never books a VAT rate it was "
-                    f"not told about.{hint}",
-                )
-            )
+            self.problems.append(Problem(ProblemCode.UNMAPPED_VAT_RATE, params))
 
     # -- product rows -----------------------------------------------------------------------------
 
@@ -443,9 +421,11 @@ class _Mapper:
                 self.problems.append(
                     Problem(
                         ProblemCode.UNKNOWN_COUPON_TYPE,
-                        f"Coupon {coupon.code!r} has type {coupon.kind!r}, which ccvbird cannot "
-                        "turn into an amount. Set coupon_in_total_discounts = true in the profile "
-                        "if CCV already counts the coupon in the order's discounts.",
+                        {
+                            "coupon": repr(coupon.code),
+                            "kind": repr(coupon.kind),
+                            "field": "coupon_in_total_discounts",
+                        },
                     )
                 )
             return ZERO, total
@@ -499,37 +479,28 @@ class _Mapper:
             self.problems.append(
                 Problem(
                     ProblemCode.NO_ROUNDING_TAX_RATE,
-                    f"The invoice total differs from the amount paid by "
-                    f"{format_amount(difference)}, "
-                    "within the rounding tolerance, but the profile has no tax rate for a rounding "
-                    'line. Set rounding.tax_rate_id (or tax_rates.domestic."0").',
+                    {
+                        "difference_amount": format_amount(difference),
+                        "field": "rounding.tax_rate_id",
+                        "zero_field": 'tax_rates.domestic."0"',
+                    },
                 )
             )
         return line
 
     def _not_reconciled(self, lines: list[InvoiceLine], totals: Totals) -> Problem:
+        """The amounts, for the reader; how the parts add up is in the preview and the log."""
         order = self.order
-        by_kind: dict[LineKind, Decimal] = {}
-        for line in lines:
-            by_kind[line.kind] = by_kind.get(line.kind, ZERO) + line.amount
-        parts = ", ".join(
-            f"{kind.value.replace('_', ' ')} {format_amount(v)}" for kind, v in by_kind.items()
-        )
-        mode = "incl. VAT" if order.prices_include_vat else "excl. VAT"
-        vat = ", ".join(
-            f"{pct}% {format_amount(v)}" for pct, v in totals.vat_by_percentage().items()
-        )
         return Problem(
             ProblemCode.TOTALS_DO_NOT_RECONCILE,
-            f"The invoice would total {order.currency} {format_amount(totals.incl_vat)} but the "
-            f"customer paid {order.currency} {format_amount(order.total_paid)} (difference "
-            f"{format_amount(order.total_paid - totals.incl_vat)}, tolerance "
-            f"{format_amount(self.profile.rounding_tolerance)}). "
-            f"Parts ({mode}): {parts}; VAT: {vat}. "
-            f"CCV reports: rows {format_amount(order.reported.orderrows)}, shipping "
-            f"{format_amount(order.shipping)}, discounts {format_amount(order.discounts_total)}, "
-            f"VAT {format_amount(order.reported.tax)}, total {format_amount(order.total_paid)}. "
-            "Check the order in CCV Shop; it is not booked until the amounts agree.",
+            {
+                "currency": order.currency,
+                "total_amount": format_amount(totals.incl_vat),
+                "paid_amount": format_amount(order.total_paid),
+                "difference_amount": format_amount(order.total_paid - totals.incl_vat),
+                "tolerance_amount": format_amount(self.profile.rounding_tolerance),
+                "field": "rounding.tolerance",
+            },
         )
 
     # -- helpers ----------------------------------------------------------------------------------

@@ -25,6 +25,8 @@ import re
 from collections.abc import Iterable
 from string import ascii_uppercase
 
+from ccvbird.domain.reasons import Reason, english
+
 #: Why an order waits: its reference belongs to another connection in the same administration.
 REFERENCE_TAKEN = "reference_taken"
 #: A prefix is short, and made of characters that survive a URL and Moneybird's reference
@@ -49,23 +51,31 @@ def prefix_problem(prefix: str) -> str | None:
 
 def conflict(prefix: str, others: Iterable[str]) -> str | None:
     """Why ``prefix`` cannot be used beside the ``others`` (the prefixes of the other
-    connections in the same administration), in words; ``None`` when it can."""
+    connections in the same administration), in English; ``None`` when it can."""
+    why = conflict_reason(prefix, others)
+    return None if why is None else english(why.code, why.params).rstrip(".")
+
+
+def conflict_reason(prefix: str, others: Iterable[str]) -> Reason | None:
+    """Why ``prefix`` cannot be used beside the ``others``, as a code and its facts."""
     others = list(others)
     instead = draft_prefix([*others, prefix])
+    field = "invoicing.reference_prefix"
     for other in others:
         if other == prefix:
-            shown = f'"{prefix}"' if prefix else "no prefix"
-            return (
-                f"another connection books into this Moneybird administration with {shown} "
-                "too, so both would make the same invoice references and take each other's "
-                "invoices for their own; set invoicing.reference_prefix to a prefix of its own "
-                f'(for example "{instead}")'
+            return Reason(
+                "prefix.same",
+                {"prefix": f'"{prefix}"', "example": f'"{instead}"', "field": field},
             )
         if prefix and other and (other.startswith(prefix) or prefix.startswith(other)):
-            return (
-                f'"{prefix}" and the prefix "{other}" of another connection in this Moneybird '
-                "administration start alike, so their references could coincide; choose a "
-                f'prefix that is not the start of the other (for example "{instead}")'
+            return Reason(
+                "prefix.alike",
+                {
+                    "prefix": f'"{prefix}"',
+                    "other": f'"{other}"',
+                    "example": f'"{instead}"',
+                    "field": field,
+                },
             )
     return None
 

@@ -29,10 +29,12 @@ invoice up by its reference before creating it again".
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+
+from ccvbird.domain.reasons import Reason
 
 
 class SyncState(StrEnum):
@@ -72,8 +74,12 @@ class OrderRecord:
     order_id: str
     order_number: str = ""
     state: SyncState = SyncState.WAITING
+    #: Why, in English (logs, the API); pages render ``reason_code`` with ``reason_params``.
     reason: str = ""
     reason_code: str = ""
+    #: The facts behind ``reason_code`` (``domain/reasons.py``); ``None``: recorded by a version
+    #: that kept only the English sentence.
+    reason_params: dict[str, str] | None = field(default_factory=dict)
     attempts: int = 0
     next_attempt_at: datetime | None = None
     order_created_at: datetime | None = None
@@ -101,6 +107,22 @@ class OrderRecord:
     #: How many times the record was saved: a worker holding the lease saves only over the
     #: version it read, so a record someone else advanced in between is noticed, not overwritten.
     version: int = 0
+
+    def explain(self, reason: Reason | None) -> None:
+        """Record why (``None``: no reason any more): the code, its facts and the English."""
+        if reason is None:
+            self.reason, self.reason_code, self.reason_params = "", "", {}
+        else:
+            self.reason, self.reason_code = reason.text, reason.code
+            self.reason_params = reason.stored_params()
+
+    def says(self, reason: Reason) -> bool:
+        """Whether the record gives this reason already (so it need not be written again)."""
+        return (self.reason_code, self.reason_params) == (reason.code, reason.stored_params())
+
+    @property
+    def why(self) -> Reason:
+        return Reason(self.reason_code, self.reason_params or {})
 
     @property
     def next_step(self) -> Step:

@@ -21,6 +21,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from ccvbird.domain.credit_records import CreditRecord
+from ccvbird.domain.reasons import Reason
 from ccvbird.domain.sync import OrderRecord, SyncState
 
 DESTROYED = frozenset({"sales_invoice_destroyed", "external_sales_invoice_destroyed"})
@@ -42,7 +43,7 @@ class InvoiceRecords(Protocol):
         self, connection_id: int, order_id: str | None = None
     ) -> list[CreditRecord]: ...
 
-    def save(self, record: OrderRecord, event: str, message: str = "") -> None: ...
+    def save(self, record: OrderRecord, event: str, message: Reason | str = "") -> None: ...
 
 
 def apply_invoice_event(
@@ -60,18 +61,14 @@ def apply_invoice_event(
             return Applied.IGNORED
         number = record.invoice_number or record.invoice_id
         record.state = SyncState.INVOICE_DELETED
-        record.reason_code = "invoice_deleted"
-        record.reason = (
-            f"The invoice {number} was deleted in Moneybird. ccvbird does not book the order "
-            "again by itself; press retry to book it anew."
-        )
+        record.explain(Reason("invoice_deleted", {"invoice": number or ""}))
         record.invoice_id = record.invoice_number = record.payment_id = None
         record.contact_intent = record.invoice_intent = False
         record.send_intent = record.payment_intent = record.sent = False
         record.fingerprint, record.booked_total = None, None
         record.invoice_date = record.payment_date = None
         record.attempts, record.next_attempt_at = 0, None
-        store.save(record, "moneybird.invoice_deleted", record.reason)
+        store.save(record, "moneybird.invoice_deleted", record.why)
         return Applied.DELETED
     if action == CREDITED:
         original = entity.get("original_sales_invoice_id")
@@ -84,13 +81,11 @@ def apply_invoice_event(
             return Applied.IGNORED  # ccvbird's own credit of a CCV credit or cancellation
         credit_number = entity.get("invoice_number") or entity_id or ""
         record.state = SyncState.CREDITED
-        record.reason_code = "credited"
-        record.reason = (
-            f"The invoice {record.invoice_number or record.invoice_id} was credited in Moneybird"
-            + (f" (credit invoice {credit_number})" if credit_number else "")
-            + "; ccvbird leaves the order as it is."
-        )
-        store.save(record, "moneybird.credited", record.reason)
+        params = {"invoice": record.invoice_number or record.invoice_id or ""}
+        if credit_number:
+            params.update(credit_part="credited.number", credit_invoice=str(credit_number))
+        record.explain(Reason("credited", params))
+        store.save(record, "moneybird.credited", record.why)
         return Applied.CREDITED
     return Applied.IGNORED
 

@@ -28,6 +28,7 @@ from ccvbird.domain.decisions import booking_blockers
 from ccvbird.domain.errors import CcvbirdError, InvalidOrderData, LeaseLost
 from ccvbird.domain.mapping import MappingResult, invoice_reference, map_order
 from ccvbird.domain.order import Order
+from ccvbird.domain.reasons import Reason
 from ccvbird.domain.sync import RemoteInvoice, SyncState
 from ccvbird.ports import Clock, ConnectionInfo, Shop, Store
 from ccvbird.service.sync import Outcome, SyncEngine, Trigger
@@ -194,12 +195,9 @@ def import_history(
             report.outcomes["invalid"] += 1
         else:
             record = store.record(connection_id, order_id)
-            record.state, record.reason, record.reason_code = (
-                SyncState.NEEDS_ATTENTION,
-                f"The order cannot be read: {problem}.",
-                "invalid_data",
-            )
-            store.save(record, "needs_attention", record.reason)
+            record.state = SyncState.NEEDS_ATTENTION
+            record.explain(Reason("invalid_data", {"error": str(problem)}))
+            store.save(record, "needs_attention", record.why)
             report.outcomes[Outcome.PARKED.value] += 1
         progress.advance("invalid")
 

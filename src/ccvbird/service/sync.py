@@ -47,16 +47,25 @@ from ccvbird.domain.errors import (
     NeedsUserError,
     NotFound,
     OrderProblem,
+    PermissionDenied,
+    PlanLimitReached,
     RateLimited,
     TransientError,
 )
 from ccvbird.domain.figures import FIGURES_DIFFER, FiguresDiffer, compare_figures
-from ccvbird.domain.mapping import MappingResult, ProblemCode, invoice_reference, map_order
+from ccvbird.domain.mapping import (
+    MappingResult,
+    Problem,
+    ProblemCode,
+    invoice_reference,
+    map_order,
+)
 from ccvbird.domain.money import ZERO, format_amount
 from ccvbird.domain.order import STATUS_CANCELLED, Order
 from ccvbird.domain.profile import ExistingInvoicePolicy, InvoiceKind, MappingProfile
-from ccvbird.domain.profile_check import describe, tax_rate_mismatches
-from ccvbird.domain.references import REFERENCE_TAKEN, claimed_by, conflict
+from ccvbird.domain.profile_check import tax_rate_mismatches
+from ccvbird.domain.reasons import FIELD_SEPARATOR, Reason, joined
+from ccvbird.domain.references import REFERENCE_TAKEN, claimed_by, conflict_reason
 from ccvbird.domain.sync import (
     HAS_INVOICE,
     LEFT_ALONE,
@@ -92,12 +101,12 @@ class Lookup(Enum):
 
 #: Why an order waits: Moneybird has an unfinished invoice for it that ccvbird did not make.
 ALREADY_IN_MONEYBIRD = "already_in_moneybird"
-#: How the reason begins when a connection is paused for a reference prefix clashing with an
-#: older connection's (saving a profile with a prefix of its own resumes it).
-PREFIX_PAUSE = "The profile needs a reference prefix of its own"
-#: How a pause for a profile that does not fit the administration starts (importing a profile
-#: that fits, or saving it on the profile page, resumes the connection).
-PROFILE_MISMATCH = "The profile does not match the Moneybird administration:"
+#: Why a connection is paused for a reference prefix clashing with an older connection's
+#: (saving a profile with a prefix of its own resumes it).
+PREFIX_PAUSE = "prefix_needed"
+#: Why a connection is paused for a profile that does not fit the administration (importing a
+#: profile that fits, or saving it on the profile page, resumes the connection).
+PROFILE_MISMATCH = "profile_mismatch"
 #: Why an order's invoice is open: CCV says the order is not paid yet.
 AWAITING_PAYMENT = "awaiting_payment"
 #: Why an invoiced order is never paid: it was cancelled in CCV before it was paid.
@@ -200,7 +209,7 @@ class SyncEngine:
     observer: SyncObserver | None = None
     _contacts: ContactResolver | None = field(default=None, init=False, repr=False)
     #: Log lines of steps whose results are committed with the next intent (one transaction).
-    _pending: list[tuple[str, str]] = field(default_factory=list, init=False, repr=False)
+    _pending: list[tuple[str, Reason | str]] = field(default_factory=list, init=False, repr=False)
 
     @property
     def credit_booker(self) -> CreditBooker:
@@ -275,37 +284,29 @@ class SyncEngine:
         except RateLimited as exc:
             # Not the order's fault: try again when the budget allows, without counting it.
             wait = timedelta(seconds=max((exc.retry_at or 0) - self.clock.now().timestamp(), 30))
-            message = f"Moneybird or CCV asked to slow down; retrying in {wait}."
+            message = Reason("rate_limited", {"seconds": str(int(wait.total_seconds()))})
             if record.state in RESUMABLE:
                 record.next_attempt_at = self.clock.now() + wait
-                record.reason, record.reason_code = message, "rate_limited"
+                record.explain(message)
             self._commit(record, "retry.rate_limited", message)
             return SyncResult(Outcome.RETRY_LATER, record, wait)
         except TransientError as exc:
             return self._transient(record, exc)
         except NeedsUserError as exc:
-            reason = (
-                f"{exc} — reconnect or fix this in the settings; syncing resumes where it stopped."
-            )
-            self.store.pause(connection_id, reason)
+            self.store.pause(connection_id, pause_reason(exc))
             self._wait_for_connection(
                 record, self.store.connection(connection_id), event="connection.paused"
             )
             return SyncResult(Outcome.PAUSED, record)
         except OrderProblem as exc:
-            return self._park(record, "invalid_data", f"The order cannot be read: {exc}.")
+            return self._park(record, Reason("invalid_data", {"error": str(exc)}))
         except CcvbirdError as exc:
-            return self._park(record, "refused", f"Moneybird or CCV refused a request: {exc}.")
+            return self._park(record, Reason("refused", {"error": str(exc)}))
         except Exception as exc:  # a bug: park the order with context, keep the others going
             log.exception(
                 "unexpected error while syncing order %s of connection %s", order_id, connection_id
             )
-            return self._park(
-                record,
-                "bug",
-                f"Unexpected error ({type(exc).__name__}: {exc}). This is a bug in ccvbird; "
-                "retry after updating, or report it.",
-            )
+            return self._park(record, Reason("bug", {"error": f"{type(exc).__name__}: {exc}"}))
 
     def _sync_credit_source(self, connection_id: int, kind: str, resource_id: str) -> SyncResult:
         """A CCV invoice or return webhook: find its order (one request), then sync the order's
@@ -342,15 +343,10 @@ class SyncEngine:
                 order = self.shop.get_order(record.order_id)
         except NotFound:
             if record.has_invoice:
-                return self._changed(
-                    record, "The order was deleted in CCV Shop after it was booked."
-                )
-            record.state, record.reason, record.reason_code = (
-                SyncState.SKIPPED,
-                "The order no longer exists in CCV Shop.",
-                "deleted",
-            )
-            self._commit(record, "skipped", record.reason)
+                return self._changed(record, Reason("changed", {"change_part": "changed.deleted"}))
+            record.state = SyncState.SKIPPED
+            record.explain(Reason("deleted"))
+            self._commit(record, "skipped", record.why)
             return SyncResult(Outcome.SKIPPED, record)
         profile = connection.profile
         seen = (record.ccv_status, record.ccv_paid)
@@ -369,8 +365,9 @@ class SyncEngine:
             record.payment_date = shop_date(self.clock.now(), profile.timezone)
             self._later(
                 "payment.seen_paid",
-                f"CCV Shop says the order is paid; its payment is dated "
-                f"{record.payment_date.isoformat()}",
+                Reason(
+                    "event.payment.seen_paid", {"payment_date": record.payment_date.isoformat()}
+                ),
             )
 
         if record.state is SyncState.AWAITING_PAYMENT:
@@ -413,9 +410,7 @@ class SyncEngine:
             ):
                 return self._skip(
                     record,
-                    "before_start",
-                    f"The order is from before the connection's start date "
-                    f"({connection.start_date.isoformat()}); import history to book it.",
+                    Reason("before_start", {"start_date": connection.start_date.isoformat()}),
                 )
 
         found: list[CcvCredit] | None = None
@@ -433,17 +428,13 @@ class SyncEngine:
             order = order_before_credits(order, found)
         result = map_order(order, profile, booking_date=record.invoice_date or self.clock.today())
         if result.problems and not record.has_invoice:
-            message = " ".join(p.message for p in result.problems)
-            return self._park(record, result.problems[0].code.value, message)
+            return self._park(record, joined([p.reason for p in result.problems]))
         if not record.has_invoice:
             neither = profile.credits.credited_before_booking is CreditedBeforeBooking.NEITHER
             if neither and found is not None and _credited_in_full(order, found, waiting):
                 return self._skip(
                     record,
-                    CREDITED_BEFORE_BOOKING,
-                    "Credited before booking: CCV Shop credited the order in full before "
-                    "ccvbird booked it, so neither its invoice nor its credit is booked "
-                    '(the profile\'s credited_before_booking = "neither").',
+                    Reason(CREDITED_BEFORE_BOOKING, {"field": "credits.credited_before_booking"}),
                 )
             if found:
                 waiting = self.credit_booker.note_waiting(record, order, profile, found)
@@ -484,27 +475,34 @@ class SyncEngine:
         if record.reason_code == CANCELLED_AFTER_BOOKING_ASK and cancel is not None:
             if cancel.state is CreditState.PARKED:
                 return SyncResult(Outcome.PARKED, record)
-            record.state, record.reason, record.reason_code = SyncState.BOOKED, "", ""
-            self._commit(record, "credited", f"cancelled order credited ({cancel.reference})")
+            record.state = SyncState.BOOKED
+            record.explain(None)
+            self._commit(
+                record, "credited", Reason("event.credited.cancel", {"reference": cancel.reference})
+            )
             return SyncResult(Outcome.ALREADY_BOOKED, record)
         flagged = record.state is SyncState.CHANGED and record.reason_code == "changed"
         if flagged and self._credited_down(record, order, profile, credits):
-            record.state, record.reason, record.reason_code = SyncState.BOOKED, "", ""
-            self._commit(record, "credited", "the order's lower amount is credited in Moneybird")
+            record.state = SyncState.BOOKED
+            record.explain(None)
+            self._commit(record, "credited", Reason("event.credited.lower"))
             return SyncResult(Outcome.ALREADY_BOOKED, record)
         return checked
 
     def _ask_to_credit(self, record: OrderRecord, order: Order) -> SyncResult:
-        label = record.invoice_number or record.invoice_id
-        reason = (
-            f"The order was cancelled in CCV Shop after invoice {label} was booked. The "
-            'profile leaves a cancellation to a person (cancellations = "ask"): credit it '
-            f"with `ccvbird credit {order.number or order.order_id}` or the order page's "
-            'button, or set cancellations = "credit" to credit cancelled orders by themselves.'
+        label = record.invoice_number or record.invoice_id or ""
+        reason = Reason(
+            CANCELLED_AFTER_BOOKING_ASK,
+            {
+                "invoice": label,
+                "order": order.number or order.order_id,
+                "field": "credits.cancellations",
+            },
         )
-        if record.state is not SyncState.NEEDS_ATTENTION or record.reason != reason:
-            record.state, record.reason = SyncState.NEEDS_ATTENTION, reason
-            record.reason_code, record.next_attempt_at = CANCELLED_AFTER_BOOKING_ASK, None
+        if record.state is not SyncState.NEEDS_ATTENTION or not record.says(reason):
+            record.state = SyncState.NEEDS_ATTENTION
+            record.explain(reason)
+            record.next_attempt_at = None
             self._commit(record, "cancelled_after_booking", reason)
         return SyncResult(Outcome.PARKED, record)
 
@@ -597,7 +595,7 @@ class SyncEngine:
                 f"CCV Shop or Moneybird could not be reached ({exc}); try again shortly.", record,
             )  # fmt: skip
         except NeedsUserError as exc:
-            self.store.pause(connection_id, f"{exc} — reconnect or fix this in the settings.")
+            self.store.pause(connection_id, pause_reason(exc))
             return CreditOrderResult(CreditOutcome.PAUSED, CONNECTION_PAUSED, str(exc), record)
         except CcvbirdError as exc:
             return CreditOrderResult(
@@ -615,12 +613,12 @@ class SyncEngine:
             return None
         prefix = connection.profile.reference_prefix
         earlier = [p for other, p in connection.neighbours if other < connection.id]
-        problem = conflict(prefix, earlier)
+        problem = conflict_reason(prefix, earlier)
         if problem is not None:
             # The connection made first keeps its references; this one needs a prefix.
-            reason = (
-                f"{PREFIX_PAUSE}: {problem}. Nothing is booked for this connection until it "
-                "has one."
+            reason = Reason(
+                PREFIX_PAUSE,
+                {**problem.params, "conflict_part": problem.code},
             )
             self.store.pause(connection.id, reason)
             self._wait_for_connection(
@@ -632,11 +630,10 @@ class SyncEngine:
             return None
         return self._park(
             record,
-            REFERENCE_TAKEN,
-            f"This order's invoice reference {reference} starts with {owner}, the reference "
-            "prefix of another connection that books into the same Moneybird administration, "
-            "so it could be that shop's invoice. ccvbird books neither for the other: give this "
-            "connection a reference prefix of its own (invoicing.reference_prefix), then retry.",
+            Reason(
+                REFERENCE_TAKEN,
+                {"reference": reference, "other": owner, "field": "invoicing.reference_prefix"},
+            ),
         )
 
     # -- booking ----------------------------------------------------------------------------------
@@ -670,17 +667,21 @@ class SyncEngine:
                 return paused
 
         if record.state is not SyncState.BOOKING:
-            record.state, record.reason, record.reason_code = SyncState.BOOKING, "", ""
-            self._later("booking.start", f"booking order {order.number}")
+            record.state = SyncState.BOOKING
+            record.explain(None)
+            self._later("booking.start", Reason("event.booking.start", {"order": order.number}))
         elif record.reason_code in (CONNECTION_PAUSED, CONNECTION_DISABLED):
-            record.reason, record.reason_code = "", ""
+            record.explain(None)
         # Saved with the first intent: should this run die, the scheduler resumes it then.
         record.next_attempt_at = self.clock.now() + self.resume_after
 
         if record.invoice_id is None and record.contact_id is None:
             record.contact_id = self.contacts.resolve(record, result.contact, connection.profile)
             record.contact_intent = False
-            self._later("contact.resolved", f"contact {record.contact_id}")
+            self._later(
+                "contact.resolved",
+                Reason("event.contact.resolved", {"contact_id": record.contact_id}),
+            )
 
         if record.invoice_id is None:
             invoice = self._ensure_invoice(record, result, external)
@@ -721,32 +722,30 @@ class SyncEngine:
                 payment_date=record.payment_date or result.draft.invoice_date,
             )
 
-        record.state, record.reason, record.reason_code = SyncState.BOOKED, "", ""
+        record.state = SyncState.BOOKED
+        record.explain(None)
         record.attempts, record.next_attempt_at = 0, None
-        label = record.invoice_number or record.invoice_id
+        label = record.invoice_number or record.invoice_id or ""
         if record.payment_date is not None and record.booked_total is not None:
             # Invoiced earlier, while unpaid: now its payment is registered.
             self._commit(
                 record,
                 "booked",
-                f"invoice {label} paid in CCV Shop; payment registered, dated "
-                f"{record.payment_date.isoformat()}",
+                Reason(
+                    "event.booked.paid_later",
+                    {"invoice": label, "payment_date": record.payment_date.isoformat()},
+                ),
             )
             return SyncResult(Outcome.PAID, record)
         self._invoiced(record, result, taken_over)
         if taken_over is None:
-            self._commit(
-                record,
-                "booked",
-                f"invoice {label} booked and paid "
-                f"({order.currency} {format_amount(result.totals.incl_vat)})",
-            )
+            total = {
+                "currency": order.currency,
+                "total_amount": format_amount(result.totals.incl_vat),
+            }
+            self._commit(record, "booked", Reason("event.booked", {"invoice": label, **total}))
             return SyncResult(Outcome.BOOKED, record)
-        self._commit(
-            record,
-            "booked",
-            f"invoice {label} was in Moneybird already; taken over as this order's booking",
-        )
+        self._commit(record, "booked", Reason("event.booked.taken_over", {"invoice": label}))
         return SyncResult(Outcome.TAKEN_OVER, record)
 
     def _invoiced(
@@ -768,18 +767,18 @@ class SyncEngine:
         taken_over: RemoteInvoice | None,
     ) -> SyncResult:
         self._invoiced(record, result, taken_over)
-        label = record.invoice_number or record.invoice_id
-        record.state, record.reason_code = SyncState.AWAITING_PAYMENT, AWAITING_PAYMENT
-        record.reason = (
-            f"Invoice {label} is booked and open: CCV Shop says the order is not paid yet. "
-            "Its payment is registered once CCV Shop says it is paid."
-        )
+        label = record.invoice_number or record.invoice_id or ""
+        record.state = SyncState.AWAITING_PAYMENT
+        record.explain(Reason(AWAITING_PAYMENT, {"invoice": label}))
         record.attempts, record.next_attempt_at = 0, self.clock.now() + self.payment_check
+        total = format_amount(record.booked_total or result.totals.incl_vat)
         self._commit(
             record,
             "booked.awaiting_payment",
-            f"invoice {label} booked, not paid ({order.currency} "
-            f"{format_amount(record.booked_total or result.totals.incl_vat)})",
+            Reason(
+                "event.booked.awaiting_payment",
+                {"invoice": label, "currency": order.currency, "total_amount": total},
+            ),
         )
         return SyncResult(Outcome.AWAITING_PAYMENT, record)
 
@@ -804,22 +803,16 @@ class SyncEngine:
             if seen != (order.status, order.paid) or record.next_attempt_at is None or due_soon:
                 # Keep what polling compares current, so it does not re-read the order again.
                 record.next_attempt_at = next_check
-                self._commit(record, "awaiting_payment", "CCV Shop says the order is not paid")
+                self._commit(record, "awaiting_payment", Reason("event.awaiting_payment"))
             return SyncResult(Outcome.AWAITING_PAYMENT, record)
         booking_date = record.invoice_date or self.clock.today()
         result = map_order(order, connection.profile, booking_date=booking_date)
         return self._book(connection, record, order, result, existing=None)
 
     def _cancelled_unpaid(self, record: OrderRecord) -> SyncResult:
-        label = record.invoice_number or record.invoice_id
+        label = record.invoice_number or record.invoice_id or ""
         record.attempts, record.next_attempt_at = 0, None
-        return self._changed(
-            record,
-            f"The order was cancelled in CCV Shop after invoice {label} was booked, before "
-            "its payment was registered. ccvbird registers no payment for a cancelled order; "
-            "the invoice is open in Moneybird: credit it there (a credit invoice).",
-            code=CANCELLED_AFTER_BOOKING,
-        )
+        return self._changed(record, Reason(CANCELLED_AFTER_BOOKING, {"invoice": label}))
 
     def invoices_already_booked(
         self, orders: Sequence[Order], profile: MappingProfile
@@ -876,16 +869,21 @@ class SyncEngine:
     ) -> SyncResult | None:
         """Make an invoice found in Moneybird the order's booking, or park the order when the
         profile says an unfinished one is for a person to finish (``None``: taken over)."""
-        label = invoice.invoice_number or f"draft {invoice.id}"
+        label = invoice.invoice_number or invoice.id
         if not invoice.is_paid and profile.existing_invoices is ExistingInvoicePolicy.ADOPT_PAID:
-            state = "a draft" if invoice.is_draft else f"{invoice.state}, not paid"
+            state = "existing.draft" if invoice.is_draft else "existing.unpaid"
             return self._park(
                 record,
-                ALREADY_IN_MONEYBIRD,
-                f"Moneybird already has invoice {label} for this order (reference "
-                f"{invoice.reference}); it is {state}. ccvbird did not make another one and "
-                "left it as it is: finish it in Moneybird and retry, or set existing_invoices "
-                '= "complete" in the profile to let ccvbird finish it.',
+                Reason(
+                    ALREADY_IN_MONEYBIRD,
+                    {
+                        "invoice": label,
+                        "reference": invoice.reference,
+                        "state_part": state,
+                        "state": invoice.state,
+                        "field": "existing_invoices",
+                    },
+                ),
             )
         record.contact_id = invoice.contact_id or record.contact_id
         self._store_invoice(record, invoice, "invoice.found_existing")
@@ -907,7 +905,9 @@ class SyncEngine:
                 self._store_invoice(record, adopted, "invoice.adopted")
                 return adopted
         record.invoice_intent = True
-        self._commit(record, "invoice.create", f"creating invoice {draft.reference}")
+        self._commit(
+            record, "invoice.create", Reason("event.invoice.create", {"reference": draft.reference})
+        )
         created = self.books.create_invoice(draft, contact_id=record.contact_id, external=external)
         self._store_invoice(record, created, "invoice.created")
         return created
@@ -928,14 +928,16 @@ class SyncEngine:
         mismatches = tax_rate_mismatches(connection.profile, rates)
         if not mismatches:
             return None
-        reason = (
-            f"{PROFILE_MISMATCH} {describe(mismatches)} Nothing was booked. Fix the tax rate in "
-            "Moneybird or the profile (`ccvbird profile import`, or the profile page); importing "
-            "a profile that fits resumes syncing."
-        )
+        fields = FIELD_SEPARATOR.join(m.key for m in mismatches)
+        reason = Reason(PROFILE_MISMATCH, {"fields": fields})
         self.store.pause(connection.id, reason)
         self.tax_rates.invalidate(connection.id)  # a fix in Moneybird is seen at once
-        log.warning("connection %s paused: %s", connection.id, reason)
+        log.warning(
+            "connection %s paused: %s (%s)",
+            connection.id,
+            reason.text,
+            " ".join(m.message for m in mismatches),
+        )
         # The order says why it waits, and is due again the moment the connection resumes.
         self._wait_for_connection(
             record, self.store.connection(connection.id), event="connection.paused"
@@ -948,32 +950,30 @@ class SyncEngine:
         """Moneybird computed the invoice differently from the prediction: it is neither sent
         nor paid. ccvbird's own draft is deleted (a draft has no number and no legal weight;
         left behind, someone might finalise it); any other invoice is left as it is, named."""
-        figures = differ.describe()
-        base = (
-            "Moneybird computed other figures for this order's invoice than ccvbird predicted "
-            f"({figures}). The tax rates in the profile probably do not match the "
-            "administration (a wrong rate, or a percentage changed in Moneybird)."
-        )
+        figures = figures_reason(differ)
+        then: dict[str, str]
         if delete:
             # The intent first: a crash before the delete finds the draft again and deletes it.
             self._commit(record, "invoice.figures_differ", figures)
             self.books.delete_draft(invoice.id)
-            self._later("invoice.draft_deleted", f"draft {invoice.id} deleted")
-            reason = (
-                f"{base} The draft was deleted; nothing was sent or paid. Fix the profile or "
-                "the tax rate in Moneybird, then retry: the order is booked anew."
+            self._later(
+                "invoice.draft_deleted",
+                Reason("event.invoice.draft_deleted", {"invoice_id": invoice.id}),
             )
+            then = {"then_part": "figures_differ.deleted"}
         else:
-            label = invoice.invoice_number or f"draft {invoice.id}"
+            label = invoice.invoice_number or invoice.id
             self._later("invoice.figures_differ", figures)
-            reason = (
-                f"{base} Invoice {label} (reference {invoice.reference}) is left in Moneybird "
-                "as it is, not sent and not paid: correct or delete it there, then retry."
-            )
+            then = {
+                "then_part": "figures_differ.left",
+                "invoice": label,
+                "reference": invoice.reference,
+            }
+        reason = Reason(FIGURES_DIFFER, {**figures.params, **then}, figures.also)
         # Forgotten here; a retry looks the reference up again before it makes anything.
         record.invoice_id = record.invoice_number = None
         record.invoice_intent = record.sent = record.send_intent = False
-        return self._park(record, FIGURES_DIFFER, reason)
+        return self._park(record, reason)
 
     def _store_invoice(self, record: OrderRecord, invoice: RemoteInvoice, event: str) -> None:
         record.invoice_id = invoice.id
@@ -981,7 +981,10 @@ class SyncEngine:
         record.invoice_intent = False
         if not invoice.is_draft:
             record.sent = True
-        self._later(event, f"invoice {invoice.id} ({invoice.state})")
+        self._later(
+            event,
+            Reason("event.invoice.stored", {"invoice_id": invoice.id, "state": invoice.state}),
+        )
 
     def _ensure_sent(self, record: OrderRecord, invoice: RemoteInvoice | None) -> RemoteInvoice:
         assert record.invoice_id is not None
@@ -990,15 +993,20 @@ class SyncEngine:
             if not invoice.is_draft:
                 record.sent, record.send_intent = True, False
                 record.invoice_number = invoice.invoice_number
-                self._later("invoice.sent", f"invoice {invoice.invoice_number} was already final")
+                self._later(
+                    "invoice.sent",
+                    Reason(
+                        "event.invoice.already_final", {"invoice": invoice.invoice_number or ""}
+                    ),
+                )
                 return invoice
         record.send_intent = True
-        self._commit(record, "invoice.send", "finalising the invoice (delivery method Manual)")
+        self._commit(record, "invoice.send", Reason("event.invoice.send"))
         sent = self.books.send_invoice(record.invoice_id)
         record.sent, record.send_intent = True, False
         record.invoice_number = sent.invoice_number
         self._later(
-            "invoice.sent", f"invoice {sent.invoice_number} finalised; nothing was e-mailed"
+            "invoice.sent", Reason("event.invoice.sent", {"invoice": sent.invoice_number or ""})
         )
         return sent
 
@@ -1018,7 +1026,7 @@ class SyncEngine:
         if invoice.is_paid:
             record.payment_id = invoice.payment_ids[-1] if invoice.payment_ids else "already-paid"
             record.payment_intent = False
-            self._later("payment.adopted", "the invoice was already paid in Moneybird")
+            self._later("payment.adopted", Reason("event.payment.adopted"))
             return
         amount = invoice.total_unpaid
         payment = PaymentDraft(
@@ -1030,11 +1038,15 @@ class SyncEngine:
         )
         record.payment_intent = True
         self._commit(
-            record, "payment.create", f"registering the payment of {format_amount(amount)}"
+            record,
+            "payment.create",
+            Reason("event.payment.create", {"amount": format_amount(amount)}),
         )
         record.payment_id = self.books.register_payment(invoice, payment, external=external)
         record.payment_intent = False
-        self._later("payment.created", f"payment {record.payment_id} registered")
+        self._later(
+            "payment.created", Reason("event.payment.created", {"payment_id": record.payment_id})
+        )
 
     # -- outcomes ---------------------------------------------------------------------------------
 
@@ -1054,7 +1066,11 @@ class SyncEngine:
             unchanged = found is not None
             if found is not None:
                 record.invoice_date = found
-                self._commit(record, "invoice_date.recovered", f"booked with invoice date {found}")
+                self._commit(
+                    record,
+                    "invoice_date.recovered",
+                    Reason("event.invoice_date.recovered", {"invoice_date": found.isoformat()}),
+                )
         if unchanged:
             return SyncResult(Outcome.ALREADY_BOOKED, record)
         known = self.store.credit_records(record.connection_id, record.order_id)
@@ -1063,52 +1079,51 @@ class SyncEngine:
         ):
             # Lower by what was credited, and booked so: the credits say it (never edited).
             return SyncResult(Outcome.ALREADY_BOOKED, record)
-        difference = ""
+        params = {"change_part": "changed.amounts"}
         if record.booked_total is not None and record.booked_total != result.totals.incl_vat:
-            difference = (
-                f" The total was {format_amount(record.booked_total)} and is now "
-                f"{format_amount(result.totals.incl_vat)}."
+            params.update(
+                total_part="changed.total",
+                was_amount=format_amount(record.booked_total),
+                now_amount=format_amount(result.totals.incl_vat),
             )
-        return self._changed(
-            record,
-            "The order changed in CCV Shop after it was booked (lines, amounts or VAT)."
-            f"{difference} The Moneybird invoice is left as it is: correct it there (for "
-            "example with a credit invoice) if needed.",
-        )
+        return self._changed(record, Reason("changed", params))
 
-    def _changed(self, record: OrderRecord, reason: str, code: str = "changed") -> SyncResult:
-        if record.state is not SyncState.CHANGED or record.reason != reason:
-            record.state, record.reason, record.reason_code = SyncState.CHANGED, reason, code
+    def _changed(self, record: OrderRecord, reason: Reason) -> SyncResult:
+        if record.state is not SyncState.CHANGED or not record.says(reason):
+            record.state = SyncState.CHANGED
+            record.explain(reason)
             self._commit(record, "changed_after_booking", reason)
         return SyncResult(Outcome.CHANGED, record)
 
     def _not_due(
-        self, record: OrderRecord, order: Order, blockers: tuple[object, ...]
+        self, record: OrderRecord, order: Order, blockers: tuple[Problem, ...]
     ) -> SyncResult:
-        messages = " ".join(getattr(b, "message", str(b)) for b in blockers)
+        reason = joined([b.reason for b in blockers])
         if order.status == STATUS_CANCELLED:
-            return self._skip(record, ProblemCode.CANCELLED.value, messages)
-        code = getattr(blockers[0], "code", "waiting")
+            return self._skip(record, Reason(ProblemCode.CANCELLED.value))
         if (
             record.state is not SyncState.WAITING
-            or record.reason != messages
+            or not record.says(reason)
             or record.next_attempt_at is not None
         ):
             # Looked at again when CCV says it changed (webhook, poll), not on a timer.
-            record.state, record.reason, record.reason_code = SyncState.WAITING, messages, str(code)
+            record.state = SyncState.WAITING
+            record.explain(reason)
             record.next_attempt_at = None
-            self._commit(record, "waiting", messages)
+            self._commit(record, "waiting", reason)
         return SyncResult(Outcome.WAITING, record)
 
-    def _skip(self, record: OrderRecord, code: str, reason: str) -> SyncResult:
-        if record.state is not SyncState.SKIPPED or record.reason != reason:
-            record.state, record.reason, record.reason_code = SyncState.SKIPPED, reason, code
+    def _skip(self, record: OrderRecord, reason: Reason) -> SyncResult:
+        if record.state is not SyncState.SKIPPED or not record.says(reason):
+            record.state = SyncState.SKIPPED
+            record.explain(reason)
             record.next_attempt_at = None
             self._commit(record, "skipped", reason)
         return SyncResult(Outcome.SKIPPED, record)
 
-    def _park(self, record: OrderRecord, code: str, reason: str) -> SyncResult:
-        record.state, record.reason, record.reason_code = SyncState.NEEDS_ATTENTION, reason, code
+    def _park(self, record: OrderRecord, reason: Reason) -> SyncResult:
+        record.state = SyncState.NEEDS_ATTENTION
+        record.explain(reason)
         record.next_attempt_at = None
         self._commit(record, "needs_attention", reason)
         return SyncResult(Outcome.PARKED, record)
@@ -1120,15 +1135,16 @@ class SyncEngine:
         if record.attempts >= self.max_attempts:
             return self._park(
                 record,
-                "keeps_failing",
-                f"Booking failed {record.attempts} times in a row; the last error was: {error}. "
-                f"{_left_in_moneybird(record)}"
-                "Check that CCV Shop and Moneybird are reachable, then retry.",
+                Reason(
+                    "keeps_failing",
+                    {"attempts": str(record.attempts), "error": str(error)}
+                    | _left_in_moneybird(record),
+                ),
             )
         wait = self.base_backoff * (2 ** (record.attempts - 1))
         record.next_attempt_at = self.clock.now() + wait
-        record.reason, record.reason_code = f"Temporary problem, retrying: {error}", "transient"
-        self._commit(record, "retry.scheduled", record.reason)
+        record.explain(Reason("transient", {"error": str(error)}))
+        self._commit(record, "retry.scheduled", record.why)
         return SyncResult(Outcome.RETRY_LATER, record, wait)
 
     def _handed_back(self, record: OrderRecord, error: Interrupted) -> SyncResult:
@@ -1136,8 +1152,8 @@ class SyncEngine:
         the order is due again at once, for the next worker, and no attempt is counted. Its
         intents stay as they are, so the next run looks up what may exist before it writes."""
         record.next_attempt_at = self.clock.now() + HANDED_BACK_RETRY
-        record.reason, record.reason_code = f"Handed back: {error}", "interrupted"
-        self._commit(record, "retry.handed_back", record.reason)
+        record.explain(Reason("interrupted", {"error": str(error)}))
+        self._commit(record, "retry.handed_back", record.why)
         return SyncResult(Outcome.RETRY_LATER, record, HANDED_BACK_RETRY)
 
     def _wait_for_connection(
@@ -1148,34 +1164,30 @@ class SyncEngine:
         Its ``next_attempt_at`` is now, so the first pass after the connection resumes (by
         whatever way: the web app, a profile import, a reconnect) takes it up without a person's
         retry; while the connection is paused no pass looks at it."""
+        pause = connection.pause
         if record.state not in RESUMABLE:  # booked, parked, skipped: it waits for nothing
             if event != "waiting":
-                self._commit(record, event, connection.paused_reason)
+                self._commit(record, event, pause or connection.paused_reason)
             return
         if connection.paused_reason:
-            code = CONNECTION_PAUSED
-            reason = (
-                f"Waiting: the connection is paused ({connection.paused_reason.rstrip('.')}). "
-                "This order is booked automatically once the connection resumes."
-            )
+            params = dict(pause.stored_params()) if pause is not None else {}
+            if pause is not None:
+                params["pause_part"] = pause.code
+            reason = Reason(CONNECTION_PAUSED, params)
         else:
-            code = CONNECTION_DISABLED
-            reason = (
-                "Waiting: the connection is switched off. This order is booked automatically "
-                "once it is switched on again."
-            )
-        said = (record.reason_code, record.reason) == (code, reason)
+            reason = Reason(CONNECTION_DISABLED)
+        said = record.says(reason)
         if said and record.next_attempt_at is not None and not self._pending:
             return  # said already (another webhook while paused): no write
-        record.reason, record.reason_code = reason, code
+        record.explain(reason)
         record.next_attempt_at = self.clock.now()
         self._commit(record, event, reason)
 
-    def _later(self, event: str, message: str = "") -> None:
+    def _later(self, event: str, message: Reason | str = "") -> None:
         """Log a step's result; it is committed with the next intent or outcome."""
         self._pending.append((event, message))
 
-    def _commit(self, record: OrderRecord, event: str, message: str = "") -> None:
+    def _commit(self, record: OrderRecord, event: str, message: Reason | str = "") -> None:
         """Persist the record with every pending log line, in one transaction."""
         earlier, self._pending = tuple(self._pending), []
         self.store.save(record, event, message, earlier=earlier)
@@ -1234,23 +1246,52 @@ def _credit_result(
     )  # fmt: skip
 
 
-def _left_in_moneybird(record: OrderRecord) -> str:
-    """What an unfinished booking left in Moneybird, in words (a parked order names it, so a
-    person neither deletes a draft a retry finishes nor books the order again by hand)."""
+def _left_in_moneybird(record: OrderRecord) -> dict[str, str]:
+    """What an unfinished booking left in Moneybird, as a part of the reason (a parked order
+    names it, so a person neither deletes a draft a retry finishes nor books the order again by
+    hand); empty when nothing was left."""
     if record.invoice_id is not None and not record.sent:
-        return (
-            f"Moneybird has a draft invoice for this order (id {record.invoice_id}, reference "
-            f"{record.order_number}): leave it, a retry finalises and pays it. "
-        )
+        return {
+            "left_part": "left.draft",
+            "invoice_id": record.invoice_id,
+            "reference": record.order_number,
+        }
     if record.invoice_id is not None and record.payment_id is None:
         label = record.invoice_number or record.invoice_id
-        return (
-            f"Invoice {label} is in Moneybird, finalised but not paid yet: a retry registers "
-            "the payment. "
-        )
+        return {"left_part": "left.unpaid", "invoice": label}
     if record.invoice_intent:
-        return (
-            "An invoice may have been created in Moneybird (reference "
-            f"{record.order_number}), possibly a draft: a retry looks it up before making one. "
+        return {"left_part": "left.maybe", "reference": record.order_number}
+    return {}
+
+
+def figures_reason(differ: FiguresDiffer) -> Reason:
+    """Moneybird's figures beside ccvbird's, as a reason's part: the total, then each rate."""
+    rates = tuple(
+        Reason(
+            "figures.rate_of" if rate.percentage else "figures.rate",
+            {
+                "tax_rate_id": rate.tax_rate_id,
+                "percentage": str(rate.percentage or ""),
+                "predicted_amount": str(rate.predicted_vat),
+                "computed_amount": str(rate.moneybird_vat),
+            },
         )
-    return ""
+        for rate in differ.rates
+    )
+    total = {
+        "figures_part": "figures.total",
+        "predicted_amount": str(differ.predicted_total),
+        "computed_amount": str(differ.moneybird_total),
+    }
+    return Reason("figures.total", total, rates)
+
+
+def pause_reason(error: NeedsUserError) -> Reason:
+    """Why a connection pauses for an error only a person can fix, by the kind of error."""
+    if isinstance(error, PlanLimitReached):
+        code = "plan_limit"
+    elif isinstance(error, PermissionDenied):
+        code = "permission_denied"
+    else:
+        code = "credentials_lost"
+    return Reason(code, {"error": str(error)})

@@ -23,6 +23,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from ccvbird.domain.errors import CcvbirdError, InvalidOrderData
 from ccvbird.domain.order import Order
+from ccvbird.domain.reasons import Reason
 from ccvbird.domain.sync import SyncState
 from ccvbird.ports import Clock, Queue, Shop, Store
 
@@ -154,7 +155,7 @@ def retry_failed(connection_id: int, *, store: Store, enqueue: Callable[[str], N
     for record in records:
         record.attempts = 0
         record.next_attempt_at = None
-        store.save(record, "retry.requested", "retry requested")
+        store.save(record, "retry.requested", Reason("event.retry.requested"))
         enqueue(record.order_id)
     return len(records)
 

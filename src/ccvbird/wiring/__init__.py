@@ -23,6 +23,7 @@ from ccvbird.adapters.profile_toml import parse_profile as check_profile
 from ccvbird.adapters.secrets import load_or_create_key, split_keys
 from ccvbird.bootstrap import App, reference_prefix_for
 from ccvbird.config import Settings
+from ccvbird.domain.reasons import Reason
 from ccvbird.service.imports import ImportBoard
 from ccvbird.service.notify import Mailer
 from ccvbird.service.sync import PROFILE_MISMATCH
@@ -44,9 +45,8 @@ __all__ = [
 ]
 
 #: The reason a connection made by the App Store or the web form waits until setup is finished.
-SETUP_REASON = (
-    "Setup is not finished: connect Moneybird, choose the administration and save the profile."
-)
+SETUP = Reason("setup_not_finished")
+SETUP_REASON = SETUP.text
 
 
 @dataclass

@@ -33,6 +33,7 @@ from ccvbird.adapters.ccvshop.appstore import (
 from ccvbird.adapters.ccvshop.signing import SignatureMismatch
 from ccvbird.adapters.profile_toml import parse_profile
 from ccvbird.domain.errors import CcvbirdError, ConfigError
+from ccvbird.domain.reasons import Reason
 from ccvbird.wiring import SETUP_REASON, WebBackend
 from ccvbird.wiring.moneybird import register_moneybird_webhook, remove_moneybird_webhook
 from ccvbird.wiring.shop import ccv_client, register_ccv_webhooks, remove_ccv_webhooks
@@ -51,10 +52,7 @@ __all__ = [
 ]
 
 #: Why a connection uninstalled from ccvbird's own dashboard books nothing.
-UNINSTALLED_HERE = (
-    "ccvbird was uninstalled for this shop from its dashboard; it books nothing any more and "
-    "has forgotten the shop's API keys and the Moneybird access. The order history is kept."
-)
+UNINSTALLED_HERE = Reason("uninstalled_here").text
 
 
 class AppStoreRefused(CcvbirdError):
@@ -190,8 +188,7 @@ def uninstall(backend: WebBackend, raw_body: bytes, x_hash: str | None) -> int |
     remove_moneybird_webhook(backend, connection_id)
     backend.installs.uninstalled(
         connection_id,
-        "The app was uninstalled from the shop; ccvbird books nothing for it any more. "
-        "The order history is kept.",
+        Reason("uninstalled_in_shop").text,
     )
     return connection_id
 

@@ -11,6 +11,7 @@ import logging
 from datetime import date, timedelta
 
 from ccvbird.domain.errors import CcvbirdError
+from ccvbird.domain.reasons import Reason
 from ccvbird.ports import Queue
 from ccvbird.service.imports import ImportProgress
 from ccvbird.service.notify import PAUSED, due_notices, pause_key, send_notices
@@ -65,10 +66,10 @@ def sync_now(backend: WebBackend, connection_id: int, queue: Queue) -> None:
         log.exception("polling connection %s failed", connection_id)
 
 
-def paused_by_hand(backend: WebBackend, connection_id: int, reason: str) -> None:
+def paused_by_hand(backend: WebBackend, connection_id: int, reason: Reason) -> None:
     """Pause by a person: recorded as noticed, so no e-mail tells them what they just did."""
     backend.app.store.pause(connection_id, reason)
-    backend.notices.first_time(connection_id, PAUSED, pause_key(reason))
+    backend.notices.first_time(connection_id, PAUSED, pause_key(reason.text))
 
 
 def recipients(backend: WebBackend, connection_id: int) -> list[str]:

@@ -31,6 +31,7 @@ from ccvbird.adapters.moneybird.books import administration_settings
 from ccvbird.bootstrap import reference_prefix_for
 from ccvbird.domain.administration import AdministrationSettings
 from ccvbird.domain.errors import CcvbirdError, ConfigError
+from ccvbird.domain.reasons import Reason
 from ccvbird.service.moneybird_events import EVENTS, Applied, apply_invoice_event
 from ccvbird.service.suggest import Suggestion, suggest_profile
 from ccvbird.wiring import SETUP_REASON, WebBackend
@@ -56,9 +57,8 @@ __all__ = [
 #: ``administrations()`` is not per administration, but the client wants one to build.
 ANY_ADMINISTRATION = "0"
 #: Why a connection whose Moneybird was disconnected from ccvbird books nothing.
-DISCONNECTED_REASON = (
-    "Moneybird is disconnected: ccvbird books nothing until Moneybird is connected again."
-)
+DISCONNECTED = Reason("moneybird_disconnected")
+DISCONNECTED_REASON = DISCONNECTED.text
 
 
 def oauth_available(backend: WebBackend) -> bool:
@@ -147,7 +147,7 @@ def disconnect_moneybird(backend: WebBackend, connection_id: int) -> None:
     backend.installs.forget_moneybird(connection_id)
     backend.forget(connection_id)
     if backend.app.store.connection(connection_id).paused_reason != SETUP_REASON:
-        paused_by_hand(backend, connection_id, DISCONNECTED_REASON)  # mails nobody
+        paused_by_hand(backend, connection_id, DISCONNECTED)  # mails nobody
 
 
 def administration_choices(

@@ -61,6 +61,7 @@ from ccvbird.domain.bounds import REFERENCE_LIMIT, storable
 from ccvbird.domain.credit_records import CreditRecord, CreditState
 from ccvbird.domain.errors import ConfigError, RecordMoved
 from ccvbird.domain.profile import MappingProfile
+from ccvbird.domain.reasons import Reason, decode_params, known_text
 from ccvbird.domain.references import conflict
 from ccvbird.domain.sync import OrderRecord, RemoteContact, SyncState, normalise_email
 from ccvbird.ports import ConnectionInfo
@@ -91,7 +92,10 @@ class EventView:
     at: datetime
     event: str
     state: str
+    #: In English; ``code`` and ``params`` say it as a reason (``code`` "": an older line).
     message: str
+    code: str = ""
+    params: dict[str, str] | None = None
 
 
 class SqlStore:
@@ -349,16 +353,27 @@ class SqlStore:
             )
             return int(found) if found is not None else None
 
-    def pause(self, connection_id: int, reason: str) -> None:
+    def pause(self, connection_id: int, reason: Reason | str) -> None:
+        """Pause with a reason (a sentence alone, from an older caller, keeps no facts)."""
+        if isinstance(reason, str):
+            self._set_pause(connection_id, reason, known_text(reason), {})
+        else:
+            self._set_pause(connection_id, reason.text, reason.code, reason.stored_params())
+
+    def resume(self, connection_id: int) -> None:
+        self._set_pause(connection_id, "", "", {})
+
+    def _set_pause(self, connection_id: int, text: str, code: str, params: dict[str, str]) -> None:
         with self._writing_session() as session:
             session.execute(
                 update(ConnectionRow)
                 .where(ConnectionRow.id == connection_id)
-                .values(paused_reason=reason)
+                .values(
+                    paused_reason=text,
+                    paused_code=code,
+                    paused_params=json.dumps(params, sort_keys=True),
+                )
             )
-
-    def resume(self, connection_id: int) -> None:
-        self.pause(connection_id, "")
 
     def mark_sync_failed(self, connection_id: int, at: datetime, error: str) -> None:
         with self._session() as session:
@@ -424,9 +439,9 @@ class SqlStore:
         self,
         record: OrderRecord,
         event: str,
-        message: str = "",
+        message: Reason | str = "",
         *,
-        earlier: Sequence[tuple[str, str]] = (),
+        earlier: Sequence[tuple[str, Reason | str]] = (),
     ) -> None:
         """Persist the record and its log lines in one transaction: two statements, no ORM.
 
@@ -438,6 +453,11 @@ class SqlStore:
         # the insert (and with it the import of every other order).
         values["order_number"] = storable(record.order_number or "", REFERENCE_LIMIT)
         values["reason"] = storable(record.reason or "")
+        values["reason_params"] = (
+            None
+            if record.reason_params is None
+            else json.dumps(record.reason_params, sort_keys=True)
+        )
         values.update(
             state=record.state.value,
             updated_at=now,
@@ -466,7 +486,7 @@ class SqlStore:
                         "at": now,
                         "event": e,
                         "state": record.state.value,
-                        "message": storable(m),
+                        **_event_message(m),
                     }
                     for e, m in (*earlier, (event, message))
                 ],
@@ -626,7 +646,10 @@ class SqlStore:
                 .where(OrderEventRow.record_id == row.id)
                 .order_by(OrderEventRow.id)
             )
-            return [EventView(e.at, e.event, e.state, e.message) for e in events]
+            return [
+                EventView(e.at, e.event, e.state, e.message, e.code, decode_params(e.params))
+                for e in events
+            ]
 
     # -- credit records (schema 0009) ---------------------------------------------------------
 
@@ -965,7 +988,10 @@ _SAVE_RECORD = (
     )
     .values(
         {
-            **{name: bindparam(name) for name in (*RECORD_FIELDS, "state", "updated_at")},
+            **{
+                name: bindparam(name)
+                for name in (*RECORD_FIELDS, "reason_params", "state", "updated_at")
+            },
             "version": _RECORDS.c.version + 1,
         }
     )
@@ -1035,6 +1061,8 @@ _INFO_COLUMNS = (
     _CONNECTIONS.c.administration_id,
     _CONNECTIONS.c.start_date,
     _CONNECTIONS.c.paused_reason,
+    _CONNECTIONS.c.paused_code,
+    _CONNECTIONS.c.paused_params,
     _CONNECTIONS.c.enabled,
     _CONNECTIONS.c.last_sync_at,
     _CONNECTIONS.c.poll_cursor,
@@ -1089,6 +1117,8 @@ def _info(row: Any, neighbours: tuple[tuple[int, str], ...] = ()) -> ConnectionI
         profile=_parsed_profile(row.toml or "", f"profile of {row.name}"),
         start_date=row.start_date,
         paused_reason=row.paused_reason,
+        paused_code=row.paused_code or "",
+        paused_params=decode_params(row.paused_params) or {},
         enabled=row.enabled,
         last_sync_at=row.last_sync_at,
         poll_cursor=row.poll_cursor,
@@ -1122,8 +1152,19 @@ def _to_record(row: Any) -> OrderRecord:
     )
     for name in RECORD_FIELDS:
         setattr(record, name, getattr(row, name))
+    record.reason_params = decode_params(row.reason_params)
+    if record.reason_params is None and not record.reason_code:
+        record.reason_params = {}  # nothing to say: nothing an older version said either
     record.updated_at, record.version = row.updated_at, row.version
     return record
+
+
+def _event_message(message: Reason | str) -> dict[str, str | None]:
+    """A log line's message columns: the English, and the code and facts when it has them."""
+    if isinstance(message, Reason):
+        params = json.dumps(message.stored_params(), sort_keys=True)
+        return {"message": storable(message.text), "code": message.code, "params": params}
+    return {"message": storable(message), "code": "", "params": None}
 
 
 _CREDIT_FIELDS = (

@@ -92,6 +92,9 @@ class ConnectionRow(Base):
     start_date: Mapped[date | None] = mapped_column(Date)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     paused_reason: Mapped[str] = mapped_column(Text, default="")
+    #: Why it is paused as a code and its facts (schema 0010; "" / NULL: paused before it).
+    paused_code: Mapped[str] = mapped_column(String(60), default="", server_default="")
+    paused_params: Mapped[str | None] = mapped_column(Text)
     webhook_token: Mapped[str] = mapped_column(String(100), unique=True)
     last_sync_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     poll_cursor: Mapped[datetime | None] = mapped_column(UtcDateTime())
@@ -141,6 +144,8 @@ class OrderRecordRow(Base):
     state: Mapped[str] = mapped_column(String(30))
     reason: Mapped[str] = mapped_column(Text, default="")
     reason_code: Mapped[str] = mapped_column(String(60), default="")
+    #: JSON object of strings: the facts behind ``reason_code`` (schema 0010; NULL before it).
+    reason_params: Mapped[str | None] = mapped_column(Text, default="{}")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     #: When the engine looks at a booking (or an order waiting for the connection) again.
     next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
@@ -221,6 +226,9 @@ class OrderEventRow(Base):
     event: Mapped[str] = mapped_column(String(60))
     state: Mapped[str] = mapped_column(String(30))
     message: Mapped[str] = mapped_column(Text, default="")
+    #: The message as a code and its facts (schema 0010; "" / NULL: written before it).
+    code: Mapped[str] = mapped_column(String(60), default="", server_default="")
+    params: Mapped[str | None] = mapped_column(Text)
 
 
 class ContactRow(Base):

@@ -18,6 +18,7 @@ from ccvbird.domain.credit_records import CreditRecord, CreditState
 from ccvbird.domain.mapping import MappingResult
 from ccvbird.domain.money import ZERO, format_amount
 from ccvbird.domain.order import Order
+from ccvbird.domain.reasons import Reason
 from ccvbird.domain.sync import OrderRecord, SyncState
 from ccvbird.entrypoints import health, worker
 from ccvbird.entrypoints.cli.common import (
@@ -356,7 +357,7 @@ def retry(
         for order_id in targets:
             record = ccvbird.store.record(chosen, order_id)
             record.attempts, record.next_attempt_at = 0, None
-            ccvbird.store.save(record, "retry.requested", "retry requested from the command line")
+            ccvbird.store.save(record, "retry.requested", Reason("event.retry.command_line"))
             with engine:  # the lease for this order only: the workers go on between orders
                 result = engine.sync_order(chosen, order_id, trigger=Trigger.RETRY)
             outcomes[result.outcome.value] += 1

@@ -1,9 +1,9 @@
 """The message catalog: every translatable string of the web app, and the Dutch for it.
 
 ``python -m ccvbird.entrypoints.web.catalog`` extracts the strings from the templates and the
-web app's Python modules and updates ``locale/nl/LC_MESSAGES/messages.po``: new strings are
-added untranslated, strings no longer used are dropped, translations are kept. A test fails
-while any string lacks its Dutch.
+web app's Python modules (and the engine's reasons, ``domain/reasons.py``) and updates
+``locale/nl/LC_MESSAGES/messages.po``: new strings are added untranslated, strings no longer
+used are dropped, translations are kept. A test fails while any string lacks its Dutch.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po, write_po
 
+from ccvbird.domain.reasons import MESSAGES
+
 HERE = Path(__file__).parent
 PO = HERE / "locale" / "nl" / "LC_MESSAGES" / "messages.po"
 METHODS = [("**/templates/**.html", "jinja2"), ("**.py", "python")]
@@ -22,7 +24,7 @@ OPTIONS = {
                              "lstrip_blocks": "true"},
     "**.py": {},
 }  # fmt: skip
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2)}
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "marked": None}
 
 
 def extracted() -> Catalog:
@@ -38,6 +40,9 @@ def extracted() -> Catalog:
             continue
         catalog.add(message, locations=[(filename, lineno)], auto_comments=comments,
                     context=context)  # fmt: skip
+    # The engine's reasons: their English is the msgid (``domain/reasons.py``).
+    for code, text in MESSAGES.items():
+        catalog.add(text, locations=[("domain/reasons.py", 0)], auto_comments=[code])
     return catalog
 
 

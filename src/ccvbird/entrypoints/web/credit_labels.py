@@ -18,6 +18,7 @@ from ccvbird.domain.sync import OrderRecord
 from ccvbird.entrypoints.web.formats import money
 from ccvbird.entrypoints.web.i18n import _
 from ccvbird.entrypoints.web.labels import advice, state_label
+from ccvbird.entrypoints.web.reasons import record_words
 from ccvbird.service.sync import CANCELLED_AFTER_BOOKING_ASK, CREDITED_BEFORE_BOOKING
 
 #: The credit states a person has to look at (the order list's "credit needs attention").
@@ -159,9 +160,9 @@ def credit_todo(code: str) -> str:
     return advice(code)
 
 
-def order_why(record: OrderRecord) -> str:
-    """Why an order is where it is: in words for the codes that have them, else the reason the
-    engine wrote."""
+def order_why(record: OrderRecord, connection_id: int | None = None) -> str:
+    """Why an order is where it is: in short words for the credit codes that have them, else
+    the engine's reason rendered from its code and facts (``reasons.py``)."""
     if record.reason_code == CANCELLED_AFTER_BOOKING_ASK:
         return _(
             "The order was cancelled in CCV Shop after invoice %(invoice)s was booked. The "
@@ -170,7 +171,7 @@ def order_why(record: OrderRecord) -> str:
         )  # fmt: skip
     if record.reason_code == CREDITED_BEFORE_BOOKING:
         return _("CCV Shop credited the order in full before it was booked.")
-    return record.reason
+    return record_words(record, connection_id)
 
 
 def credits_total(credits: Iterable[CreditRecord]) -> Decimal:

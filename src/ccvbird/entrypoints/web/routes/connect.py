@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from ccvbird.domain.errors import CcvbirdError, ConfigError
+from ccvbird.domain.reasons import ACCESS_PAUSES
 from ccvbird.entrypoints.web.i18n import _
 from ccvbird.entrypoints.web.pages import flash
 from ccvbird.entrypoints.web.routes.common import form_of, pages, run_in_threadpool, see_other
@@ -235,7 +236,11 @@ def _resume_after_reconnect(backend: WebBackend, connection_id: int) -> None:
     reason = connection.paused_reason
     if not reason or reason == SETUP_REASON or not setup.has_administration:
         return
-    if "reconnect" in reason or reason == mb.DISCONNECTED_REASON:
+    if (
+        connection.paused_code in ACCESS_PAUSES
+        or "reconnect" in reason
+        or reason == mb.DISCONNECTED_REASON
+    ):
         backend.app.store.resume(connection_id)
 
 

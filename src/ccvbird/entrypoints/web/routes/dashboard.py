@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import APIRouter, BackgroundTasks, Depends, Request
 from fastapi.responses import Response
 
+from ccvbird.domain.reasons import Reason
 from ccvbird.domain.sync import SyncState
 from ccvbird.entrypoints.web.i18n import _, ngettext
 from ccvbird.entrypoints.web.pages import flash
@@ -35,7 +36,7 @@ from ccvbird.wiring.jobs import (
 
 router = APIRouter(dependencies=[Depends(check_csrf)])
 
-MANUAL_PAUSE = "Paused by hand from the dashboard."
+MANUAL_PAUSE = Reason("paused_by_hand")
 #: The order of the state tiles: what needs the owner first, then what went well, then the
 #: rest (the orders booked with an open invoice next to the booked ones). Orders credited in
 #: Moneybird are counted in the "credited" tile (``CREDIT_FILTERS``), with the orders ccvbird

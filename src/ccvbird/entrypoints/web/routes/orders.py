@@ -14,12 +14,14 @@ from ccvbird import bootstrap
 from ccvbird.domain.credit_records import CreditState
 from ccvbird.domain.money import format_amount
 from ccvbird.domain.profile import InvoiceKind
+from ccvbird.domain.reasons import Reason
 from ccvbird.domain.sync import OrderRecord, SyncState
 from ccvbird.entrypoints.web.credit_labels import CREDIT_ATTENTION, credit_answer_words
 from ccvbird.entrypoints.web.i18n import _, current_language
 from ccvbird.entrypoints.web.labels import state_label
 from ccvbird.entrypoints.web.limits import MAX_ID, ORDER_ID_IN_PATH
 from ccvbird.entrypoints.web.pages import flash
+from ccvbird.entrypoints.web.reasons import record_words
 from ccvbird.entrypoints.web.routes.common import pages, queue, see_other
 from ccvbird.entrypoints.web.security import (
     Backend,
@@ -136,7 +138,8 @@ def order_csv(
             [_safe_cell(v) for v in (
                 r.order_id, r.order_number,
                 r.order_created_at.isoformat() if r.order_created_at else "",
-                state_label(r.state), r.reason_code, r.reason, r.invoice_id, r.invoice_number,
+                state_label(r.state), r.reason_code, record_words(r, html=False),
+                r.invoice_id, r.invoice_number,
                 _csv_amount(r.booked_total, dutch), r.attempts,
                 r.updated_at.isoformat() if r.updated_at else "",
                 r.invoice_date.isoformat() if r.invoice_date else "",
@@ -222,9 +225,10 @@ def retry_one(
         flash(request, _("A credited order is left as it is."), "warning")
     else:
         if record.state is SyncState.INVOICE_DELETED:
-            record.state, record.reason, record.reason_code = SyncState.WAITING, "", ""
+            record.state = SyncState.WAITING
+            record.explain(None)
         record.attempts, record.next_attempt_at = 0, None
-        store.save(record, "retry.requested", "retry requested from the dashboard")
+        store.save(record, "retry.requested", Reason("event.retry.dashboard"))
         queue(request).enqueue_order(connection_id, order_id)
         flash(request, _("The order is back in the queue."))
     return see_other(f"/connections/{connection_id}/orders/{order_id}")

@@ -9,13 +9,13 @@ from fastapi.responses import Response
 
 from ccvbird.domain.errors import CcvbirdError
 from ccvbird.domain.order import STATUS_CANCELLED
+from ccvbird.domain.reasons import OLD_PROFILE_PAUSES, PROFILE_PAUSES
 from ccvbird.entrypoints.web import profile_form
 from ccvbird.entrypoints.web.i18n import _
 from ccvbird.entrypoints.web.pages import flash
 from ccvbird.entrypoints.web.routes.common import form_of, pages, run_in_threadpool, see_other
 from ccvbird.entrypoints.web.security import Backend, Installed, check_csrf
-from ccvbird.service.sync import PREFIX_PAUSE
-from ccvbird.wiring import PROFILE_MISMATCH, SETUP_REASON, WebBackend, reference_prefix_for
+from ccvbird.wiring import SETUP_REASON, WebBackend, reference_prefix_for
 from ccvbird.wiring.moneybird import administration_choices
 from ccvbird.wiring.shop import preview, status_names
 
@@ -118,8 +118,9 @@ async def profile_save(request: Request, connection_id: Installed, backend: Back
         backend.installs.set_profile_text(connection_id, checked.toml)
         backend.installs.set_start_date(connection_id, checked.start_date)
         flash(request, _("The profile is saved."))
-        paused = backend.app.store.connection(connection_id).paused_reason
-        if paused.startswith((PREFIX_PAUSE, PROFILE_MISMATCH)):
+        connection = backend.app.store.connection(connection_id)
+        paused = connection.paused_reason
+        if connection.paused_code in PROFILE_PAUSES or paused.startswith(OLD_PROFILE_PAUSES):
             # It has a prefix of its own now, and it fits the administration.
             backend.app.store.resume(connection_id)
         if paused == SETUP_REASON:
