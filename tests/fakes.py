@@ -121,6 +121,19 @@ class FakeShop:
             if any(created_from <= c.created_at < until for c in credits)
         ]
 
+    def listed_credits(
+        self, *, created_from: datetime, created_until: datetime | None = None
+    ) -> list[tuple[str, str]]:
+        """(order id, credit invoice id) of the credits (``credit_invoices``) of the window."""
+        self.credit_listings += 1
+        until = created_until or datetime.max.replace(tzinfo=UTC)
+        return [
+            (order_id, c.invoice_id)
+            for order_id, credits in self.credit_invoices.items()
+            for c in credits
+            if created_from <= c.created_at < until
+        ]
+
     def get_order(self, order_id: str) -> Order:
         self.reads += 1
         document = self.documents.get(order_id)

@@ -59,6 +59,14 @@ class Shop(Protocol):
         per order."""
         ...
 
+    def listed_credits(
+        self, *, created_from: datetime, created_until: datetime | None = None
+    ) -> list[tuple[str, str]]:
+        """(order id, CCV credit invoice id) of every credit invoice created in the window (the
+        listing :meth:`credited_orders` is made of): polling's safety net for credit webhooks
+        that never arrived."""
+        ...
+
     def iter_orders(
         self,
         *,

@@ -78,7 +78,7 @@ from ccvbird.ports import Books, Clock, ConnectionInfo, PaymentDraft, Shop, Stor
 from ccvbird.service.contacts import ContactResolver
 from ccvbird.service.credits import CreditBooker
 from ccvbird.service.tax_rates import TaxRateCache
-from ccvbird.service.webhooks import credit_source
+from ccvbird.service.webhooks import CREDITED, credit_source
 
 log = logging.getLogger(__name__)
 
@@ -312,6 +312,8 @@ class SyncEngine:
         """A CCV invoice or return webhook: find its order (one request), then sync the order's
         credits. Nothing is recorded for an invoice or return whose order cannot be found."""
         target = f"{kind}:{resource_id}"
+        if kind == CREDITED:  # polling named the order itself
+            return self.sync_order(connection_id, resource_id, trigger=Trigger.CREDIT)
         try:
             order_id = self.shop.order_of(kind, resource_id)
         except NotFound:
@@ -415,7 +417,13 @@ class SyncEngine:
 
         found: list[CcvCredit] | None = None
         waiting = self.store.credit_records(record.connection_id, record.order_id)
-        first = record.invoice_id is None and not record.invoice_intent
+        # An import listed its period's credits in one go (``credited``); anything else books
+        # an order for the first time only after asking CCV what it credited already.
+        first = (
+            record.invoice_id is None
+            and not record.invoice_intent
+            and trigger is not Trigger.IMPORT
+        )
         if trigger is Trigger.CREDIT or credited or waiting or first:
             # One request (on CCV's invoices, not its orders): what CCV credited before
             # booking. Read before every first booking, not only after a credit webhook: the

@@ -21,11 +21,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from ccvbird.domain.credit_records import CreditState
 from ccvbird.domain.errors import CcvbirdError, InvalidOrderData
 from ccvbird.domain.order import Order
 from ccvbird.domain.reasons import Reason
 from ccvbird.domain.sync import SyncState
 from ccvbird.ports import Clock, Queue, Shop, Store
+from ccvbird.service.webhooks import CREDITED
 
 #: States that polling no longer needs to look at (a changed order is seen through webhooks).
 #: ``awaiting_payment`` is not one: polling compares its paid flag on the list pages it reads
@@ -87,6 +89,8 @@ def poll(
                 continue
             queue.enqueue_order(connection_id, summary.order_id)
             enqueued += 1
+        since = connection.last_sync_at - overlap if connection.last_sync_at else window_start
+        enqueued += _unbooked_credits(connection_id, since, store=store, shop=shop, queue=queue)
     except CcvbirdError as exc:
         # Not one order's problem (those are parked one by one): the shop could not be read.
         # Kept on the connection so that ``status`` says why the last sync failed.
@@ -94,6 +98,31 @@ def poll(
         raise
     store.mark_synced(connection_id, now, now)
     return PollReport(seen=seen, enqueued=enqueued, window_start=window_start)
+
+
+def _unbooked_credits(
+    connection_id: int, since: datetime, *, store: Store, shop: Shop, queue: Queue
+) -> int:
+    """Queue the booked orders with a CCV credit invoice (created since ``since``) that ccvbird
+    has not booked or parked: the safety net for a credit webhook that never came, as the
+    order list is for the order webhooks. One listing of CCV's invoices per poll; a credit
+    already booked queues nothing. An order not booked yet is left to its own booking, which
+    reads its credits first."""
+    wanted: dict[str, None] = {}
+    for order_id, invoice_id in shop.listed_credits(created_from=since):
+        record = store.find_record(connection_id, order_id)
+        if record is None or not record.has_invoice:
+            continue
+        done = {
+            c.credit_key
+            for c in store.credit_records(connection_id, order_id)
+            if c.state in (CreditState.BOOKED, CreditState.PARKED)
+        }
+        if f"ccv:{invoice_id}" not in done:
+            wanted.setdefault(order_id)
+    for order_id in wanted:
+        queue.enqueue_order(connection_id, f"{CREDITED}:{order_id}")
+    return len(wanted)
 
 
 #: How long a due order taken up by :func:`enqueue_due` is not taken again (the engine sets its

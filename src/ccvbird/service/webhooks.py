@@ -26,10 +26,16 @@ CREDIT_EVENTS = {
 }
 
 
+#: A queued ``credited:<order id>``: polling saw a credit invoice of a booked order that ccvbird
+#: has not booked (its webhook never came): the order's credits are read and booked.
+CREDITED = "credited"
+
+
 def credit_source(target: str) -> tuple[str, str] | None:
-    """``("invoice", "7001")`` for a queued ``invoice:7001``; ``None`` for an order id."""
+    """``("invoice", "7001")`` for a queued ``invoice:7001`` (``return:…``, ``credited:<order
+    id>`` alike); ``None`` for an order id."""
     kind, _, resource_id = target.partition(":")
-    if resource_id and kind in ("invoice", "return") and resource_id.isdigit():
+    if resource_id and kind in ("invoice", "return", CREDITED) and resource_id.isdigit():
         return kind, resource_id
     return None
 

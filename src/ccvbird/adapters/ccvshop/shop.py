@@ -87,12 +87,19 @@ class CcvShop:
         """``GET /invoices`` with ``min_create_date``/``max_create_date``, credits kept: CCV
         documents no ``type`` filter, so the period's debit invoices are listed too (and
         passed over here)."""
+        listed = self.listed_credits(created_from=created_from, created_until=created_until)
+        return list(dict.fromkeys(order_id for order_id, _invoice in listed))
+
+    def listed_credits(
+        self, *, created_from: datetime, created_until: datetime | None = None
+    ) -> list[tuple[str, str]]:
+        """(order id, credit invoice id) from one ``GET /invoices`` listing of the window."""
         filters = InvoiceFilter(min_create_date=created_from, max_create_date=created_until)
-        found: dict[str, None] = {}
-        for invoice in self.client.invoices(filters):
-            if invoice.is_credit and invoice.order and is_order_id(invoice.order):
-                found.setdefault(invoice.order)
-        return list(found)
+        return [
+            (invoice.order, invoice.id)
+            for invoice in self.client.invoices(filters)
+            if invoice.is_credit and invoice.order and is_order_id(invoice.order)
+        ]
 
     def iter_orders(
         self,
