@@ -261,7 +261,7 @@ class Store(Protocol):
         self, connection_id: int, order_id: str | None = None
     ) -> list[CreditRecord]: ...
 
-    def save_credit(self, record: CreditRecord, event: str, message: str = "") -> None:
+    def save_credit(self, record: CreditRecord, event: str, message: Reason | str = "") -> None:
         """Persist a credit record and log the step on its order (fenced like :meth:`save`)."""
         ...
 

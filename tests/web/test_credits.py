@@ -135,6 +135,10 @@ def test_credit_it_books_one_credit_invoice_shown_in_dutch_and_english(world: Wo
     assert "Geboekt" in cells and "Terugbetaling geregistreerd" in cells
     assert "Factuur en crediteringen" in html and "Creditfactuur" in html
     assert "Creditering geboekt" in html  # the event log, in words
+    # ...its details too: what the credit's steps did, in Dutch, never the engine's English.
+    reference = f"{record.order_number}-C1"
+    assert f"creditering {reference} geboekt (" in html
+    assert f"credit {reference} booked" not in html and "creating credit" not in html
     assert _untranslated_in(html) == []
 
     world.post_form(f"/connections/{connection_id}", "/language", language="en")

@@ -297,6 +297,19 @@ MESSAGES: dict[str, str] = {
     "event.retry.requested": "retry requested",
     "event.retry.dashboard": "retry requested from the dashboard",
     "event.retry.command_line": "retry requested from the command line",
+    # -- the steps of a credit (service/credits.py), on its order's log ---------------------------
+    "event.credit.waiting": "credit {reference} waits for the order's invoice",
+    "event.credit.create": "creating credit {reference}",
+    "event.credit.created": "credit {reference}: credit invoice {invoice_id} (draft)",
+    "event.credit.adopted": "credit {reference} found in Moneybird after an interruption",
+    "event.credit.edit": "credit {reference}: writing its reference and lines",
+    "event.credit.send": "credit {reference}: finalising it (delivery method Manual)",
+    "event.credit.settle": "credit {reference}: settling it ({settle_part})",
+    "event.credit.settle.refund": "the refund registered as paid back",
+    "event.credit.settle.set_off": "set off against the invoice",
+    "event.credit.booked": "credit {reference} booked ({total_amount}; {settle_part})",
+    "event.credit.retry": "credit {reference}: a temporary problem ({error}); retried later",
+    "event.credit.parked": "credit {reference} needs attention",
 }
 
 #: Separates the keys of a ``fields`` parameter.

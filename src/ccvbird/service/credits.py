@@ -37,6 +37,7 @@ from ccvbird.domain.mapping import invoice_reference, map_order
 from ccvbird.domain.money import ZERO, format_amount
 from ccvbird.domain.order import STATUS_CANCELLED, Order
 from ccvbird.domain.profile import InvoiceKind, MappingProfile
+from ccvbird.domain.reasons import Reason
 from ccvbird.domain.sync import OrderRecord, RemoteInvoice
 from ccvbird.ports import Books, Clock, PaymentDraft, Shop, Store
 
@@ -154,7 +155,7 @@ class CreditBooker:
                     f"Waiting for the order's invoice: CCV credit {ccv.number} is booked right "
                     "after it."
                 )
-                self.store.save_credit(credit, "credit.waiting", credit.reason)
+                self.store.save_credit(credit, "credit.waiting", _step("waiting", credit))
             noted.append(credit)
         return noted
 
@@ -186,7 +187,7 @@ class CreditBooker:
                 2 ** (credit.attempts - 1)
             )
             credit.reason, credit.reason_code = f"Temporary problem, retrying: {exc}", "transient"
-            self.store.save_credit(credit, "credit.retry", credit.reason)
+            self.store.save_credit(credit, "credit.retry", _step("retry", credit, error=str(exc)))
             return credit
 
     def _steps(
@@ -227,7 +228,7 @@ class CreditBooker:
             invoice = self._edit(credit, result, invoice)
         if credit.next_step is CreditStep.SEND:
             credit.send_intent = True
-            self.store.save_credit(credit, "credit.send", "finalising the credit (Manual)")
+            self.store.save_credit(credit, "credit.send", _step("send", credit))
             assert credit.credit_id is not None
             invoice = self.books.send_invoice(credit.credit_id)
             credit.sent, credit.send_intent = True, False
@@ -237,8 +238,10 @@ class CreditBooker:
         credit.reason, credit.reason_code, credit.reason_params = "", "", {}
         self.store.save_credit(
             credit, "credit.booked",
-            f"credit {credit.reference} booked ({order.currency} "
-            f"-{format_amount(credit.total or ZERO)}, settled by {credit.settle_method})",
+            _step(
+                "booked", credit, total_amount=f"-{format_amount(credit.total or ZERO)}",
+                currency=order.currency, settle_part=_settled(credit.settle_method),
+            ),
         )  # fmt: skip
         return credit
 
@@ -285,7 +288,7 @@ class CreditBooker:
             if found is not None:
                 return found
         credit.credit_intent = True
-        self.store.save_credit(credit, "credit.create", f"creating credit {credit.reference}")
+        self.store.save_credit(credit, "credit.create", _step("create", credit))
         try:
             if credit.external:
                 made = self.books.create_invoice(
@@ -302,7 +305,9 @@ class CreditBooker:
             )  # fmt: skip
             return None
         credit.credit_id, credit.credit_intent = made.id, False
-        self.store.save_credit(credit, "credit.created", f"credit invoice {made.id}")
+        self.store.save_credit(
+            credit, "credit.created", _step("created", credit, invoice_id=made.id)
+        )
         return made
 
     def _adopt(
@@ -319,18 +324,14 @@ class CreditBooker:
             credit.credit_id, credit.credit_intent = own.id, False
             credit.edited = True
             credit.sent = credit.sent or not own.is_draft
-            self.store.save_credit(
-                credit, "credit.adopted", f"found {credit.reference} in Moneybird"
-            )
+            self.store.save_credit(credit, "credit.adopted", _step("adopted", credit))
             return own
         if not credit.external:
             original = credit.reference.rsplit("-C", 1)[0]
             drafts = self.books.find_credit_drafts(original, record.invoice_id)
             if drafts:
                 credit.credit_id, credit.credit_intent = drafts[0].id, False
-                self.store.save_credit(
-                    credit, "credit.adopted", f"found draft credit {drafts[0].id}"
-                )
+                self.store.save_credit(credit, "credit.adopted", _step("adopted", credit))
                 return drafts[0]
         return None
 
@@ -344,7 +345,7 @@ class CreditBooker:
                 credit.edited, credit.edit_intent = True, False
                 return invoice
         credit.edit_intent = True
-        self.store.save_credit(credit, "credit.edit", "writing the credit's reference and lines")
+        self.store.save_credit(credit, "credit.edit", _step("edit", credit))
         edited = self.books.rewrite_credit(invoice, result.draft)
         credit.edited, credit.edit_intent = True, False
         return edited
@@ -367,7 +368,9 @@ class CreditBooker:
                 credit.settlement_id, credit.settle_intent = current.payment_ids[-1], False
                 return
         credit.settle_intent = True
-        self.store.save_credit(credit, "credit.settle", f"settling the credit ({method.value})")
+        self.store.save_credit(
+            credit, "credit.settle", _step("settle", credit, settle_part=_settled(method.value))
+        )
         if method is SettleMethod.SET_OFF and not credit.external:
             settled = self.books.settle_credit(credit.credit_id)
             credit.settlement_id = settled.payment_ids[-1] if settled.payment_ids else "set-off"
@@ -402,8 +405,18 @@ class CreditBooker:
     ) -> CreditRecord:
         credit.state, credit.reason, credit.reason_code = CreditState.PARKED, reason, code
         credit.reason_params, credit.next_attempt_at = params, None
-        self.store.save_credit(credit, "credit.parked", reason)
+        self.store.save_credit(credit, "credit.parked", _step("parked", credit))
         return credit
+
+
+def _step(name: str, credit: CreditRecord, **facts: str) -> Reason:
+    """A credit's line on its order's log: a code and its facts, worded by the reader's page."""
+    return Reason(f"event.credit.{name}", {"reference": credit.reference, **facts})
+
+
+def _settled(method: str) -> str:
+    """The ``settle_part`` of a refund or a set-off."""
+    return "event.credit.settle.set_off" if method == "set_off" else "event.credit.settle.refund"
 
 
 def _contact(record: OrderRecord) -> str:

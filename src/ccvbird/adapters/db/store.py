@@ -718,7 +718,7 @@ class SqlStore:
         with self._session() as session:
             return [_to_credit(row) for row in session.scalars(query)]
 
-    def save_credit(self, record: CreditRecord, event: str, message: str = "") -> None:
+    def save_credit(self, record: CreditRecord, event: str, message: Reason | str = "") -> None:
         """Persist the credit record (only over the version read, when fenced) and log the step
         on its order's event log, in one transaction."""
         now = self._now()
@@ -744,15 +744,20 @@ class SqlStore:
             row.version = record.version + 1
             order_row = self._record_row(session, record.connection_id, record.order_id)
             if order_row is not None:
+                words = (
+                    _event_message(message)
+                    if isinstance(message, Reason)
+                    else _event_message(
+                        f"{record.reference}: {message}" if message else record.reference
+                    )
+                )
                 session.add(
                     OrderEventRow(
                         record_id=order_row.id,
                         at=now,
                         event=event,
                         state=f"credit:{record.state.value}",
-                        message=storable(
-                            f"{record.reference}: {message}" if message else record.reference
-                        ),
+                        **words,
                     )
                 )
         record.updated_at, record.version = now, record.version + 1
