@@ -17,7 +17,14 @@ def test_the_operator_connects_a_shop_by_its_api_keys(world: World) -> None:
     assert world.app.store.connections() == []
     wrong = world.post_form(page, page, action="test", **{**keys, "secret": "wrong"})
     assert wrong.status_code == 422
-    assert "De winkel accepteerde deze sleutels niet" in wrong.text
+    assert "De winkel accepteerde deze sleutels niet. Controleer de publieke sleutel" in wrong.text
+    assert "x-hash" not in wrong.text and "does not match" not in wrong.text  # no CCV English
+    missing = world.post_form(page, page, action="test", **{**keys, "secret": ""})
+    assert "Vul zowel de publieke sleutel als het secret in." in missing.text
+    empty = world.post_form(page, page, action="test", **{**keys, "shop_url": ""})
+    assert "Vul het adres van de winkel in" in empty.text
+    nowhere = world.post_form(page, page, action="test", **{**keys, "shop_url": "geen.winkel.test"})
+    assert "Op https://geen.winkel.test antwoordt geen CCV Shop" in nowhere.text
     saved = world.post_form(page, page, action="save", **keys)
     assert saved.status_code == 303
     (connection,) = world.app.store.connections()

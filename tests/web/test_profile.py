@@ -93,7 +93,7 @@ def test_preview_shows_the_invoice_an_order_would_become(world: World) -> None:
     # Nothing was saved or booked.
     assert world.moneybird.invoices() == []
     unknown = world.client.post(page, data={**fields, "order": "abc"})
-    assert unknown.status_code == 422 and "order:" in unknown.text
+    assert unknown.status_code == 422 and "ccvbird kent bestelnummer abc nog niet" in unknown.text
 
 
 def test_a_second_shop_in_the_same_administration_gets_a_prefix_and_cannot_drop_it(
@@ -270,3 +270,20 @@ def test_the_preview_appears_next_to_its_button(world: World) -> None:
     fieldset = text[text.rindex("<fieldset", 0, text.index('value="preview"')) :]
     fieldset = fieldset[: fieldset.index("</fieldset>")]
     assert 'id="preview"' in fieldset  # in the same box as the button, not below the form
+
+
+def test_preview_errors_are_in_the_owners_language(world: World) -> None:
+    connection_id = ready(world)
+    page = f"/connections/{connection_id}/profile"
+    for order, dutch in (
+        ("", "Vul een bestelnummer of een CCV-bestel-id in."),
+        ("B-77", "ccvbird kent bestelnummer B-77 nog niet"),
+        ("999999999", "CCV Shop heeft geen bestelling 999999999."),
+    ):
+        fields = form_fields(world.client.get(page).text, page)
+        fields.update(action="preview", order=order)
+        response = world.client.post(page, data=fields)
+        assert response.status_code == 422, order
+        assert dutch in response.text, order
+        assert "fill in an order number" not in response.text
+        assert "404.10" not in response.text and "not found" not in response.text

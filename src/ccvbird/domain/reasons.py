@@ -297,6 +297,16 @@ MESSAGES: dict[str, str] = {
     "event.retry.requested": "retry requested",
     "event.retry.dashboard": "retry requested from the dashboard",
     "event.retry.command_line": "retry requested from the command line",
+    # -- why the profile page cannot preview an order (wiring/shop.py) ---------------------------
+    "preview_no_order": "Fill in an order number or a CCV order id.",
+    "preview_unknown_number": (
+        "ccvbird knows no order number {order} yet; give the CCV order id (the number in the "
+        "address of the order in CCV Shop)."
+    ),
+    "preview_not_in_shop": "CCV Shop has no order {order}.",
+    "preview_shop_unreachable": (
+        "CCV Shop could not be asked for the order just now ({error}); try again in a moment."
+    ),
     # -- the steps of a credit (service/credits.py), on its order's log ---------------------------
     "event.credit.waiting": "credit {reference} waits for the order's invoice",
     "event.credit.create": "creating credit {reference}",

@@ -19,8 +19,9 @@ from ccvbird.adapters.ccvshop.webhooks import (
 from ccvbird.adapters.http import DEFAULT_TIMEOUT
 from ccvbird.adapters.profile_toml import parse_profile
 from ccvbird.bootstrap import App
-from ccvbird.domain.errors import CcvbirdError, ConfigError
+from ccvbird.domain.errors import CcvbirdError, ConfigError, NotFound
 from ccvbird.domain.order import STATUS_NAMES
+from ccvbird.domain.reasons import Reason
 from ccvbird.service.preview import Preview, preview_order
 from ccvbird.wiring import WebBackend
 
@@ -162,18 +163,30 @@ def shop_origin(shop_url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+class PreviewRefused(ConfigError):
+    """Why an order cannot be previewed, as a code of domain/reasons.py and its facts (the page
+    words it in the reader's language)."""
+
+    def __init__(self, code: str, params: dict[str, str]) -> None:
+        self.reason = Reason(code, params)
+        super().__init__(self.reason.text)
+
+
 def preview(backend: WebBackend, connection_id: int, profile_text: str, order: str) -> Preview:
     """The invoice ``order`` (an order number or CCV order id) would become with this profile."""
     profile = parse_profile(profile_text, source="profile")
     wanted = order.strip()
     if not wanted:
-        raise ConfigError("order: fill in an order number or a CCV order id")
+        raise PreviewRefused("preview_no_order", {})
     store = backend.app.store
     matches = [r for r in store.records(connection_id, search=wanted) if r.order_number == wanted]
     order_id = matches[0].order_id if matches else wanted
     if not order_id.isdigit():
-        raise ConfigError(
-            f"order: ccvbird knows no order number {wanted!r} yet; give the CCV order id"
-        )
-    found = backend.app.shop_for(connection_id).get_order(order_id)
+        raise PreviewRefused("preview_unknown_number", {"order": wanted})
+    try:
+        found = backend.app.shop_for(connection_id).get_order(order_id)
+    except NotFound:
+        raise PreviewRefused("preview_not_in_shop", {"order": wanted}) from None
+    except CcvbirdError as exc:
+        raise PreviewRefused("preview_shop_unreachable", {"error": str(exc)}) from exc
     return preview_order(found, profile, today=backend.app.clock.today())

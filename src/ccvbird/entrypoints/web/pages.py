@@ -23,7 +23,7 @@ from ccvbird.entrypoints.web.formats import day as _day
 from ccvbird.entrypoints.web.formats import money as _money
 from ccvbird.entrypoints.web.formats import when as _when
 from ccvbird.entrypoints.web.labels import advice, event_label, outcome_label, state_label
-from ccvbird.entrypoints.web.reasons import connection_pause_words, event_words, record_words
+from ccvbird.entrypoints.web.reasons import connection_pause_words, event_words, record_words, words
 from ccvbird.entrypoints.web.security import csrf_token, current_account
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -57,7 +57,10 @@ def environment() -> Environment:
         event_state_label=event_state_label,
     )
     env.globals.update(
-        why=record_words, event_words=event_words, pause_words=connection_pause_words
+        why=record_words,
+        event_words=event_words,
+        pause_words=connection_pause_words,
+        reason_words=words,
     )
     return env
 

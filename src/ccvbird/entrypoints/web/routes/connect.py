@@ -13,7 +13,15 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from ccvbird.domain.errors import CcvbirdError, ConfigError
+from ccvbird.domain.errors import (
+    AuthenticationFailed,
+    CcvbirdError,
+    ConfigError,
+    NetworkError,
+    NotFound,
+    PermissionDenied,
+    TransientError,
+)
 from ccvbird.domain.reasons import ACCESS_PAUSES
 from ccvbird.entrypoints.web.i18n import _
 from ccvbird.entrypoints.web.pages import flash
@@ -38,6 +46,24 @@ router = APIRouter(dependencies=[Depends(check_csrf)])
 # -- a shop by its API keys (the operator) ---------------------------------------------------
 
 
+def key_test_problem(exc: CcvbirdError, url: str, both_given: bool) -> str:
+    """Why the API-key test failed, in the reader's words (never CCV's or the client's English:
+    "x-hash does not match the request" means the keys are wrong)."""
+    if not both_given:
+        return _("Fill in both the public key and the secret.")
+    if isinstance(exc, AuthenticationFailed | PermissionDenied):
+        return _(
+            "The shop did not accept these keys. Check the public key and the secret (in CCV "
+            "Shop: the API keys of your app or of Instellingen → API), and that they belong to "
+            "this shop."
+        )
+    if isinstance(exc, NotFound | NetworkError):
+        return _("No CCV Shop answers at %(url)s: check the shop's address.", url=url)
+    if isinstance(exc, TransientError):
+        return _("The shop could not be reached just now; try again in a moment.")
+    return _("The shop refused the test: %(reason)s", reason=str(exc))
+
+
 @router.get("/connections/new")
 def new_connection_page(request: Request, account: Operator) -> Response:
     return pages(request).render(request, "connection_new.html", form={}, problem="", tested="")
@@ -50,9 +76,15 @@ async def new_connection(request: Request, account: Operator, backend: Backend) 
     public, secret = str(form.get("public_key", "")).strip(), str(form.get("secret", "")).strip()
     try:
         url = normalise_shop_url(str(form.get("shop_url", "")))
+    except ConfigError:
+        problem = _("Fill in the shop's address, like https://www.jouwwinkel.nl.")
+        return pages(request).render(
+            request, "connection_new.html", status=422, form=shown, problem=problem, tested=""
+        )
+    try:
         shop_name = await run_in_threadpool(test_shop, backend.app, url, public, secret)
     except CcvbirdError as exc:
-        problem = _("The shop did not accept these keys: %(reason)s", reason=str(exc))
+        problem = key_test_problem(exc, url, bool(public and secret))
         return pages(request).render(
             request, "connection_new.html", status=422, form=shown, problem=problem, tested=""
         )

@@ -13,11 +13,12 @@ from ccvbird.domain.reasons import OLD_PROFILE_PAUSES, PROFILE_PAUSES
 from ccvbird.entrypoints.web import profile_form
 from ccvbird.entrypoints.web.i18n import _
 from ccvbird.entrypoints.web.pages import flash
+from ccvbird.entrypoints.web.reasons import words
 from ccvbird.entrypoints.web.routes.common import form_of, pages, run_in_threadpool, see_other
 from ccvbird.entrypoints.web.security import Backend, Installed, check_csrf
 from ccvbird.wiring import SETUP_REASON, WebBackend, reference_prefix_for
 from ccvbird.wiring.moneybird import administration_choices
-from ccvbird.wiring.shop import preview, status_names
+from ccvbird.wiring.shop import PreviewRefused, preview, status_names
 
 router = APIRouter(dependencies=[Depends(check_csrf)])
 
@@ -111,7 +112,12 @@ async def profile_save(request: Request, connection_id: Installed, backend: Back
     elif form.get("action") == "preview":
         try:
             shown = await run_in_threadpool(preview, backend, connection_id, checked.toml, order)
-        except CcvbirdError as exc:
+        except PreviewRefused as exc:
+            checked.problems["order"] = words(
+                exc.reason.code, exc.reason.params, connection_id=connection_id
+            )
+            status = 422
+        except CcvbirdError as exc:  # the profile itself (checked above) or the order
             checked.problems["order"] = str(exc)
             status = 422
     else:
