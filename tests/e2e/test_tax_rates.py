@@ -186,7 +186,7 @@ def test_an_invoice_found_in_moneybird_with_other_figures_is_not_finished(
         SyncState.NEEDS_ATTENTION,
         "moneybird_figures_differ",
     )
-    assert f"Invoice draft {theirs.id} (reference 2001) is left in Moneybird" in record.reason
+    assert f"Invoice {theirs.id} (reference 2001) is left in Moneybird" in record.reason
     assert "Moneybird computed 1.89" in record.reason
     (invoice,) = _invoices(world)
     assert (invoice["id"], invoice["state"], invoice["payments"]) == (theirs.id, "draft", [])

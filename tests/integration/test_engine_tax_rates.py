@@ -64,8 +64,9 @@ def test_a_rate_switched_off_pauses_the_connection_before_the_next_booking(
     assert result.outcome is Outcome.PAUSED
     paused = store.connection(connection)
     assert paused.paused_code == "profile_mismatch"
-    assert paused.paused_params == {"fields": 'tax_rates.domestic."9"'}
+    assert paused.paused_params["fields"] == 'tax_rates.domestic."9"'
     assert 'tax_rates.domestic."9"' in paused.paused_reason
+    assert "is not active in Moneybird" in paused.paused_reason  # what is wrong with it
     assert books.summary() == writes  # no contact, no invoice, no payment
     assert store.record(connection, "500001002").state is SyncState.WAITING
 
@@ -78,10 +79,12 @@ def test_a_changed_percentage_is_named_with_both_percentages(store: SqlStore) ->
     result = engine(store, _orders(1), books).sync_order(connection, "500001001")
     assert result.outcome is Outcome.PAUSED
     paused = store.connection(connection)
-    assert (paused.paused_code, paused.paused_params) == (
+    assert (paused.paused_code, paused.paused_params["fields"]) == (
         "profile_mismatch",
-        {"fields": 'tax_rates.domestic."9"'},
+        'tax_rates.domestic."9"',
     )
+    assert "is 9% VAT, but it is mapped to" in paused.paused_reason
+    assert "of 21%; map it to a 9% rate" in paused.paused_reason
     assert books.summary() == {"invoices": 0, "payments": 0, "contacts": 0}
 
 

@@ -26,6 +26,7 @@ from decimal import Decimal
 
 from ccvbird.domain.administration import AdministrationSettings, NamedInfo, TaxRateInfo
 from ccvbird.domain.profile import MappingProfile
+from ccvbird.domain.reasons import Reason
 from ccvbird.domain.vat import HOME_COUNTRY, TaxKey, VatTreatment, format_percentage
 
 ROUNDING_KEY = "rounding.tax_rate_id"
@@ -33,10 +34,13 @@ ROUNDING_KEY = "rounding.tax_rate_id"
 
 @dataclass(frozen=True, slots=True)
 class Mismatch:
-    """One mapped id that does not fit the administration; ``message`` names the key."""
+    """One mapped id that does not fit the administration; ``message`` names the key.
+    ``reason``: the same as a code and its facts (``domain/reasons.py``), where it has one,
+    so a pause can name it in the reader's language."""
 
     key: str
     message: str
+    reason: Reason | None = None
 
 
 def tax_rate_mismatches(profile: MappingProfile, rates: Iterable[TaxRateInfo]) -> list[Mismatch]:
@@ -46,15 +50,15 @@ def tax_rate_mismatches(profile: MappingProfile, rates: Iterable[TaxRateInfo]) -
     found: list[Mismatch] = []
     for key in sorted(profile.tax_rates):
         problem = _tax_rate_problem(key, profile.tax_rates[key], by_id)
-        if problem:
-            found.append(Mismatch(key.profile_key(), problem))
+        if problem is not None:
+            found.append(Mismatch(key.profile_key(), problem.text, problem))
     if profile.rounding_tax_rate_id is not None:
         zero = TaxKey(VatTreatment.DOMESTIC, Decimal(0))
         problem = _tax_rate_problem(
             zero, profile.rounding_tax_rate_id, by_id, key_name=ROUNDING_KEY
         )
-        if problem:
-            found.append(Mismatch(ROUNDING_KEY, problem))
+        if problem is not None:
+            found.append(Mismatch(ROUNDING_KEY, problem.text, problem))
     return found
 
 
@@ -111,40 +115,32 @@ def _pct(value: Decimal | None) -> str:
 
 def _tax_rate_problem(
     key: TaxKey, rate_id: str, rates: dict[str, TaxRateInfo], *, key_name: str = ""
-) -> str:
-    name = key_name or key.profile_key()
+) -> Reason | None:
+    facts = {"field": key_name or key.profile_key(), "rate_id": rate_id}
     rate = rates.get(rate_id)
     if rate is None:
-        return (
-            f"{name}: Moneybird has no tax rate {rate_id} (deleted, or of another administration)"
-        )
-    label = f'Moneybird tax rate {rate_id} "{rate.name}"'
+        return Reason("mismatch.rate_missing", facts)
+    facts["rate_name"] = rate.name
     if rate.tax_rate_type and rate.tax_rate_type != "sales_invoice":
-        return (
-            f"{name}: {label} is a {rate.tax_rate_type.replace('_', ' ')} rate; "
-            "a sales invoice needs a sales invoice rate"
-        )
+        return Reason("mismatch.rate_kind", {**facts, "kind": rate.tax_rate_type.replace("_", " ")})
     if rate.active is False:
-        return f"{name}: {label} is not active in Moneybird; choose an active rate"
+        return Reason("mismatch.rate_inactive", facts)
     if (rate.percentage or Decimal(0)) != key.percentage:
-        return (
-            f"{name} is {_pct(key.percentage)} VAT, but it is mapped to {label} of "
-            f"{_pct(rate.percentage)}; map it to a {_pct(key.percentage)} rate"
+        return Reason(
+            "mismatch.rate_percentage",
+            {**facts, "wanted": _pct(key.percentage), "mapped": _pct(rate.percentage)},
         )
     country = (rate.country or "").upper()
     if key.treatment is VatTreatment.OSS:
         if country != key.country:
-            where = f"for {country}" if country else "a Dutch rate (no country)"
-            return (
-                f"{name} is VAT of {key.country}, but {label} is {where}; "
-                f"map it to the {_pct(key.percentage)} rate of {key.country}"
-            )
+            return Reason(
+                "mismatch.rate_country" if country else "mismatch.rate_not_foreign",
+                {**facts, "country": key.country, "rate_country": country,
+                 "wanted": _pct(key.percentage)},
+            )  # fmt: skip
     elif country and country != HOME_COUNTRY:
-        return (
-            f"{name}: {label} is a rate for {country} (OSS); "
-            "map this key to a rate without a foreign country"
-        )
-    return ""
+        return Reason("mismatch.rate_foreign", {**facts, "rate_country": country})
+    return None
 
 
 def _ledger_problem(key: str, ledger_id: str, ledgers: dict[str, NamedInfo]) -> list[Mismatch]:

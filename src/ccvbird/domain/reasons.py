@@ -253,6 +253,34 @@ MESSAGES: dict[str, str] = {
         "Fix the tax rate in Moneybird or the profile (the profile page, or `ccvbird profile "
         "import`); saving a profile that fits resumes syncing."
     ),
+    # -- what does not fit in a tax rate the profile maps (domain/profile_check.py) -------------
+    "mismatch.rate_missing": (
+        "{field}: Moneybird has no tax rate {rate_id} (deleted, or of another administration)."
+    ),
+    "mismatch.rate_kind": (
+        '{field}: Moneybird tax rate {rate_id} "{rate_name}" is a {kind} rate; a sales invoice '
+        "needs a sales invoice rate."
+    ),
+    "mismatch.rate_inactive": (
+        '{field}: Moneybird tax rate {rate_id} "{rate_name}" is not active in Moneybird; choose '
+        "an active rate."
+    ),
+    "mismatch.rate_percentage": (
+        '{field} is {wanted} VAT, but it is mapped to Moneybird tax rate {rate_id} "{rate_name}" '
+        "of {mapped}; map it to a {wanted} rate."
+    ),
+    "mismatch.rate_country": (
+        '{field} is VAT of {country}, but Moneybird tax rate {rate_id} "{rate_name}" is for '
+        "{rate_country}; map it to the {wanted} rate of {country}."
+    ),
+    "mismatch.rate_not_foreign": (
+        '{field} is VAT of {country}, but Moneybird tax rate {rate_id} "{rate_name}" is a Dutch '
+        "rate (no country); map it to the {wanted} rate of {country}."
+    ),
+    "mismatch.rate_foreign": (
+        '{field}: Moneybird tax rate {rate_id} "{rate_name}" is a rate for {rate_country} (OSS); '
+        "map this key to a rate without a foreign country."
+    ),
     "prefix_needed": (
         "The profile needs a reference prefix of its own: {conflict_part} Nothing is booked "
         "for this connection until it has one."

@@ -937,7 +937,8 @@ class SyncEngine:
         if not mismatches:
             return None
         fields = FIELD_SEPARATOR.join(m.key for m in mismatches)
-        reason = Reason(PROFILE_MISMATCH, {"fields": fields})
+        details = tuple(m.reason for m in mismatches if m.reason is not None)
+        reason = Reason(PROFILE_MISMATCH, {"fields": fields}, also=details)
         self.store.pause(connection.id, reason)
         self.tax_rates.invalidate(connection.id)  # a fix in Moneybird is seen at once
         log.warning(
