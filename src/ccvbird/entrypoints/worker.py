@@ -86,8 +86,8 @@ def run_sync(
     return result.outcome.value, retry_in
 
 
-def _queue_retry(task: Any, connection_id: int, order_id: str) -> None:
-    task(connection_id, order_id, Trigger.RETRY.value)
+def _queue_retry(task: Any, shares: Any, connection_id: int, order_id: str) -> None:
+    task(connection_id, order_id, Trigger.RETRY.value, priority=shares.priority(connection_id))
 
 
 def _retried_by_scheduler(app: bootstrap.App, connection_id: int, order_id: str) -> bool:
@@ -111,6 +111,7 @@ def register(app: bootstrap.App, huey: Huey) -> Tasks:
     """Define ccvbird's tasks on ``huey`` (the same names in every process)."""
 
     marks = bootstrap.pending_marks(huey)
+    shares = bootstrap.fair_shares(huey)
 
     @huey.task(name="ccvbird.sync_order")  # type: ignore[untyped-decorator]
     def sync_order(connection_id: int, order_id: str, trigger: str = Trigger.WEBHOOK.value) -> str:
@@ -125,9 +126,17 @@ def register(app: bootstrap.App, huey: Huey) -> Tasks:
             # Back on the queue holding the mark again — unless a newer copy is waiting
             # already, which will do the work.
             if not marked or marks.claim(connection_id, order_id):
-                sync_order.schedule((connection_id, order_id, trigger), delay=BUSY_RETRY_SECONDS)
+                sync_order.schedule(
+                    (connection_id, order_id, trigger),
+                    delay=BUSY_RETRY_SECONDS,
+                    priority=shares.priority(connection_id, delay=BUSY_RETRY_SECONDS),
+                )
         elif retry_in is not None and not _retried_by_scheduler(app, connection_id, order_id):
-            sync_order.schedule((connection_id, order_id, Trigger.RETRY.value), delay=retry_in)
+            sync_order.schedule(
+                (connection_id, order_id, Trigger.RETRY.value),
+                delay=retry_in,
+                priority=shares.priority(connection_id, delay=retry_in),
+            )
         return outcome
 
     @huey.periodic_task(crontab(minute="*"), name="ccvbird.poll_due")  # type: ignore[untyped-decorator]
@@ -144,7 +153,7 @@ def register(app: bootstrap.App, huey: Huey) -> Tasks:
                     connection.id,
                     store=app.store,
                     clock=app.clock,
-                    enqueue=partial(_queue_retry, sync_order, connection.id),
+                    enqueue=partial(_queue_retry, sync_order, shares, connection.id),
                 )
             except Exception:
                 log.exception("queueing the due retries of connection %s failed", connection.id)

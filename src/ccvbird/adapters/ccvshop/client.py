@@ -289,7 +289,8 @@ class CcvShopClient:
     def _items(self, path: str, query: Query | None = None) -> Iterator[dict[str, Any]]:
         """Every item of a collection, page after page, until ``next`` is absent."""
         url = self._url(path, [("start", "0"), ("size", str(self.page_size)), *(query or [])])
-        trail = PageTrail(self._origin, API_PREFIX)
+        # A shop served under a path (a sandbox of many shops) keeps its links under it.
+        trail = PageTrail(self._origin, self._origin.path.rstrip("/") + API_PREFIX)
         while True:
             trail.visit(url)
             page = self._get(url)
