@@ -437,6 +437,34 @@ def one(args: argparse.Namespace, workers: int) -> Result:
         run.stop()
 
 
+def profile(args: argparse.Namespace) -> None:
+    """Book one burst in this process's main thread under pyinstrument (no worker processes):
+    where a worker's time goes, with the sandboxes, PostgreSQL and Redis as in the run."""
+    from pyinstrument import Profiler
+
+    run = Run(args, 0)
+    try:
+        run.start()
+        phase = Phase()
+        run.burst(phase)
+        profiler = Profiler(interval=0.001)
+        started, cpu = time.perf_counter(), time.process_time()
+        profiler.start()
+        done = 0
+        while (task := run.huey.dequeue()) is not None:
+            run.huey.execute(task)
+            done += 1
+        profiler.stop()
+        wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+        print(profiler.output_text(unicode=False, color=False))
+        print(
+            f"profile: {done} tasks in {wall:.1f} s, {cpu / max(done, 1) * 1000:.1f} ms CPU per "
+            f"task in this process ({load()})"
+        )
+    finally:
+        run.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--connections", type=int, default=1000)
@@ -448,7 +476,13 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=300.0)
     parser.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
+    parser.add_argument(
+        "--profile", action="store_true", help="profile one burst booked in this process"
+    )
     args = parser.parse_args()
+    if args.profile:
+        profile(args)
+        return
     print(
         f"{args.connections} connections, bursts of {args.burst} webhook orders, an import of "
         f"{args.import_orders} orders, {args.threads} threads per worker; {os.cpu_count()} "

@@ -38,6 +38,7 @@ from ccvbird.adapters.ccvshop.signing import SignatureMismatch, response_signatu
 from ccvbird.adapters.ccvshop.transport import API_PREFIX, CcvBudget, CcvTransport
 from ccvbird.adapters.ccvshop.wire import dumps, loads_isolating, parse_order
 from ccvbird.adapters.http.pacing import WallClock
+from ccvbird.adapters.http.tls import shared_tls
 from ccvbird.adapters.http.transport import DEFAULT_TIMEOUT, RetryPolicy, Sleep
 from ccvbird.domain.bounds import is_order_id, storable
 from ccvbird.domain.errors import ApiError, InvalidOrderData, NotFound
@@ -193,7 +194,9 @@ class CcvShopClient:
             raise ValueError("page_size: must be between 1 and 250")
         self.credentials = credentials
         self._owns_http = http is None
-        self._http = http if http is not None else httpx.Client(timeout=timeout)
+        self._http = (
+            http if http is not None else httpx.Client(timeout=timeout, verify=shared_tls())
+        )
         self.transport = CcvTransport(
             self._http,
             public=credentials.public_key,
