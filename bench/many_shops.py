@@ -286,14 +286,27 @@ class Run:
         return out
 
     def wait_booked(self, phase: Phase, timeout: float) -> None:
+        """Until every order of the phase is booked, or parked with a reason (which is not
+        missing: bad input waits for a person, as it should)."""
         deadline = time.time() + timeout
         while time.time() < deadline:
             booked = self.booked_now()
             phase.booked = {k: booked[k] for k in phase.paid if k in booked}
             if len(phase.booked) == len(phase.paid):
                 break
+            parked = self.parked()
+            if all(k in phase.booked or k in parked for k in phase.paid):
+                break
             time.sleep(0.2)
         phase.ended = time.time()
+
+    def parked(self) -> set[tuple[int, str]]:
+        with self.app.sessions() as session:
+            rows = session.execute(
+                text("SELECT connection_id, order_id FROM order_records "
+                     "WHERE state = 'needs_attention'")
+            ).all()  # fmt: skip
+        return {(int(c), str(o)) for c, o in rows}
 
     def states(self, keys: list[tuple[int, str]]) -> Counter[str]:
         """The states of the orders that were not booked (for the report)."""
@@ -414,10 +427,11 @@ def one(args: argparse.Namespace, workers: int) -> Result:
         summary = run.summary()
         per_admin = [Counter(a["references"]) for a in summary["administrations"].values()]
         duplicates = sum(c - 1 for counts in per_admin for c in counts.values() if c > 1)
-        missing = (len(quiet.paid) - len(quiet.booked)) + (len(busy.paid) - len(busy.booked))
+        parked = run.parked()
+        lost = [k for p in (quiet, busy) for k in p.paid if k not in p.booked]
+        missing = sum(1 for k in lost if k not in parked)
         booked_quiet = max(len(quiet.booked), 1)
-        if missing:
-            lost = [k for p in (quiet, busy) for k in p.paid if k not in p.booked]
+        if lost:
             print(f"workers {workers}: not booked: {dict(run.states(lost))}", flush=True)
         return Result(
             workers=workers,

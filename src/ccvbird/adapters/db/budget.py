@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import cast
 
-from sqlalchemy import Connection, Engine, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, Table, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ccvbird.adapters.db.tables import BudgetRow, BudgetSlotRow
 
-_BUDGETS = BudgetRow.__table__
-_SLOTS = BudgetSlotRow.__table__
+_BUDGETS = cast(Table, BudgetRow.__table__)
+_SLOTS = cast(Table, BudgetSlotRow.__table__)
 
 
 class SharedBudget:
