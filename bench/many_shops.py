@@ -376,8 +376,10 @@ class Run:
             except subprocess.TimeoutExpired:
                 proc.kill()
         try:
-            self.huey.flush()
-            self.app.close()
+            if hasattr(self, "huey"):
+                self.huey.flush()
+            if hasattr(self, "app"):
+                self.app.close()
         finally:
             admin = create_engine(f"{self.args.pg}/postgres", isolation_level="AUTOCOMMIT")
             with admin.connect() as c:
