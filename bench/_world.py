@@ -60,6 +60,7 @@ def connected(
     moneybird_rate: tuple[int, float] = (150, 300.0),
     budget: Callable[[FakeWallClock, Any], RequestBudget] | None = None,
     data_dir: Path | None = None,
+    database_url: str | None = None,
 ) -> Bench:
     clock = FakeWallClock()
     sandboxes = bootstrap.in_process_sandboxes(
@@ -71,7 +72,10 @@ def connected(
         ccv_limited=False,
         moneybird_rate=moneybird_rate,
     )
-    settings = Settings(data_dir=data_dir or Path(tempfile.mkdtemp(prefix="ccvbird-bench-")))
+    settings = Settings(
+        data_dir=data_dir or Path(tempfile.mkdtemp(prefix="ccvbird-bench-")),
+        database_url=database_url,
+    )
     app = bootstrap.build_app(
         settings, transports=sandboxes.transports, moneybird_budget=Unlimited()
     )

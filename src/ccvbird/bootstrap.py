@@ -42,7 +42,7 @@ from ccvbird.adapters.moneybird import connect as connect_moneybird
 from ccvbird.adapters.moneybird.books import MoneybirdBooks, administration_settings
 from ccvbird.adapters.moneybird.payload import sales_invoice_payload
 from ccvbird.adapters.profile_toml import load_profile, parse_profile
-from ccvbird.adapters.queue import HueyQueue, PendingMarks, make_huey
+from ccvbird.adapters.queue import FairShares, HueyQueue, PendingMarks, make_huey
 from ccvbird.adapters.secrets import (
     SecretBox,
     load_or_create_key,
@@ -584,8 +584,15 @@ def budget_use(app: App, connection_id: int) -> tuple[int, int]:
 
 def huey_queue(task: Any) -> Queue:
     """The ``Queue`` port over the ``ccvbird.sync_order`` Huey task: an order is queued at most
-    once while a copy of it waits (the marks live in the task's Huey storage)."""
-    return HueyQueue(task, task.schedule, pending_marks(task.huey))
+    once while a copy of it waits (the marks live in the task's Huey storage), and fairly
+    between connections (:func:`fair_shares`)."""
+    return HueyQueue(task, task.schedule, pending_marks(task.huey), fair_shares(task.huey))
+
+
+def fair_shares(huey: Any) -> FairShares:
+    """The per-connection priorities of ``huey``'s tasks: one connection's backlog never makes
+    another connection's orders wait behind all of it."""
+    return FairShares(huey)
 
 
 def pending_marks(huey: Any) -> PendingMarks:

@@ -13,7 +13,7 @@ import pytest
 from huey import MemoryHuey
 
 from ccvbird import bootstrap
-from ccvbird.adapters.queue import HueyQueue, PendingMarks
+from ccvbird.adapters.queue import FairShares, HueyQueue, PendingMarks
 from ccvbird.entrypoints import worker
 from ccvbird.service.triggers import poll
 from ccvbird.service.webhooks import Delivery, receive_ccv_delivery
@@ -194,3 +194,61 @@ def test_an_order_put_back_while_the_connection_is_busy_is_still_queued_once(
         _poll(world, tasks.queue())
     assert huey.pending_count() == 1
     huey.flush()
+
+
+def _dequeued(huey: Any) -> list[tuple[int, str]]:
+    taken = []
+    while (task := huey.dequeue()) is not None:
+        taken.append((task.args[0], task.args[1]))
+    return taken
+
+
+def test_one_connections_backlog_does_not_make_the_others_wait_behind_it(
+    queue_url: str | None, tmp_path: Path
+) -> None:
+    settings = bootstrap.load_settings(
+        queue_url=queue_url, data_dir=tmp_path / "q", queue_name=_own_name()
+    )
+    huey = bootstrap.task_queue(settings)
+    huey.flush()
+
+    @huey.task(name="ccvbird.sync_order")  # type: ignore[untyped-decorator]
+    def sync_order(connection_id: int, order_id: str) -> None:
+        raise AssertionError("only dequeued here, never run")
+
+    clock = [1000.0]
+    queue = HueyQueue(
+        sync_order,
+        sync_order.schedule,
+        PendingMarks(huey, now=lambda: clock[0]),
+        FairShares(huey, slot=0.5, now=lambda: clock[0]),
+    )
+    for number in range(1, 201):  # a big shop's first poll queues its history
+        queue.enqueue_order(1, str(number))
+    clock[0] += 0.1
+    queue.enqueue_order(2, "a")  # then small shops' webhooks arrive
+    queue.enqueue_order(3, "b")
+    clock[0] += 0.1
+    queue.enqueue_order(2, "c")
+    taken = _dequeued(huey)
+    assert len(taken) == 203
+    # The small shops' orders come within the first few: one slot of the backlog each.
+    assert taken[:5] == [(1, "1"), (2, "a"), (3, "b"), (1, "2"), (2, "c")]
+    # The backlog itself keeps its order and loses nothing.
+    assert [order for cid, order in taken if cid == 1] == [str(n) for n in range(1, 201)]
+    huey.flush()
+
+
+def test_a_connection_with_one_order_at_a_time_is_served_in_arrival_order() -> None:
+    huey = MemoryHuey("fair")
+
+    @huey.task(name="ccvbird.sync_order")  # type: ignore[untyped-decorator]
+    def sync_order(connection_id: int, order_id: str) -> None:
+        raise AssertionError("only dequeued here, never run")
+
+    clock = [1000.0]
+    queue = HueyQueue(sync_order, sync_order.schedule, None, FairShares(huey, now=lambda: clock[0]))
+    for connection_id in (5, 3, 9, 1):
+        queue.enqueue_order(connection_id, "7")
+        clock[0] += 1.0
+    assert _dequeued(huey) == [(5, "7"), (3, "7"), (9, "7"), (1, "7")]

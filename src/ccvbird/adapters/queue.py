@@ -10,6 +10,12 @@ keeps a "queued" mark per (connection, order) in Huey's own storage (the same SQ
 Redis as the queue, so every process sees it), set atomically when the order is queued and
 cleared by the worker when it takes the task — before it reads the order, so a trigger that
 arrives while the order is being processed queues another run.
+
+The queue is fair between connections (:class:`FairShares`): a task's priority is a virtual
+finish time kept per connection, so one connection that queues thousands of orders (a first
+poll of a big shop, a backlog of due retries) does not make another connection's webhook wait
+behind all of them. Huey takes the highest priority first, on SQLite and on Redis (a sorted
+set: :class:`~huey.PriorityRedisHuey`).
 """
 
 from __future__ import annotations
@@ -19,8 +25,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from huey import Huey, RedisHuey, SqliteHuey
-from huey.storage import RedisStorage
+from huey import Huey, PriorityRedisHuey, SqliteHuey
 
 from ccvbird.adapters.metrics import QueueStats
 
@@ -35,11 +40,12 @@ def make_huey(
     """A Huey instance: Redis when ``queue_url`` is a redis:// URL, else a SQLite file.
 
     ``name`` prefixes every key in Redis: two ccvbird installations (or test runs) sharing one
-    Redis keep their queues apart by it."""
+    Redis keep their queues apart by it. Both storages honour task priorities (Redis as a sorted
+    set, which needs Redis 5 or later): :class:`FairShares` relies on it."""
     if queue_url:
         if not queue_url.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError(f"the queue URL must be a redis:// URL, got {queue_url!r}")
-        return RedisHuey(name, url=queue_url, immediate=immediate)
+        return PriorityRedisHuey(name, url=queue_url, immediate=immediate)
     sqlite_path.parent.mkdir(parents=True, exist_ok=True)
     return SqliteHuey(name, filename=str(sqlite_path), immediate=immediate)
 
@@ -86,6 +92,51 @@ class PendingMarks:
         return float(since) if isinstance(since, int | float) else None
 
 
+#: The virtual time one queued order of a connection costs: about what a booking takes. A
+#: connection with a backlog of N orders has its last one N slots ahead; another
+#: connection's new order goes in after at most one slot of each backlog.
+FAIR_SLOT_SECONDS = 0.5
+
+
+class FairShares:
+    """Per-connection fair queueing for Huey priorities (start-time fair queueing).
+
+    Each connection has a virtual finish time ``tag`` in Huey's key-value storage. An order
+    queued for it gets ``tag = max(now, tag) + slot`` and the priority ``-tag`` (Huey runs the
+    highest priority first): a connection with one order waiting is served in arrival order,
+    and a connection that queues thousands has them spread out in virtual time, so the others'
+    orders go in between. It is work-conserving (when nothing else waits, the backlog is
+    served at full speed) and needs no count of queued tasks to be kept right: the read and
+    write of the tag are not atomic, and a race between two processes can only put one order a
+    slot early or late.
+    """
+
+    def __init__(
+        self,
+        huey: Huey,
+        *,
+        slot: float = FAIR_SLOT_SECONDS,
+        now: Callable[[], float] = time.time,
+    ) -> None:
+        self._huey = huey
+        self._slot = slot
+        self._now = now
+
+    @staticmethod
+    def _key(connection_id: int) -> str:
+        return f"ccvbird.fair:{connection_id}"
+
+    def priority(self, connection_id: int, *, delay: float = 0.0) -> float:
+        """The priority of one more order of the connection, starting no earlier than ``delay``
+        seconds from now (a delayed task: when it becomes due); its tag moves on by a slot."""
+        key = self._key(connection_id)
+        start = self._now() + max(delay, 0.0)
+        last = self._huey.get(key, peek=True)
+        tag = max(start, last if isinstance(last, int | float) else 0.0) + self._slot
+        self._huey.put(key, tag)
+        return -tag
+
+
 class HueyQueue:
     """The ``Queue`` port on a Huey task that takes (connection_id, order_id).
 
@@ -99,25 +150,40 @@ class HueyQueue:
         task: Callable[..., object],
         schedule: Callable[..., object],
         marks: PendingMarks | None = None,
+        shares: FairShares | None = None,
     ) -> None:
         self._task = task
         self._schedule = schedule
         self._marks = marks
+        self._shares = shares
+
+    def _priority(self, connection_id: int, delay: float = 0.0) -> dict[str, float]:
+        if self._shares is None:
+            return {}
+        return {"priority": self._shares.priority(connection_id, delay=delay)}
 
     def enqueue_order(self, connection_id: int, order_id: str, *, delay_seconds: float = 0) -> None:
         if delay_seconds > 0:
-            self._schedule((connection_id, order_id), delay=delay_seconds)
+            self._schedule(
+                (connection_id, order_id),
+                delay=delay_seconds,
+                **self._priority(connection_id, delay_seconds),
+            )
             return
         if self._marks is None:
-            self._task(connection_id, order_id)
+            self._task(connection_id, order_id, **self._priority(connection_id))
             return
         if not self._marks.claim(connection_id, order_id):
             return
         try:
-            self._task(connection_id, order_id)
+            self._task(connection_id, order_id, **self._priority(connection_id))
         except BaseException:
             self._marks.release(connection_id, order_id)  # not queued: the next trigger must be
             raise
+
+
+#: How many of the tasks first in line ``/metrics`` reads to find the oldest one.
+OLDEST_AMONG = 200
 
 
 def queue_stats(
@@ -125,26 +191,25 @@ def queue_stats(
 ) -> QueueStats:
     """How many tasks wait, and how long the oldest ready one has (for ``/metrics``).
 
-    Huey keeps no enqueue time, so the oldest task's age comes from what ccvbird keeps: a
-    task queued by a trigger carries its order's "queued" mark, set when it was queued; a task
-    scheduled for later (a retry, a busy connection) has its ``eta``, the time it became ready.
-    Only the oldest task is read: SQLite lists it first; Redis pushes on the left and pops on
-    the right, so it is the list's last element (Huey's ``enqueued_items`` reads from the left).
+    Huey keeps no enqueue time, so a task's age comes from what ccvbird keeps: a task queued by
+    a trigger carries its order's "queued" mark, set when it was queued; a task scheduled for
+    later (a retry, a busy connection) has its ``eta``, the time it became ready. The queue is
+    ordered by fair-share priority, not by age (``FairShares``), so the oldest is looked for
+    among the first :data:`OLDEST_AMONG` in line (a backlog's older tasks are spread out, but
+    never that far back while the others' wait).
     """
     depth = int(huey.pending_count())
     scheduled = int(huey.scheduled_count())
     if depth == 0:
         return QueueStats(0, scheduled, 0.0)
-    storage = huey.storage
-    if isinstance(storage, RedisStorage):
-        oldest = storage.conn.lindex(storage.queue_key, -1)
-    else:
-        items = storage.enqueued_items(limit=1)
-        oldest = items[0] if items else None
-    if oldest is None:
+    ready = [
+        since
+        for message in huey.storage.enqueued_items(limit=OLDEST_AMONG)
+        if (since := _ready_since(huey, marks, message)) is not None
+    ]
+    if not ready:
         return QueueStats(depth, scheduled, None)
-    since = _ready_since(huey, marks, oldest)
-    return QueueStats(depth, scheduled, None if since is None else max(now() - since, 0.0))
+    return QueueStats(depth, scheduled, max(now() - min(ready), 0.0))
 
 
 def _ready_since(huey: Huey, marks: PendingMarks, message: bytes) -> float | None:

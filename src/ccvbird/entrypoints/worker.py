@@ -88,9 +88,14 @@ def run_sync(
     return result.outcome.value, retry_in
 
 
-def _queue_retry(task: Any, connection_id: int, order_id: str) -> None:
-    # Ready now; its ``eta`` says since when (the queue's oldest-job age reads it).
-    task.schedule((connection_id, order_id, Trigger.RETRY.value), eta=datetime.now(UTC))
+def _queue_retry(task: Any, shares: Any, connection_id: int, order_id: str) -> None:
+    # Ready now; its ``eta`` says since when (the queue's oldest-job age reads it), and its
+    # priority is its connection's fair share.
+    task.schedule(
+        (connection_id, order_id, Trigger.RETRY.value),
+        eta=datetime.now(UTC),
+        priority=shares.priority(connection_id),
+    )
 
 
 #: Outcomes that mean "the paid invoice is booked now" (the paid-to-booked histogram).
@@ -124,6 +129,7 @@ def register(app: bootstrap.App, huey: Huey) -> Tasks:
     """Define ccvbird's tasks on ``huey`` (the same names in every process)."""
 
     marks = bootstrap.pending_marks(huey)
+    shares = bootstrap.fair_shares(huey)
 
     @huey.task(name="ccvbird.sync_order")  # type: ignore[untyped-decorator]
     def sync_order(
@@ -150,11 +156,15 @@ def register(app: bootstrap.App, huey: Huey) -> Tasks:
             # already, which will do the work.
             if not marked or marks.claim(connection_id, order_id):
                 sync_order.schedule(
-                    (connection_id, order_id, trigger, queued_at), delay=BUSY_RETRY_SECONDS
+                    (connection_id, order_id, trigger, queued_at),
+                    delay=BUSY_RETRY_SECONDS,
+                    priority=shares.priority(connection_id, delay=BUSY_RETRY_SECONDS),
                 )
         elif retry_in is not None and not _retried_by_scheduler(app, connection_id, order_id):
             sync_order.schedule(
-                (connection_id, order_id, Trigger.RETRY.value, queued_at), delay=retry_in
+                (connection_id, order_id, Trigger.RETRY.value, queued_at),
+                delay=retry_in,
+                priority=shares.priority(connection_id, delay=retry_in),
             )
         return outcome
 
@@ -172,7 +182,7 @@ def register(app: bootstrap.App, huey: Huey) -> Tasks:
                     connection.id,
                     store=app.store,
                     clock=app.clock,
-                    enqueue=partial(_queue_retry, sync_order, connection.id),
+                    enqueue=partial(_queue_retry, sync_order, shares, connection.id),
                 )
             except Exception:
                 log.exception("queueing the due retries of connection %s failed", connection.id)

@@ -39,6 +39,7 @@ from ccvbird.adapters.ccvshop.signing import SignatureMismatch, response_signatu
 from ccvbird.adapters.ccvshop.transport import API_PREFIX, CcvBudget, CcvTransport
 from ccvbird.adapters.ccvshop.wire import dumps, loads_isolating, parse_order
 from ccvbird.adapters.http.pacing import WallClock
+from ccvbird.adapters.http.tls import shared_tls
 from ccvbird.adapters.http.transport import DEFAULT_TIMEOUT, RetryPolicy, Sleep
 from ccvbird.domain.bounds import is_order_id, storable
 from ccvbird.domain.errors import ApiError, InvalidOrderData, NotFound
@@ -197,7 +198,9 @@ class CcvShopClient:
             raise ValueError("page_size: must be between 1 and 250")
         self.credentials = credentials
         self._owns_http = http is None
-        self._http = http if http is not None else httpx.Client(timeout=timeout)
+        self._http = (
+            http if http is not None else httpx.Client(timeout=timeout, verify=shared_tls())
+        )
         self.transport = CcvTransport(
             self._http,
             public=credentials.public_key,
@@ -293,7 +296,8 @@ class CcvShopClient:
     def _items(self, path: str, query: Query | None = None) -> Iterator[dict[str, Any]]:
         """Every item of a collection, page after page, until ``next`` is absent."""
         url = self._url(path, [("start", "0"), ("size", str(self.page_size)), *(query or [])])
-        trail = PageTrail(self._origin, API_PREFIX)
+        # A shop served under a path (a sandbox of many shops) keeps its links under it.
+        trail = PageTrail(self._origin, self._origin.path.rstrip("/") + API_PREFIX)
         while True:
             trail.visit(url)
             page = self._get(url)

@@ -11,16 +11,25 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import cast
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Connection, Engine, Table, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ccvbird.adapters.db.tables import BudgetRow, BudgetSlotRow
 
+_BUDGETS = cast(Table, BudgetRow.__table__)
+_SLOTS = cast(Table, BudgetSlotRow.__table__)
+
 
 class SharedBudget:
-    """``RequestBudget`` backed by the state database."""
+    """``RequestBudget`` backed by the state database.
+
+    Every Moneybird request reserves a slot, so this is on the hot path: SQLAlchemy Core
+    statements on one connection, and the lock row is taken by an ``UPDATE … RETURNING`` (the
+    row lock on PostgreSQL, the write lock on SQLite) that also reads its "blocked until".
+    """
 
     def __init__(
         self,
@@ -33,75 +42,72 @@ class SharedBudget:
         if limit < 1 or window <= 0:
             raise ValueError("a budget needs a positive limit and window")
         self._sessions = sessions
+        self._engine: Engine = sessions.kw["bind"]
         self.limit = limit
         self.window = window
         self._clock = clock
 
-    def _lock(self, session: Session, key: str) -> BudgetRow:
-        row = session.scalar(select(BudgetRow).where(BudgetRow.budget_key == key).with_for_update())
-        if row is None:
-            try:
-                with session.begin_nested():
-                    session.add(BudgetRow(budget_key=key, blocked_until=0.0))
-            except IntegrityError:
-                pass
-            row = session.scalar(
-                select(BudgetRow).where(BudgetRow.budget_key == key).with_for_update()
-            )
-            assert row is not None
-        # A write on the lock row: on SQLite this takes the database's write lock right away.
-        session.execute(
-            update(BudgetRow)
-            .where(BudgetRow.budget_key == key)
-            .values(blocked_until=row.blocked_until)
+    @staticmethod
+    def _lock(connection: Connection, key: str) -> float:
+        """Take the key's lock row for this transaction; its "blocked until" moment."""
+        take = (
+            update(_BUDGETS)
+            .where(_BUDGETS.c.budget_key == key)
+            .values(blocked_until=_BUDGETS.c.blocked_until)
+            .returning(_BUDGETS.c.blocked_until)
         )
-        return row
+        blocked = connection.execute(take).scalar()
+        if blocked is None:
+            try:
+                with connection.begin_nested():
+                    connection.execute(insert(_BUDGETS).values(budget_key=key, blocked_until=0.0))
+            except IntegrityError:
+                pass  # another worker made it meanwhile: take it as it is
+            blocked = connection.execute(take).scalar_one()
+        return float(blocked)
 
     def reserve(self, key: str = "") -> float:
-        with self._sessions() as session, session.begin():
-            lock = self._lock(session, key)
+        with self._engine.begin() as connection:
+            blocked_until = self._lock(connection, key)
             now = self._clock()
-            session.execute(
-                delete(BudgetSlotRow).where(
-                    BudgetSlotRow.budget_key == key, BudgetSlotRow.at <= now - self.window
-                )
+            connection.execute(
+                delete(_SLOTS).where(_SLOTS.c.budget_key == key, _SLOTS.c.at <= now - self.window)
             )
-            at = max(now, lock.blocked_until)
-            nth_latest = session.scalar(
-                select(BudgetSlotRow.at)
-                .where(BudgetSlotRow.budget_key == key)
-                .order_by(BudgetSlotRow.at.desc())
+            at = max(now, blocked_until)
+            nth_latest = connection.execute(
+                select(_SLOTS.c.at)
+                .where(_SLOTS.c.budget_key == key)
+                .order_by(_SLOTS.c.at.desc())
                 .offset(self.limit - 1)
                 .limit(1)
-            )
+            ).scalar()
             if nth_latest is not None:
                 at = max(at, nth_latest + self.window)
-            session.add(BudgetSlotRow(budget_key=key, at=at))
+            connection.execute(insert(_SLOTS).values(budget_key=key, at=at))
             return at - now
 
     def block_until(self, key: str, moment: float) -> None:
-        with self._sessions() as session, session.begin():
-            lock = self._lock(session, key)
-            if moment > lock.blocked_until:
-                session.execute(
-                    update(BudgetRow)
-                    .where(BudgetRow.budget_key == key)
+        with self._engine.begin() as connection:
+            if moment > self._lock(connection, key):
+                connection.execute(
+                    update(_BUDGETS)
+                    .where(_BUDGETS.c.budget_key == key)
                     .values(blocked_until=moment)
                 )
 
     def used(self, key: str = "") -> int:
         """Requests sent or scheduled within the current window."""
         now = self._clock()
-        with self._sessions() as session:
-            count = session.scalar(
+        with self._engine.connect() as connection:
+            count = connection.execute(
                 select(func.count())
-                .select_from(BudgetSlotRow)
+                .select_from(_SLOTS)
                 .where(
-                    BudgetSlotRow.budget_key == key,
-                    BudgetSlotRow.at > now - self.window,
-                    BudgetSlotRow.at <= now,
+                    _SLOTS.c.budget_key == key,
+                    _SLOTS.c.at > now - self.window,
+                    _SLOTS.c.at <= now,
                 )
-            )
+            ).scalar()
             return int(count or 0)
 
     def used_by_key(self) -> dict[str, int]:

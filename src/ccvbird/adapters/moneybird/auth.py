@@ -23,6 +23,7 @@ import httpx
 from authlib.oauth2.rfc6749 import parameters
 
 from ccvbird.adapters.http.pacing import WallClock
+from ccvbird.adapters.http.tls import shared_tls
 from ccvbird.adapters.http.transport import DEFAULT_TIMEOUT
 from ccvbird.domain.errors import AuthenticationFailed, NetworkError, RequestTimeout
 from ccvbird.ports import OAuthToken, TokenStore
@@ -117,7 +118,7 @@ class TokenEndpoint:
     ) -> None:
         self.app = app
         self._clock = clock
-        self._client = httpx.Client(transport=transport, timeout=timeout)
+        self._client = httpx.Client(transport=transport, timeout=timeout, verify=shared_tls())
 
     def exchange_code(self, code: str) -> OAuthToken:
         body = parameters.prepare_token_request(

@@ -26,6 +26,7 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from ccvbird.adapters.http.pacing import RequestBudget, WallClock
+from ccvbird.adapters.http.tls import shared_tls
 from ccvbird.adapters.http.transport import DEFAULT_TIMEOUT, RetryPolicy, Sleep
 from ccvbird.adapters.moneybird import wire
 from ccvbird.adapters.moneybird.auth import BearerToken
@@ -595,6 +596,7 @@ def connect(
         transport=transport,
         timeout=timeout,
         headers={"User-Agent": "ccvbird"},
+        verify=shared_tls(),
     )
     moneybird = MoneybirdTransport(
         http,

@@ -166,6 +166,7 @@ async def _guarded(
     token = api.bearer(request) or f"anonymous:{request.client.host if request.client else ''}"
     decision = sandbox.rate_limiter.hit(token)
     if not decision.allowed:
+        sandbox.refused[token] += 1
         return _too_many(sandbox, decision.limit, decision.remaining, decision.reset)
     response = await call_next(request)
     response.headers["RateLimit-Limit"] = str(decision.limit)

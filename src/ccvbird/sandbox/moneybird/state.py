@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -134,6 +134,8 @@ class MoneybirdSandbox:
         }
         self._codes: dict[str, _Code] = {}
         self._refresh_tokens: dict[str, Grant] = {}
+        #: 429 answers of the request budget per token (benchmarks check that there are none).
+        self.refused: Counter[str] = Counter()
         #: The latest requests answered, as (method, path, status), for call counting.
         self.requests: deque[tuple[str, str, int]] = deque(maxlen=100_000)
 
