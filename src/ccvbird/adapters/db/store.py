@@ -568,21 +568,27 @@ class SqlStore:
         One ``UPDATE … RETURNING`` on the ``(connection_id, next_attempt_at)`` index: the cost
         grows with the bookings that are due, not with the orders ccvbird knows.
         """
-        due = _due_clause(now)
+        return self._claim(_RECORDS, connection_id, _due_clause(now), until, limit)
+
+    def _claim(
+        self, table: Table, connection_id: int, due: Any, until: datetime, limit: int
+    ) -> list[str]:
+        """Set ``next_attempt_at = until`` on up to ``limit`` due rows of ``table``, the first
+        due first, in one ``UPDATE … RETURNING``; their order ids, each once."""
         chosen = (
-            select(_RECORDS.c.id)
-            .where(_RECORDS.c.connection_id == connection_id, due)
-            .order_by(_RECORDS.c.next_attempt_at, _RECORDS.c.id)
+            select(table.c.id)
+            .where(table.c.connection_id == connection_id, due)
+            .order_by(table.c.next_attempt_at, table.c.id)
             .limit(limit)
         )
         claim = (
-            update(_RECORDS)
-            .where(_RECORDS.c.connection_id == connection_id, _RECORDS.c.id.in_(chosen), due)
+            update(table)
+            .where(table.c.connection_id == connection_id, table.c.id.in_(chosen), due)
             .values(next_attempt_at=until)
-            .returning(_RECORDS.c.order_id)
+            .returning(table.c.order_id)
         )
         with self._engine.begin() as connection:
-            return [str(order_id) for order_id in connection.execute(claim).scalars()]
+            return list(dict.fromkeys(str(o) for o in connection.execute(claim).scalars()))
 
     def retries_waiting(self, connection_id: int) -> tuple[int, datetime | None]:
         """(how many bookings wait to be looked at again, when the first of them is due):
@@ -787,20 +793,7 @@ class SqlStore:
         due = (table.c.state == CreditState.BOOKING.value) & (
             table.c.next_attempt_at.is_(None) | (table.c.next_attempt_at <= now)
         )
-        chosen = (
-            select(table.c.id)
-            .where(table.c.connection_id == connection_id, due)
-            .order_by(table.c.next_attempt_at, table.c.id)
-            .limit(limit)
-        )
-        claim = (
-            update(table)
-            .where(table.c.connection_id == connection_id, table.c.id.in_(chosen), due)
-            .values(next_attempt_at=until)
-            .returning(table.c.order_id)
-        )
-        with self._engine.begin() as connection:
-            return list(dict.fromkeys(str(o) for o in connection.execute(claim).scalars()))
+        return self._claim(table, connection_id, due, until, limit)
 
     def count_credit_states(self, connection_id: int) -> dict[CreditState, int]:
         with self._session() as session:
