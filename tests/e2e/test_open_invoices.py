@@ -162,3 +162,42 @@ def test_an_order_on_account_cancelled_before_payment_is_never_paid(new_world: N
     assert invoice["state"] == "open" and invoice["payments"] == []
     record = shop.world.store.record(shop.cid, order_id)
     assert record.state is SyncState.CHANGED and record.reason_code == "cancelled_after_booking"
+
+
+def test_an_open_invoice_credited_in_part_is_paid_for_what_remains(new_world: NewWorld) -> None:
+    """Sold on account, invoiced open, then a bag returned before the customer paid: the credit
+    is set off against the open invoice, and when the shop marks the order paid the invoice
+    gets the rest — once, and nothing more."""
+    shop = OnAccount(new_world)
+    order_id = str(shop.merchant("/orders", {"scenario": "b2b", "status": 7, "paid": False})["id"])
+    assert shop.deliver() == ["awaiting_payment"]
+    original = shop.invoice(order_id)
+    total = Decimal(original["total_price_incl_tax"])
+    # The shop invoices the order in CCV (a debit invoice), then credits one item of a row.
+    sandbox = shop.world.sandboxes.shop
+    sandbox.invoice_difference(int(order_id))
+    row = (sandbox.order_rows(int(order_id)) or [])[0]
+    credit = shop.merchant(
+        f"/orders/{order_id}/credit/rows", {"rows": [{"id": int(row["id"]), "count": 1}]}
+    )
+    credited = -Decimal(str(credit["total_price"]))
+    assert 0 < credited < total
+    shop.deliver()
+    record = shop.world.store.record(shop.cid, order_id)
+    assert record.state is SyncState.AWAITING_PAYMENT, (record.state, record.reason)
+    (booked,) = shop.world.store.credit_records(shop.cid, order_id)
+    assert booked.state.value == "booked" and booked.settle_method == "set_off"
+    after = shop.invoice(order_id)
+    assert Decimal(after["total_unpaid"]) == total - credited  # set off: the rest is open
+    # Paid in CCV: the invoice gets what remains, and is paid.
+    shop.merchant(f"/orders/{order_id}/paid", {"paid": True})
+    assert shop.deliver() == ["paid"]
+    paid = shop.invoice(order_id)
+    assert paid["state"] == "paid" and Decimal(paid["total_unpaid"]) == 0
+    assert sum(Decimal(p["price"]) for p in paid["payments"]) == total
+    assert shop.world.store.record(shop.cid, order_id).state is SyncState.BOOKED
+    # More of the same books nothing more.
+    writes = shop.world.moneybird_writes()
+    shop.sync([order_id], Trigger.RETRY)
+    shop.sync([order_id], Trigger.CREDIT)
+    assert shop.world.moneybird_writes() == writes

@@ -110,12 +110,12 @@ class CreditBooker:
             ):
                 done.append(credit_record)  # not read this time: taken up when it is
                 continue
-            booked = self._as_booked(record, order, profile, list(credits.values()))
+            booked = self.as_booked(record, order, profile, list(credits.values()))
             done.append(self._book(record, booked, profile, policy, credit_record, ccv, known))
         return done
 
     @staticmethod
-    def _as_booked(
+    def as_booked(
         record: OrderRecord, order: Order, profile: MappingProfile, credits: list[CcvCredit]
     ) -> Order:
         """The order as it was booked: as read now when CCV left it as it was, else with its

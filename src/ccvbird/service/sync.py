@@ -373,6 +373,9 @@ class SyncEngine:
             )
 
         if record.state is SyncState.AWAITING_PAYMENT:
+            if trigger is Trigger.CREDIT or credited or self._credits_unfinished(record):
+                # Credited while its invoice is open: the credit is set off against it first.
+                self.credit_booker.sync_credits(record, order, profile, read_ccv=True)
             return self._settle(connection, record, order, seen)
         if _booked(record):
             # Booked (or flagged): only compared; a changed order's invoice is never paid.
@@ -461,8 +464,11 @@ class SyncEngine:
     def _credits_unfinished(self, record: OrderRecord) -> bool:
         return any(
             c.state in (CreditState.WAITING, CreditState.BOOKING)
-            for c in self.store.credit_records(record.connection_id, record.order_id)
+            for c in self._credit_records(record)
         )
+
+    def _credit_records(self, record: OrderRecord) -> list[CreditRecord]:
+        return self.store.credit_records(record.connection_id, record.order_id)
 
     def _after_credits(
         self,
@@ -491,7 +497,10 @@ class SyncEngine:
             return SyncResult(Outcome.ALREADY_BOOKED, record)
         flagged = record.state is SyncState.CHANGED and record.reason_code == "changed"
         if flagged and self._credited_down(record, order, profile, credits):
-            record.state = SyncState.BOOKED
+            # Its invoice was paid (booked) or is still open (waits for CCV to say paid).
+            record.state = (
+                SyncState.BOOKED if record.payment_id is not None else SyncState.AWAITING_PAYMENT
+            )
             record.explain(None)
             self._commit(record, "credited", Reason("event.credited.lower"))
             return SyncResult(Outcome.ALREADY_BOOKED, record)
@@ -799,9 +808,16 @@ class SyncEngine:
     ) -> SyncResult:
         """An order invoiced while unpaid: its payment is registered once CCV says it is paid,
         never while CCV says it is not, never once the order is cancelled or changed."""
-        checked = self._check_unchanged(record, order, connection.profile)
+        profile = connection.profile
+        checked = self._check_unchanged(record, order, profile)
         if checked.outcome is Outcome.CHANGED:
-            return checked
+            # Lower by a credit (CCV invoices a credit for what the shop took off)? Then the
+            # credit is booked, set off against the open invoice, and the order waits for its
+            # payment again; anything else stays flagged.
+            credits = self.credit_booker.sync_credits(record, order, profile, read_ccv=True)
+            after = self._after_credits(record, order, profile, credits, checked)
+            if record.state is not SyncState.AWAITING_PAYMENT:
+                return after
         if order.status == STATUS_CANCELLED:
             return self._cancelled_unpaid(record)
         if not order.paid:
@@ -814,8 +830,13 @@ class SyncEngine:
                 self._commit(record, "awaiting_payment", Reason("event.awaiting_payment"))
             return SyncResult(Outcome.AWAITING_PAYMENT, record)
         booking_date = record.invoice_date or self.clock.today()
-        result = map_order(order, connection.profile, booking_date=booking_date)
-        return self._book(connection, record, order, result, existing=None)
+        booked = order
+        if any(c.state is CreditState.BOOKED for c in self._credit_records(record)):
+            # What the invoice says is the order as booked, before its credits (the payment is
+            # what Moneybird says is still open on it).
+            booked = self.credit_booker.as_booked(record, order, profile, self.shop.credits(order))
+        result = map_order(booked, profile, booking_date=booking_date)
+        return self._book(connection, record, booked, result, existing=None)
 
     def _cancelled_unpaid(self, record: OrderRecord) -> SyncResult:
         label = record.invoice_number or record.invoice_id or ""
