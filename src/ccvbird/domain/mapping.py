@@ -299,7 +299,12 @@ class _Mapper:
         unmapped = sorted({line.tax for line in lines if line.tax_rate_id is None})
         country = self.order.customer.destination_country
         for key in unmapped:
-            params = {"vat": key.describe(), "field": key.profile_key()}
+            params = {
+                "vat_part": f"vat.{key.treatment.value}",
+                "percentage": f"{format_percentage(key.percentage)}%",
+                "vat_country": key.country or "",
+                "field": key.profile_key(),
+            }
             if (
                 key.treatment is VatTreatment.DOMESTIC
                 and country in EU_COUNTRIES

@@ -57,9 +57,14 @@ MESSAGES: dict[str, str] = {
     ),
     # -- why an order needs attention (domain/mapping.py) ---------------------------------------
     "unmapped_vat_rate": (
-        "No Moneybird tax rate is set for {vat}. Choose one for {field} in the profile; "
+        "No Moneybird tax rate is set for {vat_part}. Choose one for {field} in the profile; "
         "ccvbird never books a VAT rate it was not told about.{hint_part}"
     ),
+    "vat.domestic": "{percentage} Dutch VAT",
+    "vat.reverse_charge": "{percentage} VAT reverse-charged to an EU business",
+    "vat.export": "{percentage} VAT on export outside the EU",
+    "vat.oss": "{percentage} VAT of {vat_country} (OSS)",
+    "vat.platform": "{percentage} VAT on a platform sale",
     "unmapped_vat_rate.oss_hint": (
         " The goods went to a consumer in {country}: if the shop charges the VAT of the "
         "customer's country (OSS), set {oss_field} and map {oss_rates_field}."
