@@ -10,6 +10,7 @@ import dataclasses
 import re
 from collections.abc import Iterator
 from datetime import datetime
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -153,6 +154,9 @@ def test_the_shortest_install_connects_moneybird_once_and_finishes_on_the_dashbo
     assert world.app.store.connection(connection_id).administration_id == mb.ADMINISTRATION_ID
     setup = world.client.get(landed).text
     assert "Moneybird is gekoppeld, en er is een profiel opgesteld" in setup
+    # The administration by the name Moneybird gives it, not its id.
+    assert f"De administratie {mb.ADMINISTRATION_NAME} wordt gebruikt." in unescape(setup)
+    assert mb.ADMINISTRATION_ID not in setup.split("<main", 1)[-1]
     assert f'href="{base}/profile">Profiel controleren</a>' in setup  # offered
     finish = re.search(r"<button ?([^>]*)>Installatie afronden</button>", setup)
     assert finish and "disabled" not in finish.group(1)  # not required

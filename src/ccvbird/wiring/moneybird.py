@@ -133,6 +133,24 @@ def administrations(backend: WebBackend, connection_id: int) -> list[tuple[str, 
         return [(a.id, a.name or a.id) for a in client.administrations()]
 
 
+def administration_name(backend: WebBackend, connection_id: int) -> str:
+    """The name of the connection's administration as Moneybird has it (read once per cache
+    period); its id when Moneybird cannot say."""
+    chosen = backend.app.store.connection(connection_id).administration_id or ""
+
+    def load() -> str:
+        try:
+            names = dict(administrations(backend, connection_id))
+        except CcvbirdError as exc:
+            log.warning("could not read the administrations of connection %s: %s",
+                        connection_id, exc)  # fmt: skip
+            return chosen
+        return names.get(chosen, chosen)
+
+    name: str = backend.cached(f"administration_name:{chosen}", connection_id, load)
+    return name
+
+
 def only_administration(backend: WebBackend, connection_id: int) -> str | None:
     """The administration the stored access reaches when it reaches exactly one (as after
     Moneybird's consent screen, where the person picked it); ``None`` otherwise."""

@@ -132,9 +132,15 @@ async def setup_page(request: Request, connection_id: Installed, backend: Backen
     if connection.paused_reason != SETUP_REASON and setup.has_administration:
         return see_other(f"/connections/{connection_id}")  # finished already
     ready, problem = await run_in_threadpool(_profile_state, backend, connection_id)
+    name = (
+        await run_in_threadpool(mb.administration_name, backend, connection_id)
+        if setup.has_administration
+        else ""
+    )
     return pages(request).render(
         request, "setup.html", connection=connection, setup=setup,
         oauth=mb.oauth_available(backend), profile_ready=ready, problem=problem,
+        administration_name=name,
     )  # fmt: skip
 
 
