@@ -178,7 +178,7 @@ MESSAGES: dict[str, str] = {
         "it."
     ),
     "existing.draft": "it is a draft.",
-    "existing.unpaid": "it is {state}, not paid.",
+    "existing.unpaid": "it is {invoice_state_part}, not paid.",
     "moneybird_figures_differ": (
         "Moneybird computed other figures for this order's invoice than ccvbird predicted "
         "({figures_part}). The tax rates in the profile probably do not match the "
@@ -304,7 +304,17 @@ MESSAGES: dict[str, str] = {
     "event.booking.start": "booking order {order}",
     "event.contact.resolved": "contact {contact_id}",
     "event.invoice.create": "creating invoice {reference}",
-    "event.invoice.stored": "invoice {invoice_id} ({state})",
+    "event.invoice.stored": "invoice {invoice_id} ({state_part})",
+    # -- a Moneybird invoice's state, in words (its ``state``) ----------------------------------
+    "invoice_state.draft": "draft",
+    "invoice_state.open": "open",
+    "invoice_state.scheduled": "scheduled",
+    "invoice_state.pending_payment": "pending payment",
+    "invoice_state.late": "late",
+    "invoice_state.reminded": "reminded",
+    "invoice_state.paid": "paid",
+    "invoice_state.uncollectible": "uncollectible",
+    "invoice_state.other": "in another state",
     "event.invoice.draft_deleted": "draft {invoice_id} deleted",
     "event.invoice.send": "finalising the invoice (delivery method Manual)",
     "event.invoice.already_final": "invoice {invoice} was already final",
@@ -381,6 +391,16 @@ class Reason:
     def text(self) -> str:
         """In English, for the text column, logs and the API (amounts as "EUR 12.30")."""
         return english(self.code, self.stored_params())
+
+
+INVOICE_STATES = frozenset(
+    {"draft", "open", "scheduled", "pending_payment", "late", "reminded", "paid", "uncollectible"}
+)
+
+
+def invoice_state_part(state: str) -> str:
+    """The ``state_part`` naming a Moneybird invoice's ``state`` in the reader's words."""
+    return f"invoice_state.{state if state in INVOICE_STATES else 'other'}"
 
 
 #: The codes whose reason is about the profile: saving a profile that fits resumes them.

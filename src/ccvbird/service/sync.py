@@ -64,7 +64,7 @@ from ccvbird.domain.money import ZERO, format_amount
 from ccvbird.domain.order import STATUS_CANCELLED, Order
 from ccvbird.domain.profile import ExistingInvoicePolicy, InvoiceKind, MappingProfile
 from ccvbird.domain.profile_check import tax_rate_mismatches
-from ccvbird.domain.reasons import FIELD_SEPARATOR, Reason, joined
+from ccvbird.domain.reasons import FIELD_SEPARATOR, Reason, invoice_state_part, joined
 from ccvbird.domain.references import REFERENCE_TAKEN, claimed_by, conflict_reason
 from ccvbird.domain.sync import (
     HAS_INVOICE,
@@ -909,7 +909,7 @@ class SyncEngine:
                         "invoice": label,
                         "reference": invoice.reference,
                         "state_part": state,
-                        "state": invoice.state,
+                        "invoice_state_part": invoice_state_part(invoice.state),
                         "field": "existing_invoices",
                     },
                 ),
@@ -1013,7 +1013,10 @@ class SyncEngine:
             record.sent = True
         self._later(
             event,
-            Reason("event.invoice.stored", {"invoice_id": invoice.id, "state": invoice.state}),
+            Reason(
+                "event.invoice.stored",
+                {"invoice_id": invoice.id, "state_part": invoice_state_part(invoice.state)},
+            ),
         )
 
     def _ensure_sent(self, record: OrderRecord, invoice: RemoteInvoice | None) -> RemoteInvoice:
