@@ -189,12 +189,12 @@ def test_retry_an_order_after_fixing_the_profile(
     assert connected.invoice_references() == [fine]
     attention = ccvbird("orders", "--state", "needs_attention", "--data-dir", data_dir).stdout
     assert table_rows(attention, fine) == []
-    assert "No Moneybird tax rate is set for 9% domestic" in flat(attention)
+    assert "No Moneybird tax rate is set for 9% Dutch VAT" in flat(attention)
     assert "needs attention: 1" in ccvbird("status", "--data-dir", data_dir).stdout
 
     still = ccvbird("retry", stuck, "--data-dir", data_dir)
     assert still.exit_code == 0, still.output
-    assert f"Order {stuck}: needs attention. No Moneybird tax rate is set for 9% domestic" in flat(
+    assert f"Order {stuck}: needs attention. No Moneybird tax rate is set for 9% Dutch VAT" in flat(
         still.stdout
     )
     assert connected.invoice_references() == [fine]
