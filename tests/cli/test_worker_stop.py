@@ -224,8 +224,11 @@ def test_worker_metrics_port_answers_healthz_readyz_and_metrics(
         health = httpx.get(f"http://127.0.0.1:{port}/healthz")
 
         def counted() -> bool:
+            # The engine counts the outcome as it returns; the task observes paid-to-booked
+            # a moment later: a scrape in between sees the one, not yet the other.
             answers["metrics"] = httpx.get(f"http://127.0.0.1:{port}/metrics")
-            return 'outcome="booked"' in answers["metrics"].text
+            text = answers["metrics"].text
+            return 'outcome="booked"' in text and "ccvbird_paid_to_booked_seconds_count" in text
 
         wait_until(counted, proc, log)
         stop(proc, log)
