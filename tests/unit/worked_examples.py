@@ -27,7 +27,7 @@ from ccvbird.domain.credits import (
     CreditResult,
     map_cancellation,
 )
-from ccvbird.domain.mapping import MappingResult, map_order
+from ccvbird.domain.mapping import map_order
 from ccvbird.domain.money import format_amount, format_quantity
 from ccvbird.domain.order import Order
 from ccvbird.domain.profile import MappingProfile
@@ -131,29 +131,7 @@ def run_credit(spec: dict[str, Any]) -> CreditResult:
 
 
 def render_credit(result: CreditResult) -> str:
-    lines = ["| Line | Qty | Price | Amount | VAT |", "|---|---:|---:|---:|---|"]
-    for line in result.draft.lines:
-        lines.append(
-            f"| {line.description} | {format_quantity(line.quantity)} "
-            f"| {format_amount(line.price)} | {format_amount(line.amount)} "
-            f"| {_tax_label(line.tax)} |"
-        )
-    if result.problems:
-        lines.extend(f"Refused: {p.code.value}: {p.message}" for p in result.problems)
-        return "\n".join(lines)
-    totals = result.totals
-    vat = " · ".join(
-        f"VAT {pct}% {format_amount(v)}" for pct, v in totals.vat_by_percentage().items()
-    )
-    lines.append(
-        f"Totals: excl. VAT {format_amount(totals.excl_vat)} · {vat} · "
-        f"total {format_amount(totals.incl_vat)} · credited {format_amount(result.amount)}"
-    )
-    return "\n".join(lines)
-
-
-def vat_label(result: MappingResult, index: int) -> str:
-    return _tax_label(result.draft.lines[index].tax)
+    return _table(result.draft.lines, result.problems, result.totals, "credited", result.amount)
 
 
 def _tax_label(tax: Any) -> str:
@@ -167,22 +145,27 @@ def _tax_label(tax: Any) -> str:
 
 def render(preview: Preview) -> str:
     result = preview.result
-    lines = ["| Line | Qty | Price | Amount | VAT |", "|---|---:|---:|---:|---|"]
-    for index, line in enumerate(result.draft.lines):
-        lines.append(
+    return _table(result.draft.lines, preview.problems, result.totals, "paid", result.paid)
+
+
+def _table(lines: Any, problems: Any, totals: Any, last_word: str, last_amount: Any) -> str:
+    """The table docs/money.md shows under an example: its lines, then why it was refused
+    or its totals with what was paid (an invoice) or credited (a credit)."""
+    rows = ["| Line | Qty | Price | Amount | VAT |", "|---|---:|---:|---:|---|"]
+    for line in lines:
+        rows.append(
             f"| {line.description} | {format_quantity(line.quantity)} "
             f"| {format_amount(line.price)} | {format_amount(line.amount)} "
-            f"| {vat_label(result, index)} |"
+            f"| {_tax_label(line.tax)} |"
         )
-    if preview.problems:
-        lines.extend(f"Refused: {p.code.value}: {p.message}" for p in preview.problems)
-        return "\n".join(lines)
-    totals = result.totals
+    if problems:
+        rows.extend(f"Refused: {p.code.value}: {p.message}" for p in problems)
+        return "\n".join(rows)
     vat = " · ".join(
         f"VAT {pct}% {format_amount(v)}" for pct, v in totals.vat_by_percentage().items()
     )
-    lines.append(
+    rows.append(
         f"Totals: excl. VAT {format_amount(totals.excl_vat)} · {vat} · "
-        f"total {format_amount(totals.incl_vat)} · paid {format_amount(result.paid)}"
+        f"total {format_amount(totals.incl_vat)} · {last_word} {format_amount(last_amount)}"
     )
-    return "\n".join(lines)
+    return "\n".join(rows)
