@@ -152,17 +152,25 @@ def credit_all_ways(world: World, hooks: CreditWebhooks) -> dict[str, list[Any]]
     return ways
 
 
-def test_300_orders_booked_then_60_credited_in_every_way_each_credit_booked_once(
-    new_world: NewWorld,
-) -> None:
-    hooks = CreditWebhooks()
-    world = proof_world(new_world, orders=380, seed=21, poster=hooks.poster)
-    shop, cid = world.sandboxes.shop, world.connection_id
+def booked_world(new_world: NewWorld, hooks: CreditWebhooks, *, orders: int, seed: int) -> World:
+    """The proof's sandboxes with 10% faults, ``[credits]`` at its defaults, the history
+    imported and booked by the cron runs."""
+    world = proof_world(new_world, orders=orders, seed=seed, poster=hooks.poster)
+    cid = world.connection_id
     profile = world.store.profile_toml(cid)
     if "[credits]" not in profile:
         world.store.set_profile(cid, f'{profile}\n[credits]\ncancellations = "ask"\n{NEITHER}\n')
     ccvbird_import(world)
     cron(world)
+    return world
+
+
+def test_300_orders_booked_then_60_credited_in_every_way_each_credit_booked_once(
+    new_world: NewWorld,
+) -> None:
+    hooks = CreditWebhooks()
+    world = booked_world(new_world, hooks, orders=380, seed=21)
+    shop, cid = world.sandboxes.shop, world.connection_id
     assert check_promises(world).booked >= 300
     hooks.subscribe(world)
     writes = world.moneybird_writes()
@@ -201,13 +209,8 @@ def test_orders_credited_before_booking_with_faults_are_booked_neither_or_both(
     new_world: NewWorld,
 ) -> None:
     hooks = CreditWebhooks()
-    world = proof_world(new_world, orders=60, seed=22, poster=hooks.poster)
-    shop, cid = world.sandboxes.shop, world.connection_id
-    profile = world.store.profile_toml(cid)
-    if "[credits]" not in profile:
-        world.store.set_profile(cid, f'{profile}\n[credits]\ncancellations = "ask"\n{NEITHER}\n')
-    ccvbird_import(world)
-    cron(world)
+    world = booked_world(new_world, hooks, orders=60, seed=22)
+    shop = world.sandboxes.shop
     hooks.subscribe(world)
     ways: dict[str, list[Any]] = {k: [] for k in WAYS}
     # -- credited before booking: new orders, credited in full before ccvbird saw them -------
