@@ -189,11 +189,15 @@ class Run:
                 moneybird_credentials={"type": "token", "token": tenant_token(number)},
                 profile_toml=profile, created_at=CONNECTED_LONG_AGO,
             )  # fmt: skip
-        for _ in range(self.workers):
+        for number in range(self.workers):
+            # Each worker logs to a file of its own: a pipe nobody reads fills up (64 KiB) and
+            # the worker then blocks on its next log line, mid-booking.
+            log = open(self.data_dir / f"worker-{number}.log", "wb")  # noqa: SIM115
             proc = subprocess.Popen(
                 [CCVBIRD, "worker", "--workers", str(self.args.threads)],
-                env=self.env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                env=self.env(), stdout=log, stderr=subprocess.STDOUT,
             )  # fmt: skip
+            log.close()  # the child has its own descriptor
             self.worker_procs.append(proc)
             self.procs.append(proc)
 

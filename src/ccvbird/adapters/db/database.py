@@ -7,24 +7,33 @@ at the schema this code is written for: older is refused with a pointer to ``ccv
 
 from __future__ import annotations
 
+import time
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ccvbird.domain.errors import ConfigError, SchemaMismatch
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
+#: A pooled PostgreSQL connection that sat unused this long is pinged before it is handed out
+#: (a server restart, a proxy's or firewall's idle timeout may have closed it). One used a
+#: moment ago is not: pinging at every checkout cost a round trip per statement of a booking.
+PING_AFTER_IDLE = 10.0
 
-def open_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite gets WAL, a busy timeout and foreign keys."""
+
+def open_engine(url: str, *, ping_after_idle: float = PING_AFTER_IDLE) -> Engine:
+    """An engine for ``url``; SQLite gets WAL, a busy timeout and foreign keys; PostgreSQL
+    pings a pooled connection that sat idle ``ping_after_idle`` seconds before using it."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
@@ -37,7 +46,55 @@ def open_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url)
+    _ping_when_idle(engine, ping_after_idle)
+    return engine
+
+
+_TWINS: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+_PING_AFTER: weakref.WeakKeyDictionary[Engine, float] = weakref.WeakKeyDictionary()
+
+
+def single_statements(engine: Engine) -> Engine:
+    """Where to run what is one statement (a read, a fenced save): on PostgreSQL an engine on
+    the same database whose connections stay in autocommit, made once per ``engine`` and
+    disposed with it; on SQLite ``engine`` itself.
+
+    In autocommit a statement is one round trip where BEGIN, the statement and COMMIT took
+    three, and it is atomic on its own. The twin has a pool of its own: switching a pooled
+    connection into autocommit and back at every use cost more than the statement did."""
+    if engine.dialect.name != "postgresql":
+        return engine
+    twin = _TWINS.get(engine)
+    if twin is None:
+        twin = create_engine(engine.url, isolation_level="AUTOCOMMIT")
+        _ping_when_idle(twin, _PING_AFTER.get(engine, PING_AFTER_IDLE))
+        event.listen(engine, "engine_disposed", lambda _engine: twin.dispose())
+        _TWINS[engine] = twin
+    return twin
+
+
+def _ping_when_idle(engine: Engine, after: float) -> None:
+    """SQLAlchemy's ``pool_pre_ping``, for connections idle ``after`` seconds or more only.
+
+    A dead connection found here is replaced (the pool retries the checkout on
+    :class:`DisconnectionError`), so the caller never sees it: the documented recipe for
+    pessimistic disconnect handling, with a threshold."""
+    _PING_AFTER[engine] = after
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info["ccvbird_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.pop("ccvbird_idle_since", None)
+        if since is None or time.monotonic() - since < after:
+            return  # new, or in use a moment ago
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            raise DisconnectionError("the pooled connection is gone") from error
 
 
 def _alembic_config() -> Config:

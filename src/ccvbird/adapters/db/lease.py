@@ -100,11 +100,15 @@ class DbLease:
             _RENEW, {"c": self.connection_id, "t": self.token, "until": until}
         )
         if not result.rowcount:
-            raise LeaseLost(
-                f"connection {self.connection_id}: the lease of {self.owner} ran out and another "
-                "worker holds the connection now; this worker stops and writes nothing more"
-            )
+            raise self.lost()
         return until
+
+    def lost(self) -> LeaseLost:
+        """The error for a write that found the lease taken over."""
+        return LeaseLost(
+            f"connection {self.connection_id}: the lease of {self.owner} ran out and another "
+            "worker holds the connection now; this worker stops and writes nothing more"
+        )
 
 
 def acquire(

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any, cast
+from typing import Any, NoReturn, cast
 
 from sqlalchemy import (
     ColumnElement,
@@ -33,8 +33,10 @@ from sqlalchemy import (
     bindparam,
     delete,
     func,
+    literal,
     or_,
     select,
+    union_all,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -43,6 +45,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ccvbird.adapters.db import lease as leases
+from ccvbird.adapters.db.database import single_statements
 from ccvbird.adapters.db.lease import DbLease
 from ccvbird.adapters.db.tables import (
     ConnectionRow,
@@ -113,6 +116,11 @@ class SqlStore:
             dialect, _RECORDS, ("connection_id", "order_id")
         ).returning(*_RECORDS.c)
         self._new_contact = _insert_ignoring(dialect, _CONTACTS, ("connection_id", "email"))
+        self._postgres = dialect == "postgresql"
+        #: For what is one statement (the engine's reads, a fenced save): on PostgreSQL in
+        #: autocommit, one round trip where BEGIN, the statement and COMMIT took three (the
+        #: statement is atomic on its own). SQLite works in-process: as it was.
+        self._statements: Engine = single_statements(self._engine)
         #: The lease this view's writes are fenced with (``None``: an unfenced store).
         self._lease: DbLease | None = None
 
@@ -204,7 +212,7 @@ class SqlStore:
     def connection(self, connection_id: int) -> ConnectionInfo:
         """One query (read for every order the engine touches): the connection, and the other
         connections of its administration (a row each) for their reference prefixes."""
-        with self._engine.connect() as connection:
+        with self._statements.connect() as connection:
             rows = connection.execute(_ONE_CONNECTION, {"c": connection_id}).all()
         if not rows:
             raise ConfigError(f"there is no connection {connection_id}")
@@ -216,7 +224,7 @@ class SqlStore:
         return _info(rows[0], neighbours)
 
     def connections(self) -> list[ConnectionInfo]:
-        with self._engine.connect() as connection:
+        with self._statements.connect() as connection:
             rows = connection.execute(_CONNECTION_INFO.order_by(_CONNECTIONS.c.id)).all()
         prefixes = [(row.id, row.administration_id, _prefix_of(row.toml or "")) for row in rows]
         return [
@@ -247,7 +255,7 @@ class SqlStore:
     def credentials_version(self, connection_id: int) -> str:
         """Changes whenever the connection's credentials or addresses change (clients built from
         an older version are stale). Compares ciphertexts: nothing is decrypted."""
-        with self._engine.connect() as connection:
+        with self._statements.connect() as connection:
             row = connection.execute(
                 select(
                     _CONNECTIONS.c.ccv_secret,
@@ -397,10 +405,10 @@ class SqlStore:
     ) -> DbLease | None:
         """Claim the connection for ``owner`` (one worker per connection): a lease with a new
         token, or ``None`` while another worker holds it."""
-        return leases.acquire(self._engine, self._now, connection_id, owner, duration)
+        return leases.acquire(self._statements, self._now, connection_id, owner, duration)
 
     def release_lease(self, lease: DbLease) -> None:
-        leases.release(self._engine, lease)
+        leases.release(self._statements, lease)
 
     # -- order records ----------------------------------------------------------------------------
 
@@ -411,7 +419,7 @@ class SqlStore:
         returning the row); a third read only when another worker inserted it in between.
         """
         keys = {"c": connection_id, "o": order_id}
-        with self._engine.begin() as connection:
+        with self._statements.begin() as connection:
             row = connection.execute(_FIND_RECORD, keys).first()
             if row is None:
                 row = connection.execute(
@@ -443,7 +451,7 @@ class SqlStore:
         *,
         earlier: Sequence[tuple[str, Reason | str]] = (),
     ) -> None:
-        """Persist the record and its log lines in one transaction: two statements, no ORM.
+        """Persist the record and its log lines at once: no ORM, one statement on PostgreSQL.
 
         ``earlier``: log lines of steps whose results are committed together with this one.
         """
@@ -465,33 +473,70 @@ class SqlStore:
             b_order=record.order_id,
             b_version=record.version,
         )
+        events = [
+            {"at": now, "event": e, "state": record.state.value, **_event_message(m)}
+            for e, m in (*earlier, (event, message))
+        ]
+        if self._lease is not None and self._postgres:
+            version = self._save_in_one_statement(record, values, events)
+        else:
+            version = self._save_in_a_transaction(record, values, events)
+        record.updated_at, record.version = now, version
+
+    def _save_in_a_transaction(
+        self, record: OrderRecord, values: dict[str, Any], events: list[dict[str, Any]]
+    ) -> int:
+        """Fence (when fenced), update over the version read, log: three statements."""
         fenced = self._lease is not None
         # Core statements built once (the hot path: every booking step saves): no ORM work.
         with self._writing() as connection:
             saved = connection.execute(_SAVE_FENCED if fenced else _SAVE_RECORD, values).first()
             if saved is None:
-                keys = {"c": record.connection_id, "o": record.order_id}
-                if fenced and connection.execute(_FIND_RECORD, keys).first() is not None:
-                    raise RecordMoved(
-                        f"order {record.order_id}: its record was changed by someone else since "
-                        "this worker read it; this worker stops and writes nothing more"
-                    )
-                raise ConfigError(f"order {record.order_id} has no record")
+                self._refuse_unsaved(connection, record)
             row_id, version = saved
-            connection.execute(
-                _ADD_EVENT,
-                [
-                    {
-                        "record_id": row_id,
-                        "at": now,
-                        "event": e,
-                        "state": record.state.value,
-                        **_event_message(m),
-                    }
-                    for e, m in (*earlier, (event, message))
-                ],
+            connection.execute(_ADD_EVENT, [{"record_id": row_id, **e} for e in events])
+        return int(version)
+
+    def _save_in_one_statement(
+        self, record: OrderRecord, values: dict[str, Any], events: list[dict[str, Any]]
+    ) -> int:
+        """PostgreSQL, fenced: the fence, the update and the log lines in one statement
+        (:func:`_fenced_save`), so one round trip where a transaction took five. All or
+        nothing as before: the update needs the fence, the log lines need the update."""
+        params = dict(values)
+        for number, line in enumerate(events):
+            params.update({f"{name}_{number}": value for name, value in line.items()})
+        with self._statements.connect() as connection:
+            row_id, version = self._run_fenced(connection, _fenced_save(len(events)), params)
+            if row_id is None:
+                self._refuse_unsaved(connection, record)
+        return int(version)
+
+    def _run_fenced(
+        self, connection: Connection, statement: Any, params: dict[str, Any]
+    ) -> tuple[Any, ...]:
+        """Run a statement built on :func:`_fence` (PostgreSQL, autocommit): its first column
+        says whether the lease held (:class:`LeaseLost` if not), the rest is returned."""
+        lease = self._lease
+        assert lease is not None
+        until = self._now() + lease.duration
+        fence = {"f_c": lease.connection_id, "f_t": lease.token, "f_until": until}
+        fenced, *rest = connection.execute(statement, {**params, **fence}).one()
+        if not fenced:
+            raise lease.lost()
+        lease.until = until
+        return tuple(rest)
+
+    @staticmethod
+    def _refuse_unsaved(connection: Connection, record: OrderRecord) -> NoReturn:
+        """Why a save changed no row: moved on by someone else, or never there."""
+        keys = {"c": record.connection_id, "o": record.order_id}
+        if connection.execute(_FIND_RECORD, keys).first() is not None:
+            raise RecordMoved(
+                f"order {record.order_id}: its record was changed by someone else since "
+                "this worker read it; this worker stops and writes nothing more"
             )
-        record.updated_at, record.version = now, version
+        raise ConfigError(f"order {record.order_id} has no record")
 
     def records(
         self,
@@ -596,7 +641,7 @@ class SqlStore:
         waiting = (_RECORDS.c.state == SyncState.BOOKING.value) | (
             _RECORDS.c.state.in_(_RETRY_STATES) & _RECORDS.c.next_attempt_at.is_not(None)
         )
-        with self._engine.connect() as connection:
+        with self._statements.connect() as connection:
             count, first = connection.execute(
                 select(func.count(), func.min(_RECORDS.c.next_attempt_at)).where(
                     _RECORDS.c.connection_id == connection_id, waiting
@@ -717,12 +762,13 @@ class SqlStore:
 
     def credit_records(self, connection_id: int, order_id: str | None = None) -> list[CreditRecord]:
         """The credits of one order (or of the connection), in their order."""
-        query = select(CreditRecordRow).where(CreditRecordRow.connection_id == connection_id)
+        credits = cast(Table, CreditRecordRow.__table__)
+        query = select(credits).where(credits.c.connection_id == connection_id)
         if order_id is not None:
-            query = query.where(CreditRecordRow.order_id == order_id)
-        query = query.order_by(CreditRecordRow.order_id, CreditRecordRow.seq)
-        with self._session() as session:
-            return [_to_credit(row) for row in session.scalars(query)]
+            query = query.where(credits.c.order_id == order_id)
+        query = query.order_by(credits.c.order_id, credits.c.seq)
+        with self._statements.connect() as connection:  # read before every first booking
+            return [_to_credit(row) for row in connection.execute(query)]
 
     def save_credit(self, record: CreditRecord, event: str, message: Reason | str = "") -> None:
         """Persist the credit record (only over the version read, when fenced) and log the step
@@ -816,20 +862,18 @@ class SqlStore:
     # -- contacts ---------------------------------------------------------------------------------
 
     def contact_id_for(self, connection_id: int, email: str) -> str | None:
+        """The contact to use for the e-mail, in this order: the one this connection mapped it
+        to; the one another shop booking into the same administration mapped it to (one
+        contact per e-mail per administration, not per connection); else the best match in
+        the administration's contact directory. One query for all three."""
         key = normalise_email(email) if "@" in email else email
-        with self._engine.connect() as connection:
-            mapped = connection.execute(_MAPPED_CONTACT, {"c": connection_id, "e": key}).scalar()
-            if mapped is None and "@" in key:
-                # Another shop booking into the same administration may have this customer:
-                # one contact per e-mail per administration, not per connection.
-                mapped = connection.execute(
-                    _NEIGHBOURS_CONTACT, {"c": connection_id, "e": key}
-                ).scalar()
-            if mapped is not None:
-                return str(mapped)
-            candidates = connection.execute(
-                _DIRECTORY_CONTACTS, {"c": connection_id, "e": key}
-            ).all()
+        with self._statements.connect() as connection:
+            rows = connection.execute(_CONTACT_CANDIDATES, {"c": connection_id, "e": key}).all()
+        for source in (_OWN_MAP, _NEIGHBOUR_MAP):
+            mapped = sorted((rank, contact) for kind, rank, contact, _ in rows if kind == source)
+            if mapped and (source == _OWN_MAP or "@" in key):
+                return str(mapped[0][1])
+        candidates = [(contact, archived) for kind, _, contact, archived in rows if kind == _FOUND]
         if not candidates:
             return None
         # Prefer an active contact, then the oldest (smallest id).
@@ -839,14 +883,16 @@ class SqlStore:
     def remember_contact(self, connection_id: int, email: str, contact_id: str) -> None:
         """Map the e-mail to the contact; the first mapping stays (insert-or-ignore)."""
         key = normalise_email(email) if "@" in email else email
+        values = {"connection_id": connection_id, "email": key, "contact_id": contact_id}
+        if self._lease is not None and self._postgres:
+            with self._statements.connect() as connection:
+                self._run_fenced(connection, _fenced_remember(), values)
+            return
         with self._writing() as connection:
-            connection.execute(
-                self._new_contact,
-                {"connection_id": connection_id, "email": key, "contact_id": contact_id},
-            )
+            connection.execute(self._new_contact, values)
 
     def contact_directory(self, connection_id: int) -> dict[str, int]:
-        with self._engine.connect() as connection:
+        with self._statements.connect() as connection:
             rows = connection.execute(
                 select(_DIRECTORY.c.contact_id, _DIRECTORY.c.version).where(
                     _DIRECTORY.c.connection_id == connection_id
@@ -855,7 +901,7 @@ class SqlStore:
             return {contact_id: version for contact_id, version in rows}
 
     def contact_directory_refreshed_at(self, connection_id: int) -> datetime | None:
-        with self._engine.connect() as connection:
+        with self._statements.connect() as connection:
             refreshed: datetime | None = connection.execute(
                 _REFRESHED_AT, {"c": connection_id}
             ).scalar()
@@ -1015,14 +1061,80 @@ _FIND_RECORD = select(_RECORDS).where(
     _RECORDS.c.connection_id == bindparam("c"), _RECORDS.c.order_id == bindparam("o")
 )
 _ADD_EVENT = cast(Table, OrderEventRow.__table__).insert()
+_EVENTS = cast(Table, OrderEventRow.__table__)
+_EVENT_COLUMNS = ("at", "event", "state", "message", "code", "params")
+
+
+def _fence() -> Any:
+    """PostgreSQL: the lease renewal of a fenced write as a CTE of the write's own statement
+    (the lease renewed where the token is still ours, RETURNING the connection's id)."""
+    return (
+        _CONNECTIONS.update()
+        .where(
+            _CONNECTIONS.c.id == bindparam("f_c"), _CONNECTIONS.c.lease_token == bindparam("f_t")
+        )
+        .values(lease_until=bindparam("f_until"))
+        .returning(_CONNECTIONS.c.id)
+        .cte("fence")
+    )
+
+
+@lru_cache(maxsize=8)
+def _fenced_save(lines: int) -> Any:
+    """PostgreSQL: a fenced save with ``lines`` log lines as one statement.
+
+    ``WITH fence AS (UPDATE connections … lease renewed where the token is ours RETURNING id),
+    saved AS (UPDATE order_records … over the version read AND EXISTS (fence) RETURNING id,
+    version), logged AS (INSERT INTO order_events SELECT saved.id, … FROM saved)
+    SELECT EXISTS (fence), saved.id, saved.version``: one row whatever happened, telling a lost
+    lease (no fence) from a record moved on (fence, nothing saved). Data-modifying CTEs run
+    once and to completion in one snapshot; a statement is atomic on its own.
+    """
+    fence = _fence()
+    saved = _SAVE_FENCED.where(select(fence.c.id).exists()).cte("saved")
+    rows = [
+        select(
+            saved.c.id,
+            *(bindparam(f"{name}_{number}", type_=_EVENTS.c[name].type) for name in _EVENT_COLUMNS),
+        )
+        for number in range(lines)
+    ]
+    logged = (
+        _EVENTS.insert()
+        .from_select(["record_id", *_EVENT_COLUMNS], union_all(*rows) if lines > 1 else rows[0])
+        .cte("logged")
+    )
+    return select(
+        select(fence.c.id).exists().label("fenced"),
+        select(saved.c.id).scalar_subquery().label("id"),
+        select(saved.c.version).scalar_subquery().label("version"),
+    ).add_cte(logged)
+
+
+@lru_cache(maxsize=1)
+def _fenced_remember() -> Any:
+    """PostgreSQL: a fenced insert-or-ignore of an e-mail's contact as one statement."""
+    fence = _fence()
+    values = select(
+        *(
+            bindparam(name, type_=_CONTACTS.c[name].type)
+            for name in ("connection_id", "email", "contact_id")
+        )
+    ).where(select(fence.c.id).exists())
+    remembered = (
+        postgresql_insert(_CONTACTS)
+        .from_select(["connection_id", "email", "contact_id"], values)
+        .on_conflict_do_nothing(index_elements=["connection_id", "email"])
+        .cte("remembered")
+    )
+    return select(select(fence.c.id).exists().label("fenced")).add_cte(remembered)
+
+
 _CONNECTIONS = cast(Table, ConnectionRow.__table__)
 _CONTACTS = cast(Table, ContactRow.__table__)
 _NEIGHBOURS_TABLE = _CONNECTIONS.alias("neighbour_connection")
 _DIRECTORY = cast(Table, DirectoryContactRow.__table__)
 _DIRECTORY_EMAILS = cast(Table, DirectoryEmailRow.__table__)
-_MAPPED_CONTACT = select(_CONTACTS.c.contact_id).where(
-    _CONTACTS.c.connection_id == bindparam("c"), _CONTACTS.c.email == bindparam("e")
-)
 _OWN = _CONNECTIONS.alias("own")
 _SAME_ADMINISTRATION = (
     select(_NEIGHBOURS_TABLE.c.id)
@@ -1033,14 +1145,21 @@ _SAME_ADMINISTRATION = (
         _OWN.c.administration_id != "",
     )
 )
-_NEIGHBOURS_CONTACT = (
-    select(_CONTACTS.c.contact_id)
-    .where(_CONTACTS.c.connection_id.in_(_SAME_ADMINISTRATION), _CONTACTS.c.email == bindparam("e"))
-    .order_by(_CONTACTS.c.connection_id)
-    .limit(1)
-)
-_DIRECTORY_CONTACTS = (
-    select(_DIRECTORY_EMAILS.c.contact_id, _DIRECTORY.c.archived)
+#: Where a candidate contact of :meth:`SqlStore.contact_id_for` comes from, best first.
+_OWN_MAP, _NEIGHBOUR_MAP, _FOUND = 0, 1, 2
+_CONTACT_CANDIDATES = union_all(
+    select(
+        literal(_OWN_MAP).label("kind"),
+        _CONTACTS.c.connection_id.label("rank"),
+        _CONTACTS.c.contact_id,
+        literal(False).label("archived"),
+    ).where(_CONTACTS.c.connection_id == bindparam("c"), _CONTACTS.c.email == bindparam("e")),
+    select(
+        literal(_NEIGHBOUR_MAP), _CONTACTS.c.connection_id, _CONTACTS.c.contact_id, literal(False)
+    ).where(
+        _CONTACTS.c.connection_id.in_(_SAME_ADMINISTRATION), _CONTACTS.c.email == bindparam("e")
+    ),
+    select(literal(_FOUND), literal(0), _DIRECTORY_EMAILS.c.contact_id, _DIRECTORY.c.archived)
     .join(
         _DIRECTORY,
         (_DIRECTORY.c.connection_id == _DIRECTORY_EMAILS.c.connection_id)
@@ -1049,7 +1168,7 @@ _DIRECTORY_CONTACTS = (
     .where(
         _DIRECTORY_EMAILS.c.connection_id == bindparam("c"),
         _DIRECTORY_EMAILS.c.email == bindparam("e"),
-    )
+    ),
 )
 _PROFILES = cast(Table, ProfileRow.__table__)
 _INFO_COLUMNS = (
@@ -1180,7 +1299,8 @@ def _credit_query(connection_id: int, order_id: str, credit_key: str) -> Any:
     )
 
 
-def _to_credit(row: CreditRecordRow) -> CreditRecord:
+def _to_credit(row: Any) -> CreditRecord:
+    """From an ORM row or a Core row alike."""
     record = CreditRecord(
         connection_id=row.connection_id,
         order_id=row.order_id,
