@@ -6,6 +6,12 @@ Moneybird: administrations 1..N, each with its own token (``sandbox/moneybird/te
 ``GET /_bench/summary`` on the Moneybird port: per administration the references of its sales
 invoices and how many are paid, and the 429 answers per token.
 
+``--serve ccv`` or ``--serve moneybird`` runs one of the two (bench/many_shops.py starts one
+process for each, so neither takes CPU from the other). ``--latency-ms`` holds every API
+answer back that long without using CPU, as a real server across a network answers: a booking
+then waits on the APIs, as it does in production, instead of on the CPU this machine shares
+between the sandboxes and the workers.
+
 Run: .venv/bin/python bench/_sandbox_server.py --shops 100 --history 2000
 """
 
@@ -44,6 +50,21 @@ def summary(sandbox: MoneybirdSandbox) -> dict[str, Any]:
     return {"administrations": administrations, "refused": refused}
 
 
+class Delayed:
+    """Every API answer ``seconds`` late (an awaited sleep: no CPU, other requests go on); the
+    bench's own calls (``/_sandbox``, ``/_bench``) are not the APIs and answer at once."""
+
+    def __init__(self, app: ASGIApp, seconds: float) -> None:
+        self.app = app
+        self.seconds = seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] == "http" and self.seconds > 0 and "/_" not in path:
+            await asyncio.sleep(self.seconds)
+        await self.app(scope, receive, send)
+
+
 class WithSummary:
     def __init__(self, app: ASGIApp, sandbox: MoneybirdSandbox) -> None:
         self.app = app
@@ -66,7 +87,10 @@ def main() -> None:
     parser.add_argument("--ccv-port", type=int, default=8801)
     parser.add_argument("--moneybird-port", type=int, default=8802)
     parser.add_argument("--moneybird-requests", type=int, default=UNLIMITED)
+    parser.add_argument("--serve", choices=("both", "ccv", "moneybird"), default="both")
+    parser.add_argument("--latency-ms", type=float, default=0.0, help="each API answer's delay")
     args = parser.parse_args()
+    delay = args.latency_ms / 1000
 
     def make_shop(number: int, base_url: str) -> SandboxShop:
         shop = SandboxShop(
@@ -81,24 +105,27 @@ def main() -> None:
             shop.generate(args.history, over=timedelta(days=365))
         return shop
 
-    mall = ShopMall(f"http://127.0.0.1:{args.ccv_port}", args.shops, make_shop)
-    mall.shop(1)  # the big shop's history is generated before the bench starts
-    config = with_tenants(
-        SandboxConfig(rate_limit=args.moneybird_requests, auto_deliver_webhooks=False), args.shops
-    )
-    sandbox = MoneybirdSandbox(config)
-    issue_tenant_tokens(sandbox, args.shops)
-    moneybird = WithSummary(create_app(sandbox), sandbox)
+    apps: list[tuple[ASGIApp, int, str]] = []
+    if args.serve in ("both", "ccv"):
+        mall = ShopMall(f"http://127.0.0.1:{args.ccv_port}", args.shops, make_shop)
+        mall.shop(1)  # the big shop's history is generated before the bench starts
+        apps.append((Delayed(mall, delay), args.ccv_port, "off"))
+    if args.serve in ("both", "moneybird"):
+        config = with_tenants(
+            SandboxConfig(rate_limit=args.moneybird_requests, auto_deliver_webhooks=False),
+            args.shops,
+        )
+        sandbox = MoneybirdSandbox(config)
+        issue_tenant_tokens(sandbox, args.shops)
+        moneybird = WithSummary(create_app(sandbox), sandbox)
+        apps.append((Delayed(moneybird, delay), args.moneybird_port, "on"))
     servers = []
-    for app, port, lifespan in (
-        (mall, args.ccv_port, "off"),
-        (moneybird, args.moneybird_port, "on"),
-    ):
-        config = uvicorn.Config(
+    for app, port, lifespan in apps:
+        server_config = uvicorn.Config(
             app, host="127.0.0.1", port=port, log_level="warning", access_log=False,
             lifespan=lifespan,
         )  # fmt: skip
-        servers.append(uvicorn.Server(config))
+        servers.append(uvicorn.Server(server_config))
     print(f"ready: {len(servers)} servers", flush=True)
 
     async def serve() -> None:

@@ -7,20 +7,28 @@ its own. Connection n is shop n with administration n; shop 1 is the big shop wi
 
 For each worker count, on a fresh database and fresh sandboxes:
 
-1. quiet: a burst of ``--burst`` webhook orders spread over shops 2..N (the orders are paid in
-   the shop, then their webhooks arrive together and are received as the web app receives
-   them: recorded and queued);
-   the workers book them. Orders booked per second = burst / (first paid -> last booked).
-2. import: the big shop imports its history (``_import.py``, its own process, under the lease,
-   as ``ccvbird import``) and, while it runs, a second burst of webhook orders arrives.
+1. capacity: a burst of ``--burst`` webhook orders spread over shops 2..N arrives at once (the
+   orders are paid in the shop, then their webhooks are received as the web app receives them:
+   recorded and queued); the workers book them. Orders booked per second = burst / (first paid
+   -> last booked): what this many workers can do.
+2. quiet: another burst, its webhooks arriving over ``--burst-seconds`` (a Poisson stream, as a
+   promotion's orders come in over a minute or so), booked by the workers: paid -> paid invoice.
+3. import: the big shop imports its history (``_import.py``, its own process, under the lease,
+   as ``ccvbird import``) and, while it runs, a third burst arrives as in 2.
 
 Meanwhile the other shops take a trickle of orders (``--trickle-per-hour`` per shop). Latency
 is "paid" (the webhook saying so arrives) to "paid invoice" (the record is booked: the invoice
-exists in Moneybird with its payment). CPU seconds are read from /proc for the sandbox process, the
-workers, the importer and the PostgreSQL backends serving the bench's database, so the output
-says what the limit was.
+exists in Moneybird with its payment). CPU seconds are read from /proc for the sandbox processes,
+the workers, the importer and the PostgreSQL backends serving the bench's database, so the
+output says what the limit was.
 
-Prints one figure per line, the last a summary. A quick run:
+The sandboxes run in two processes (CCV, Moneybird) and hold each API answer back by
+``--latency-ms`` (default 100: a guess at a real API across the internet; the real ones are out
+of reach here), which costs them no CPU. With ``--latency-ms 0`` the answers are instant and the
+bench measures CPU instead: on a small machine the sandboxes and the workers then share the
+cores, and the limit is whichever saturates first (the output says which).
+
+A quick run:
 
     .venv/bin/python bench/many_shops.py --connections 100 --burst 200 --import-orders 2000
 
@@ -31,6 +39,7 @@ Needs PostgreSQL (``--pg``, default postgresql+psycopg://postgres@127.0.0.1:5432
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -76,6 +85,16 @@ def cpu_seconds(pid: int) -> float:
     except OSError:
         return 0.0
     return sum(int(v) for v in fields[11:15]) / TICKS
+
+
+def child_of(pid: int) -> int:
+    """The one child of ``pid`` (the worker py-spy started), once it exists."""
+    for _ in range(100):
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        if children:
+            return int(children[0])
+        time.sleep(0.05)
+    raise RuntimeError(f"process {pid} started no child")
 
 
 def free_port() -> int:
@@ -124,6 +143,8 @@ class Run:
         self.ccv_port, self.mb_port = free_port(), free_port()
         self.procs: list[subprocess.Popen[bytes]] = []
         self.worker_procs: list[subprocess.Popen[bytes]] = []
+        #: The worker processes' own pids (under ``--py-spy`` each is py-spy's child).
+        self.worker_pids: list[int] = []
         self.importer: subprocess.Popen[bytes] | None = None
         self.data_dir = Path(tempfile.mkdtemp(prefix="ccvbird-many-"))
         self.http = httpx.Client(timeout=30)
@@ -153,16 +174,20 @@ class Run:
             c.execute(text(f'CREATE DATABASE "{self.database}"'))
         admin.dispose()
         n = self.args.connections
-        sandbox = subprocess.Popen(
-            [PYTHON, str(HERE / "_sandbox_server.py"), "--shops", str(n), "--history",
-             str(self.args.import_orders), "--ccv-port", str(self.ccv_port),
-             "--moneybird-port", str(self.mb_port)],
-            stdout=subprocess.PIPE,
-        )  # fmt: skip
-        self.procs.append(sandbox)
-        self.sandbox = sandbox
-        assert sandbox.stdout is not None
-        sandbox.stdout.readline()
+        self.sandboxes = []
+        for serve in ("ccv", "moneybird"):
+            sandbox = subprocess.Popen(
+                [PYTHON, str(HERE / "_sandbox_server.py"), "--serve", serve, "--shops", str(n),
+                 "--history", str(self.args.import_orders), "--ccv-port", str(self.ccv_port),
+                 "--moneybird-port", str(self.mb_port),
+                 "--latency-ms", str(self.args.latency_ms)],
+                stdout=subprocess.PIPE,
+            )  # fmt: skip
+            self.procs.append(sandbox)
+            self.sandboxes.append(sandbox)
+        for sandbox in self.sandboxes:
+            assert sandbox.stdout is not None
+            sandbox.stdout.readline()
         self.wait_for(f"{self.ccv_url(1)}/_sandbox")
         self.app = bootstrap.build_app(Settings(**self.settings_values()))
         self.app.ccv_limits = (UNLIMITED, UNLIMITED)
@@ -193,12 +218,19 @@ class Run:
             # Each worker logs to a file of its own: a pipe nobody reads fills up (64 KiB) and
             # the worker then blocks on its next log line, mid-booking.
             log = open(self.data_dir / f"worker-{number}.log", "wb")  # noqa: SIM115
+            command = [CCVBIRD, "worker", "--workers", str(self.args.threads)]
+            if self.args.py_spy:  # sample where the worker holds the GIL: its Python CPU
+                out = Path(self.args.py_spy) / f"worker-{self.workers}w-{number}.txt"
+                command = [str(Path(PYTHON).with_name("py-spy")), "record", "--gil",
+                           "--nonblocking", "-r", "250", "-f", "raw", "-o", str(out), "--",
+                           *command]  # fmt: skip
             proc = subprocess.Popen(
-                [CCVBIRD, "worker", "--workers", str(self.args.threads)],
+                command,
                 env=self.env(), stdout=log, stderr=subprocess.STDOUT,
             )  # fmt: skip
             log.close()  # the child has its own descriptor
             self.worker_procs.append(proc)
+            self.worker_pids.append(child_of(proc.pid) if self.args.py_spy else proc.pid)
             self.procs.append(proc)
 
     def settings_values(self) -> dict[str, Any]:
@@ -217,7 +249,7 @@ class Run:
         last = -1.0
         for _ in range(120):
             time.sleep(0.5)
-            now = sum(cpu_seconds(p.pid) for p in self.worker_procs)
+            now = sum(cpu_seconds(pid) for pid in self.worker_pids)
             if now - last < 0.05:
                 return
             last = now
@@ -266,17 +298,22 @@ class Run:
         )
         return paid_at
 
-    def burst(self, phase: Phase) -> None:
+    def burst(self, phase: Phase, over: float = 0.0) -> None:
+        """A burst of orders over the small shops, paid in the shop; their webhooks then arrive
+        together (``over`` 0) or as a Poisson stream over ``over`` seconds."""
         small = list(range(2, self.args.connections + 1)) or [1]
         chosen = [self.rng.choice(small) for _ in range(self.args.burst)]
         made = [(number, self.new_order(number)) for number in chosen]
         for number, order_id in made:
             self.http.post(f"{self.ccv_url(number)}/_sandbox/orders/{order_id}/paid", json={})
-        # The webhooks arrive together (a burst): "paid" is when each one arrives, as CCV
-        # sends it when the order is paid. Paying them one by one here would make the
-        # bench's own requests the pace of the burst.
+        # "paid" is when each webhook arrives, as CCV sends it when the order is paid. Paying
+        # them one by one here would make the bench's own requests the pace of the burst.
+        gaps = [self.rng.expovariate(len(made) / over) if over > 0 else 0.0 for _ in made]
         phase.started = time.time()
-        for number, order_id in made:
+        due = phase.started
+        for (number, order_id), gap in zip(made, gaps, strict=True):
+            due += gap
+            time.sleep(max(due - time.time(), 0.0))
             phase.paid[(self.connection_ids[number], order_id)] = self.webhook(number, order_id)
 
     def trickle_forever(self, stop: threading.Event) -> None:
@@ -359,8 +396,8 @@ class Run:
                 {"d": self.database},
             ).scalars().all()  # fmt: skip
         return {
-            "sandboxes": cpu_seconds(self.sandbox.pid),
-            "workers": sum(cpu_seconds(p.pid) for p in self.worker_procs),
+            "sandboxes": sum(cpu_seconds(p.pid) for p in self.sandboxes),
+            "workers": sum(cpu_seconds(pid) for pid in self.worker_pids),
             "import": cpu_seconds(self.importer.pid) if self.importer else 0.0,
             "postgres": sum(cpu_seconds(int(p)) for p in pids),
             "bench": sum(os.times()[:2]),
@@ -371,6 +408,13 @@ class Run:
         return dict(answer.json())
 
     def stop(self) -> None:
+        if self.args.py_spy:  # the workers themselves: py-spy writes its file once they end
+            for pid in self.worker_pids:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGTERM)
+            for proc in self.worker_procs:
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    proc.wait(timeout=60)
         for proc in self.procs:
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
@@ -395,6 +439,7 @@ class Run:
 class Result:
     workers: int
     rate: float
+    burst_p95: float
     quiet_p50: float
     quiet_p95: float
     import_p50: float
@@ -403,7 +448,7 @@ class Result:
     refused: int
     duplicates: int
     missing: int
-    cpu_quiet: dict[str, float]
+    cpu_burst: dict[str, float]
     worker_cpu_per_order: float
 
 
@@ -416,28 +461,37 @@ def one(args: argparse.Namespace, workers: int) -> Result:
         trickle = threading.Thread(target=run.trickle_forever, args=(stop,), daemon=True)
         trickle.start()
         before = run.cpu()
-        quiet = Phase()
-        run.burst(quiet)
-        run.wait_booked(quiet, args.timeout)
+        capacity = Phase()
+        run.burst(capacity)
+        run.wait_booked(capacity, args.timeout)
         after = run.cpu()
-        cpu_quiet = {k: after[k] - before[k] for k in after}
-        wall = quiet.ended - quiet.started
+        cpu_burst = {k: after[k] - before[k] for k in after}
+        wall = capacity.ended - capacity.started
         print(
-            f"workers {workers}: quiet burst {len(quiet.booked)}/{len(quiet.paid)} booked in "
-            f"{wall:.1f} s; CPU s: "
-            + ", ".join(f"{k} {v:.1f}" for k, v in cpu_quiet.items())
+            f"workers {workers}: burst at once {len(capacity.booked)}/{len(capacity.paid)} "
+            f"booked in {wall:.1f} s; CPU s: "
+            + ", ".join(f"{k} {v:.1f}" for k, v in cpu_burst.items())
             + f" ({load()})",
             flush=True,
         )
+        quiet = Phase()
+        run.burst(quiet, args.burst_seconds)
+        run.wait_booked(quiet, args.timeout)
         run.start_import()
         started = time.time()
-        while run.imported() < min(args.import_orders // 10, 200) and time.time() - started < 120:
+        while run.imported() < min(args.import_orders // 10, 20) and time.time() - started < 120:
             time.sleep(0.5)
         imported_before, t_import = run.imported(), time.time()
         busy = Phase()
-        run.burst(busy)
+        run.burst(busy, args.burst_seconds)
         run.wait_booked(busy, args.timeout)
         import_rate = (run.imported() - imported_before) / max(time.time() - t_import, 1e-9)
+        print(
+            f"workers {workers}: over {args.burst_seconds:.0f} s, "
+            f"{len(quiet.booked)}/{len(quiet.paid)} booked quiet, "
+            f"{len(busy.booked)}/{len(busy.paid)} during the import ({load()})",
+            flush=True,
+        )
         stop.set()
         trickle.join(timeout=10)
         if run.importer is not None and run.importer.poll() is None:
@@ -447,14 +501,14 @@ def one(args: argparse.Namespace, workers: int) -> Result:
         per_admin = [Counter(a["references"]) for a in summary["administrations"].values()]
         duplicates = sum(c - 1 for counts in per_admin for c in counts.values() if c > 1)
         parked = run.parked()
-        lost = [k for p in (quiet, busy) for k in p.paid if k not in p.booked]
+        lost = [k for p in (capacity, quiet, busy) for k in p.paid if k not in p.booked]
         missing = sum(1 for k in lost if k not in parked)
-        booked_quiet = max(len(quiet.booked), 1)
         if lost:
             print(f"workers {workers}: not booked: {dict(run.states(lost))}", flush=True)
         return Result(
             workers=workers,
-            rate=quiet.rate(),
+            rate=capacity.rate(),
+            burst_p95=pct(capacity.latencies(), 0.95),
             quiet_p50=pct(quiet.latencies(), 0.5),
             quiet_p95=pct(quiet.latencies(), 0.95),
             import_p50=pct(busy.latencies(), 0.5),
@@ -463,8 +517,8 @@ def one(args: argparse.Namespace, workers: int) -> Result:
             refused=sum(summary["refused"].values()),
             duplicates=duplicates,
             missing=missing,
-            cpu_quiet=cpu_quiet,
-            worker_cpu_per_order=cpu_quiet["workers"] / booked_quiet * 1000,
+            cpu_burst=cpu_burst,
+            worker_cpu_per_order=cpu_burst["workers"] / max(len(capacity.booked), 1) * 1000,
         )
     finally:
         run.stop()
@@ -506,11 +560,21 @@ def main() -> None:
     parser.add_argument("--workers", default="1,2,4", help="worker process counts, in turn")
     parser.add_argument("--threads", type=int, default=2, help="threads per worker process")
     parser.add_argument("--trickle-per-hour", type=float, default=3.0)
+    parser.add_argument(
+        "--burst-seconds", type=float, default=60.0,
+        help="the latency bursts' webhooks arrive over this long (0: at once)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--latency-ms", type=float, default=100.0, help="each sandbox API answer's delay"
+    )
     parser.add_argument("--timeout", type=float, default=300.0)
     parser.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
     parser.add_argument(
         "--profile", action="store_true", help="profile one burst booked in this process"
+    )
+    parser.add_argument(
+        "--py-spy", metavar="DIR", help="record each worker with py-spy (collapsed stacks) into DIR"
     )
     args = parser.parse_args()
     if args.profile:
@@ -518,24 +582,27 @@ def main() -> None:
         return
     print(
         f"{args.connections} connections, bursts of {args.burst} webhook orders, an import of "
-        f"{args.import_orders} orders, {args.threads} threads per worker; {os.cpu_count()} "
-        f"cores ({load()})",
+        f"{args.import_orders} orders, {args.threads} threads per worker, API answers "
+        f"{args.latency_ms:.0f} ms late; {os.cpu_count()} cores ({load()})",
         flush=True,
     )
     results = [one(args, int(w)) for w in args.workers.split(",")]
     for r in results:
-        print(f"workers {r.workers}: {r.rate:.1f} orders booked/s (quiet burst)")
+        print(
+            f"workers {r.workers}: {r.rate:.1f} orders booked/s ({args.burst} at once; "
+            f"p95 {r.burst_p95:.2f} s)"
+        )
     for r in results:
         print(
-            f"workers {r.workers}: paid->paid invoice p50 {r.quiet_p50:.2f} s, p95 "
-            f"{r.quiet_p95:.2f} s quiet; with the import p50 {r.import_p50:.2f} s, p95 "
-            f"{r.import_p95:.2f} s (import {r.import_rate:.1f} orders/s meanwhile); "
-            f"slowdown p95 {r.import_p95 / r.quiet_p95:.2f}x"
+            f"workers {r.workers}: paid->paid invoice over {args.burst_seconds:.0f} s p50 "
+            f"{r.quiet_p50:.2f} s, p95 {r.quiet_p95:.2f} s quiet; with the import p50 "
+            f"{r.import_p50:.2f} s, p95 {r.import_p95:.2f} s (import {r.import_rate:.1f} "
+            f"orders/s meanwhile); slowdown p95 {r.import_p95 / r.quiet_p95:.2f}x"
         )
     for r in results:
         print(
             f"workers {r.workers}: worker CPU {r.worker_cpu_per_order:.1f} ms per booked order; "
-            "limit: " + limit(r)
+            "CPU of the burst at once: " + limit(r)
         )
     print(f"429 answers: {sum(r.refused for r in results)} (per token: 0 expected)")
     print(f"duplicates {sum(r.duplicates for r in results)}, missing "
@@ -543,10 +610,12 @@ def main() -> None:
     by = {r.workers: r for r in results}
     ratio = by[max(by)].rate / by[min(by)].rate if min(by) != max(by) and by[min(by)].rate else 0
     worst = max(results, key=lambda r: r.import_p95)
+    most = by[max(by)]
     print(
         f"summary: {', '.join(f'{r.workers}w {r.rate:.1f}/s' for r in results)}; "
-        f"{max(by)}w/{min(by)}w {ratio:.2f}x; p95 with import {worst.import_p95:.2f} s "
-        f"(worst, {worst.workers}w); 429 {sum(r.refused for r in results)}; duplicates "
+        f"{max(by)}w/{min(by)}w {ratio:.2f}x; p95 with import {most.import_p95:.2f} s at "
+        f"{most.workers}w (worst {worst.import_p95:.2f} s, {worst.workers}w); latency "
+        f"{args.latency_ms:.0f} ms; 429 {sum(r.refused for r in results)}; duplicates "
         f"{sum(r.duplicates for r in results)}; missing {sum(r.missing for r in results)} "
         f"({load()})"
     )
@@ -554,7 +623,7 @@ def main() -> None:
 
 def limit(r: Result) -> str:
     """What held the burst back: the CPU seconds each part used per wall second, of 2 cores."""
-    parts = sorted(r.cpu_quiet.items(), key=lambda kv: -kv[1])
+    parts = sorted(r.cpu_burst.items(), key=lambda kv: -kv[1])
     total = sum(v for _, v in parts)
     return ", ".join(f"{k} {v / total:.0%}" for k, v in parts) + f" of {total:.1f} CPU s"
 

@@ -339,7 +339,7 @@ class App:
             raise ConfigError(
                 f"connection {connection_id} has no Moneybird access yet; connect Moneybird first"
             )
-        key = self.moneybird_budget_key(connection_id)
+        key = _budget_key(connection_id, credentials)
         if credentials.get("type") == "oauth":
             if self.moneybird_oauth is None:
                 raise ConfigError(
@@ -355,10 +355,7 @@ class App:
     def moneybird_budget_key(self, connection_id: int) -> str:
         """The key of the request budget this connection's Moneybird calls count against
         (per OAuth connection, or per personal token: Moneybird counts per token)."""
-        credentials = self.store.secrets(connection_id).moneybird
-        if credentials.get("type") == "oauth":
-            return f"moneybird:oauth:{connection_id}"
-        return token_budget_key(str(credentials.get("token", "")))
+        return _budget_key(connection_id, self.store.secrets(connection_id).moneybird)
 
     def books_for(self, connection_id: int) -> MoneybirdBooks:
         return MoneybirdBooks(self.moneybird_client(connection_id))
@@ -446,6 +443,13 @@ class App:
                 client.close()
             self._clients.clear()
         self.sessions.kw["bind"].dispose()
+
+
+def _budget_key(connection_id: int, credentials: dict[str, Any]) -> str:
+    """Per OAuth connection, or per personal token (Moneybird counts per token)."""
+    if credentials.get("type") == "oauth":
+        return f"moneybird:oauth:{connection_id}"
+    return token_budget_key(str(credentials.get("token", "")))
 
 
 def engine_settings(engine: SyncEngine) -> dict[str, Any]:

@@ -38,6 +38,7 @@ def test_the_many_shops_bench_books_every_webhook_order_once() -> None:
     done = subprocess.run(
         [sys.executable, str(BENCH), "--connections", "3", "--burst", "4", "--import-orders",
          "20", "--workers", "1", "--threads", "1", "--trickle-per-hour", "0", "--timeout", "60",
+         "--burst-seconds", "1", "--latency-ms", "5",
          "--pg", server.rstrip("/"), "--redis", REDIS_URL],
         capture_output=True, text=True, timeout=240, check=False,
     )  # fmt: skip

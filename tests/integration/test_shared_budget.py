@@ -6,9 +6,11 @@ from __future__ import annotations
 import threading
 from collections import Counter
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ccvbird.adapters.db.budget import SharedBudget
+from ccvbird.adapters.db.tables import BudgetSlotRow
 
 
 def test_concurrent_reservations_never_share_a_slot(sessions: sessionmaker[Session]) -> None:
@@ -43,3 +45,21 @@ def test_a_block_delays_the_next_reservation(sessions: sessionmaker[Session]) ->
     now[0] = 1400.0  # the window has passed: the slots are forgotten
     assert budget.reserve("k") == 0.0
     assert budget.used("k") == 1
+
+
+def test_slots_older_than_the_window_are_dropped_as_new_ones_are_taken(
+    sessions: sessionmaker[Session],
+) -> None:
+    """The table holds one window of slots per key, however long a worker runs."""
+    now = [1000.0]
+    budget = SharedBudget(sessions, 3, 300.0, clock=lambda: now[0])
+    for _ in range(3):
+        assert budget.reserve("k") == 0.0
+    assert budget.reserve("k") == 300.0  # the fourth waits for the first to leave the window
+    now[0] = 1301.0
+    assert budget.reserve("k") == 0.0  # the three of 1000 have left it; the one of 1300 not
+    with sessions() as session:
+        kept = sorted(
+            session.scalars(select(BudgetSlotRow.at).where(BudgetSlotRow.budget_key == "k"))
+        )
+    assert kept == [1300.0, 1301.0]

@@ -11,9 +11,21 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Table, delete, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Float,
+    String,
+    Table,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -67,6 +79,8 @@ class SharedBudget:
         return float(blocked)
 
     def reserve(self, key: str = "") -> float:
+        if self._engine.dialect.name == "postgresql":
+            return self._reserve_postgresql(key)
         with self._engine.begin() as connection:
             blocked_until = self._lock(connection, key)
             now = self._clock()
@@ -85,6 +99,28 @@ class SharedBudget:
                 at = max(at, nth_latest + self.window)
             connection.execute(insert(_SLOTS).values(budget_key=key, at=at))
             return at - now
+
+    def _reserve_postgresql(self, key: str) -> float:
+        """:meth:`reserve` in two statements: the lock, then :data:`_TAKE_SLOT` (the expired
+        slots dropped, the window's n-th latest read and the new slot written at once).
+
+        Under READ COMMITTED each statement reads a snapshot taken when it starts, so the
+        second one, started once the lock is ours, sees every slot the lock's previous holder
+        committed: two workers still never take the same last slot."""
+        with self._engine.begin() as connection:
+            blocked_until = self._lock(connection, key)
+            now = self._clock()
+            at = connection.execute(
+                _TAKE_SLOT,
+                {
+                    "k": key,
+                    "at": max(now, blocked_until),
+                    "expired": now - self.window,
+                    "window": self.window,
+                    "nth": self.limit - 1,
+                },
+            ).scalar_one()
+            return float(at) - now
 
     def block_until(self, key: str, moment: float) -> None:
         with self._engine.begin() as connection:
@@ -120,3 +156,39 @@ class SharedBudget:
                 .group_by(BudgetSlotRow.budget_key)
             ).all()
         return {str(key): int(count) for key, count in rows}
+
+
+def _take_slot() -> Any:
+    """PostgreSQL: ``WITH gone AS (DELETE expired slots) INSERT INTO budget_slots SELECT :k,
+    greatest(:at, n-th latest slot + window) RETURNING at`` (run holding the key's lock row)."""
+    at = bindparam("at", type_=Float())
+    nth_latest = (
+        select(_SLOTS.c.at)
+        .where(_SLOTS.c.budget_key == bindparam("k"))
+        .order_by(_SLOTS.c.at.desc())
+        .offset(bindparam("nth"))
+        .limit(1)
+        .scalar_subquery()
+    )
+    gone = (
+        delete(_SLOTS)
+        .where(_SLOTS.c.budget_key == bindparam("k"), _SLOTS.c.at <= bindparam("expired"))
+        .cte("gone")
+    )
+    return (
+        insert(_SLOTS)
+        .from_select(
+            ["budget_key", "at"],
+            select(
+                bindparam("k", type_=String()),
+                func.greatest(
+                    at, func.coalesce(nth_latest + bindparam("window", type_=Float()), at)
+                ),
+            ),
+        )
+        .returning(_SLOTS.c.at)
+        .add_cte(gone)
+    )
+
+
+_TAKE_SLOT = _take_slot()
