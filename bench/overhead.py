@@ -5,8 +5,9 @@ Moneybird client) and subtracts the time spent inside the in-process sandboxes, 
 is ccvbird's own overhead per order (per order the import handled; the figure per booked order
 is printed above it). Each round builds a fresh world; the best round is reported, as
 ``timeit`` does: on a shared machine the fastest run is the one least disturbed by other work.
-Prints as its last line:
+Prints as its last two lines:
 
+    cpu: <N> ms/order (this process, less the sandboxes)
     overhead: <N> ms/order
 
 With ``--postgres`` the state lives in a fresh PostgreSQL database per round (made and dropped
@@ -62,8 +63,11 @@ def postgres_database(server: str) -> Iterator[str]:
         admin.dispose()
 
 
-def one_round(orders: int, database_url: str | None = None, profile: bool = False) -> float:
-    """One import against fresh sandboxes; ccvbird's own milliseconds per order."""
+def one_round(
+    orders: int, database_url: str | None = None, profile: bool = False
+) -> tuple[float, float]:
+    """One import against fresh sandboxes; ccvbird's own milliseconds per order: wall time and
+    CPU time, each less the time spent in the sandboxes."""
     bench = connected(orders, database_url=database_url)
     timed = {prefix: Timed(transport) for prefix, transport in bench.app.transports.items()}
     bench.app.transports.update(timed)
@@ -96,7 +100,7 @@ def one_round(orders: int, database_url: str | None = None, profile: bool = Fals
         f"  CPU of this process {cpu:.2f} s, less the sandboxes: "
         f"{(cpu - in_sandboxes) / report.seen * 1000:.2f} ms per order"
     )
-    return own / report.seen * 1000
+    return own / report.seen * 1000, (cpu - in_sandboxes) / report.seen * 1000
 
 
 def main() -> None:
@@ -118,8 +122,11 @@ def main() -> None:
         else:
             figures.append(one_round(args.orders, None, profile))
     print(f"state: {'PostgreSQL' if args.postgres else 'SQLite'}")
-    print(f"rounds: {', '.join(f'{f:.2f}' for f in figures)} ms/order; best reported")
-    print(f"overhead: {min(figures):.2f} ms/order")
+    print(f"rounds: {', '.join(f'{w:.2f}' for w, _ in figures)} ms/order; best reported")
+    # On PostgreSQL the wall time also holds the server's work and the round trips; the CPU
+    # figure is this process's own (as on SQLite, where the two are about the same).
+    print(f"cpu: {min(c for _, c in figures):.2f} ms/order (this process, less the sandboxes)")
+    print(f"overhead: {min(w for w, _ in figures):.2f} ms/order")
 
 
 if __name__ == "__main__":

@@ -41,13 +41,17 @@ def make_huey(
 
     ``name`` prefixes every key in Redis: two ccvbird installations (or test runs) sharing one
     Redis keep their queues apart by it. Both storages honour task priorities (Redis as a sorted
-    set, which needs Redis 5 or later): :class:`FairShares` relies on it."""
+    set, which needs Redis 5 or later): :class:`FairShares` relies on it.
+
+    No task results are kept (``results=False``): nothing reads them (the state database holds
+    each order's outcome), and Huey keeps a result until it is read, so a provider's Redis
+    grew by one entry per booking, for ever, and every task paid a write for it."""
     if queue_url:
         if not queue_url.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError(f"the queue URL must be a redis:// URL, got {queue_url!r}")
-        return PriorityRedisHuey(name, url=queue_url, immediate=immediate)
+        return PriorityRedisHuey(name, url=queue_url, immediate=immediate, results=False)
     sqlite_path.parent.mkdir(parents=True, exist_ok=True)
-    return SqliteHuey(name, filename=str(sqlite_path), immediate=immediate)
+    return SqliteHuey(name, filename=str(sqlite_path), immediate=immediate, results=False)
 
 
 class PendingMarks:

@@ -256,15 +256,7 @@ class SqlStore:
         """Changes whenever the connection's credentials or addresses change (clients built from
         an older version are stale). Compares ciphertexts: nothing is decrypted."""
         with self._statements.connect() as connection:
-            row = connection.execute(
-                select(
-                    _CONNECTIONS.c.ccv_secret,
-                    _CONNECTIONS.c.moneybird_credentials,
-                    _CONNECTIONS.c.shop_url,
-                    _CONNECTIONS.c.moneybird_url,
-                    _CONNECTIONS.c.administration_id,
-                ).where(_CONNECTIONS.c.id == connection_id)
-            ).first()
+            row = connection.execute(_CREDENTIALS, {"c": connection_id}).first()
         if row is None:
             raise ConfigError(f"there is no connection {connection_id}")
         return hashlib.sha256("\x00".join(str(part) for part in row).encode()).hexdigest()[:16]
@@ -762,13 +754,13 @@ class SqlStore:
 
     def credit_records(self, connection_id: int, order_id: str | None = None) -> list[CreditRecord]:
         """The credits of one order (or of the connection), in their order."""
-        credits = cast(Table, CreditRecordRow.__table__)
-        query = select(credits).where(credits.c.connection_id == connection_id)
-        if order_id is not None:
-            query = query.where(credits.c.order_id == order_id)
-        query = query.order_by(credits.c.order_id, credits.c.seq)
+        query, keys = (
+            (_CONNECTION_CREDITS, {"c": connection_id})
+            if order_id is None
+            else (_ORDER_CREDITS, {"c": connection_id, "o": order_id})
+        )
         with self._statements.connect() as connection:  # read before every first booking
-            return [_to_credit(row) for row in connection.execute(query)]
+            return [_to_credit(row) for row in connection.execute(query, keys)]
 
     def save_credit(self, record: CreditRecord, event: str, message: Reason | str = "") -> None:
         """Persist the credit record (only over the version read, when fenced) and log the step
@@ -1135,6 +1127,21 @@ _CONTACTS = cast(Table, ContactRow.__table__)
 _NEIGHBOURS_TABLE = _CONNECTIONS.alias("neighbour_connection")
 _DIRECTORY = cast(Table, DirectoryContactRow.__table__)
 _DIRECTORY_EMAILS = cast(Table, DirectoryEmailRow.__table__)
+#: What a client is built from (read for every order: clients are cached per its version).
+_CREDENTIALS = select(
+    _CONNECTIONS.c.ccv_secret,
+    _CONNECTIONS.c.moneybird_credentials,
+    _CONNECTIONS.c.shop_url,
+    _CONNECTIONS.c.moneybird_url,
+    _CONNECTIONS.c.administration_id,
+).where(_CONNECTIONS.c.id == bindparam("c"))
+_CREDITS = cast(Table, CreditRecordRow.__table__)
+_CONNECTION_CREDITS = (
+    select(_CREDITS)
+    .where(_CREDITS.c.connection_id == bindparam("c"))
+    .order_by(_CREDITS.c.order_id, _CREDITS.c.seq)
+)
+_ORDER_CREDITS = _CONNECTION_CREDITS.where(_CREDITS.c.order_id == bindparam("o"))
 _OWN = _CONNECTIONS.alias("own")
 _SAME_ADMINISTRATION = (
     select(_NEIGHBOURS_TABLE.c.id)
