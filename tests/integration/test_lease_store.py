@@ -6,26 +6,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from cryptography.fernet import Fernet
-from sqlalchemy.orm import Session, sessionmaker
 
 from ccvbird.adapters.db.lease import LEASE
 from ccvbird.adapters.db.store import SqlStore
-from ccvbird.adapters.secrets import SecretBox
 from ccvbird.domain.errors import LeaseLost, RecordMoved
 from ccvbird.domain.sync import SyncState
 from tests.fakes import FixedClock
 from tests.integration.test_engine import connect
-
-
-@pytest.fixture
-def clock() -> FixedClock:
-    return FixedClock()
-
-
-@pytest.fixture
-def timed_store(sessions: sessionmaker[Session], clock: FixedClock) -> SqlStore:
-    return SqlStore(sessions, SecretBox(Fernet.generate_key()), clock=clock)
 
 
 def written(store: SqlStore, connection: int, order_id: str) -> tuple[object, ...]:

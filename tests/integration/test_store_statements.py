@@ -12,14 +12,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from cryptography.fernet import Fernet
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session, sessionmaker
 
 from ccvbird.adapters.db.database import open_engine
+from ccvbird.adapters.db.lease import DbLease
 from ccvbird.adapters.db.store import SqlStore
-from ccvbird.adapters.secrets import SecretBox
 from ccvbird.domain.errors import ConfigError, LeaseLost
 from ccvbird.domain.reasons import Reason
 from ccvbird.domain.sync import OrderRecord, RemoteContact, SyncState
@@ -27,23 +25,18 @@ from tests.fakes import FixedClock
 from tests.integration.test_engine import connect
 
 
-@pytest.fixture
-def clock() -> FixedClock:
-    return FixedClock()
-
-
-@pytest.fixture
-def timed_store(sessions: sessionmaker[Session], clock: FixedClock) -> SqlStore:
-    return SqlStore(sessions, SecretBox(Fernet.generate_key()), clock=clock)
+def leased(store: SqlStore) -> tuple[int, DbLease, SqlStore]:
+    """A new connection, its lease for worker a, and the store fenced by that lease."""
+    connection = connect(store)
+    lease = store.acquire_lease(connection, "worker a")
+    assert lease is not None
+    return connection, lease, store.fenced(lease)
 
 
 def test_a_fenced_save_writes_the_record_and_every_log_line_in_order(
     timed_store: SqlStore, clock: FixedClock
 ) -> None:
-    connection = connect(timed_store)
-    lease = timed_store.acquire_lease(connection, "worker a")
-    assert lease is not None
-    mine = timed_store.fenced(lease)
+    connection, lease, mine = leased(timed_store)
     record = timed_store.record(connection, "500001001")
     record.state = SyncState.BOOKING
     record.invoice_intent = True
@@ -78,22 +71,17 @@ def test_a_fenced_save_writes_the_record_and_every_log_line_in_order(
 def test_a_fenced_save_of_an_order_without_a_record_is_refused_and_writes_nothing(
     timed_store: SqlStore,
 ) -> None:
-    connection = connect(timed_store)
-    lease = timed_store.acquire_lease(connection, "worker a")
-    assert lease is not None
+    connection, _lease, mine = leased(timed_store)
     ghost = OrderRecord(connection_id=connection, order_id="500009999", state=SyncState.BOOKING)
     with pytest.raises(ConfigError, match="has no record"):
-        timed_store.fenced(lease).save(ghost, "booking.start")
+        mine.save(ghost, "booking.start")
     assert timed_store.find_record(connection, "500009999") is None
 
 
 def test_a_lost_lease_maps_no_contact_and_a_held_one_keeps_the_first_mapping(
     timed_store: SqlStore, clock: FixedClock
 ) -> None:
-    connection = connect(timed_store)
-    lease = timed_store.acquire_lease(connection, "worker a")
-    assert lease is not None
-    mine = timed_store.fenced(lease)
+    connection, lease, mine = leased(timed_store)
     mine.remember_contact(connection, "Sanne@Example.nl", "4700")
     mine.remember_contact(connection, "sanne@example.nl", "4800")  # the first mapping stays
     assert timed_store.contact_id_for(connection, "sanne@example.NL") == "4700"
@@ -148,6 +136,17 @@ def test_an_email_resolves_to_its_own_mapping_then_a_neighbours_then_the_directo
     assert timed_store.contact_id_for(third, "anna@example.nl") == "8300"
 
 
+def _close_the_pooled_connection(engine: Engine, killer: Engine) -> int:
+    """Use a connection of ``engine`` (it goes back to the pool), then have the server close it;
+    its backend's pid."""
+    with engine.connect() as connection:
+        pid = int(connection.execute(text("SELECT pg_backend_pid()")).scalar_one())
+    with killer.connect() as other:
+        other.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid})
+        other.commit()
+    return pid
+
+
 def test_a_pooled_connection_the_server_closed_is_replaced_after_it_sat_idle(
     database_url: str,
 ) -> None:
@@ -158,11 +157,7 @@ def test_a_pooled_connection_the_server_closed_is_replaced_after_it_sat_idle(
     engine = open_engine(database_url, ping_after_idle=0.0)  # every checkout counts as idle
     killer = open_engine(database_url)
     try:
-        with engine.connect() as connection:
-            pid = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
-        with killer.connect() as other:
-            other.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid})
-            other.commit()
+        pid = _close_the_pooled_connection(engine, killer)
         with engine.connect() as connection:  # the pooled one is dead: pinged and replaced
             again = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
         assert again != pid
@@ -181,11 +176,7 @@ def test_without_the_idle_ping_a_closed_connection_would_reach_the_caller(
     engine = open_engine(database_url, ping_after_idle=3600.0)
     killer = open_engine(database_url)
     try:
-        with engine.connect() as connection:
-            pid = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
-        with killer.connect() as other:
-            other.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid})
-            other.commit()
+        _close_the_pooled_connection(engine, killer)
         with pytest.raises(OperationalError), engine.connect() as connection:
             connection.execute(text("SELECT 1"))
         with engine.connect() as connection:  # and the pool recovers at once
