@@ -354,6 +354,28 @@ class Run:
             time.sleep(0.2)
         phase.ended = time.time()
 
+    def slowest(self, phase: Phase, count: int) -> list[str]:
+        """The phase's ``count`` slowest orders: when paid (seconds into the phase), how long
+        until a worker started on it (its first log line) and until booked, and its first
+        lines: a queue wait, a retry or a slow booking tell apart."""
+        ranked = sorted(
+            (k for k in phase.paid if k in phase.booked),
+            key=lambda k: phase.booked[k] - phase.paid[k],
+            reverse=True,
+        )[:count]
+        lines = []
+        for key in ranked:
+            events = self.app.store.events(*key)
+            first = events[0].at.timestamp() if events else float("nan")
+            paid = phase.paid[key]
+            steps = ", ".join(f"{e.event}+{e.at.timestamp() - paid:.2f}" for e in events[:4])
+            lines.append(
+                f"order {key[1]} of connection {key[0]}: paid at +{paid - phase.started:.1f} s, "
+                f"started after {first - paid:.2f} s, booked after {phase.booked[key] - paid:.2f} "
+                f"s ({steps})"
+            )
+        return lines
+
     def parked(self) -> set[tuple[int, str]]:
         with self.app.sessions() as session:
             rows = session.execute(
@@ -446,6 +468,7 @@ class Result:
     import_p95: float
     import_rate: float
     refused: int
+    refused_most: int
     duplicates: int
     missing: int
     cpu_burst: dict[str, float]
@@ -492,6 +515,8 @@ def one(args: argparse.Namespace, workers: int) -> Result:
             f"{len(busy.booked)}/{len(busy.paid)} during the import ({load()})",
             flush=True,
         )
+        for line in run.slowest(busy, args.slowest):
+            print(f"workers {workers}: slow during the import: {line}", flush=True)
         stop.set()
         trickle.join(timeout=10)
         if run.importer is not None and run.importer.poll() is None:
@@ -515,6 +540,7 @@ def one(args: argparse.Namespace, workers: int) -> Result:
             import_p95=pct(busy.latencies(), 0.95),
             import_rate=import_rate,
             refused=sum(summary["refused"].values()),
+            refused_most=max(summary["refused"].values(), default=0),
             duplicates=duplicates,
             missing=missing,
             cpu_burst=cpu_burst,
@@ -574,6 +600,9 @@ def main() -> None:
         "--profile", action="store_true", help="profile one burst booked in this process"
     )
     parser.add_argument(
+        "--slowest", type=int, default=0, help="show the N slowest orders booked during the import"
+    )
+    parser.add_argument(
         "--py-spy", metavar="DIR", help="record each worker with py-spy (collapsed stacks) into DIR"
     )
     args = parser.parse_args()
@@ -604,7 +633,10 @@ def main() -> None:
             f"workers {r.workers}: worker CPU {r.worker_cpu_per_order:.1f} ms per booked order; "
             "CPU of the burst at once: " + limit(r)
         )
-    print(f"429 answers: {sum(r.refused for r in results)} (per token: 0 expected)")
+    print(
+        f"429 answers: {sum(r.refused for r in results)} in all, at most "
+        f"{max(r.refused_most for r in results)} for one token (0 expected)"
+    )
     print(f"duplicates {sum(r.duplicates for r in results)}, missing "
           f"{sum(r.missing for r in results)}")  # fmt: skip
     by = {r.workers: r for r in results}
