@@ -279,10 +279,19 @@ class App:
     #: ``wiring/metrics.py``); ``None``: nobody listens.
     observer: SyncObserver | None = None
 
-    def _cached(self, kind: str, connection_id: int, build: Callable[[], Any]) -> Any:
+    def _cached(
+        self,
+        kind: str,
+        connection_id: int,
+        build: Callable[[], Any],
+        version: str | None = None,
+    ) -> Any:
         """One client per connection and service, made again when the connection's
-        credentials or addresses change (in this process or in another one)."""
-        version = self.store.credentials_version(connection_id)
+        credentials or addresses change (in this process or in another one). ``version``:
+        the credentials' version when the caller read it already (one read for both clients
+        of an engine)."""
+        if version is None:
+            version = self.store.credentials_version(connection_id)
         with self._clients_lock:
             cached = self._clients.get((kind, connection_id))
             if cached is not None and cached[0] == version:
@@ -306,7 +315,11 @@ class App:
         return None
 
     def moneybird_client(
-        self, connection_id: int, *, administration_id: str | None = None
+        self,
+        connection_id: int,
+        *,
+        administration_id: str | None = None,
+        version: str | None = None,
     ) -> MoneybirdClient:
         """The connection's Moneybird client, shared by every use of this connection.
 
@@ -316,7 +329,7 @@ class App:
         if administration_id is not None:
             return self._new_moneybird_client(connection_id, administration_id)
         client: MoneybirdClient = self._cached(
-            "moneybird", connection_id, lambda: self._new_moneybird_client(connection_id)
+            "moneybird", connection_id, lambda: self._new_moneybird_client(connection_id), version
         )
         return client
 
@@ -357,11 +370,13 @@ class App:
         (per OAuth connection, or per personal token: Moneybird counts per token)."""
         return _budget_key(connection_id, self.store.secrets(connection_id).moneybird)
 
-    def books_for(self, connection_id: int) -> MoneybirdBooks:
-        return MoneybirdBooks(self.moneybird_client(connection_id))
+    def books_for(self, connection_id: int, *, version: str | None = None) -> MoneybirdBooks:
+        return MoneybirdBooks(self.moneybird_client(connection_id, version=version))
 
-    def shop_for(self, connection_id: int) -> CcvShop:
-        shop: CcvShop = self._cached("ccv", connection_id, lambda: self._new_shop(connection_id))
+    def shop_for(self, connection_id: int, *, version: str | None = None) -> CcvShop:
+        shop: CcvShop = self._cached(
+            "ccv", connection_id, lambda: self._new_shop(connection_id), version
+        )
         return shop
 
     def _new_shop(self, connection_id: int) -> CcvShop:
@@ -385,10 +400,11 @@ class App:
 
     def engine_for(self, connection_id: int, *, lease: DbLease | None = None) -> SyncEngine:
         """The connection's engine; with ``lease``, every write it makes is fenced by it."""
+        version = self.store.credentials_version(connection_id)  # read once for both clients
         return SyncEngine(
             store=self.store if lease is None else self.store.fenced(lease),
-            shop=self.shop_for(connection_id),
-            books=self.books_for(connection_id),
+            shop=self.shop_for(connection_id, version=version),
+            books=self.books_for(connection_id, version=version),
             clock=self.clock,
             max_attempts=self.settings.max_attempts,
             base_backoff=timedelta(seconds=self.settings.retry_seconds),
