@@ -31,11 +31,12 @@ from tests.e2e.test_promises import (
     Webhooks,
     ccv_orders,
     ccvbird_import,
-    cents,
     check_promises,
     cron,
     proof_world,
     set_profile,
+    spread_costs,
+    vat_of,
 )
 from tests.e2e.world import World
 
@@ -86,22 +87,12 @@ def expected_vat(credit: dict[str, Any], rows: list[dict[str, Any]], order: Any)
         for row in order.rows:
             if row["product_type"] != "deposit":
                 goods[_money(row["tax"])] += _money(row["total_price_with_attributes"])
-    weight = sum(goods.values(), ZERO)
-    with_goods = [r for r, w in goods.items() if w]
-    if level and weight:
-        for rate in with_goods:
-            charged[rate] += level * goods[rate] / weight
-    elif level:
-        charged[_money(order.raw["shipping_tax_percentage"])] += level
-    vat = {
-        rate: cents(amount * rate / (100 + rate) if incl else amount * rate / 100)
-        for rate, amount in charged.items()
-        if rate
-    }
+    split = spread_costs(charged, goods, level, _money(order.raw["shipping_tax_percentage"]))
+    vat = vat_of(charged, incl=incl)
     if not incl:  # net rows: the credit is their sum plus VAT, to within a rounding cent
         net_and_vat = sum(charged.values(), ZERO) + sum(vat.values(), ZERO)
         assert abs(net_and_vat - credited) <= CENT, (credit, net_and_vat)
-    return {r: v for r, v in vat.items() if v}, bool(level) and len(with_goods) > 1
+    return {r: v for r, v in vat.items() if v}, split
 
 
 def booked_orders(world: World) -> list[Any]:

@@ -276,20 +276,35 @@ class CcvOrder:
         level = sum((Decimal(str(raw[k])) for k in costs), ZERO) - sum(
             (Decimal(str(raw[k])) for k in off), ZERO
         )
-        weight = sum(goods.values(), ZERO)
-        with_goods = [r for r, w in goods.items() if w]
-        if level and weight:
-            for rate in with_goods:
-                charged[rate] += level * goods[rate] / weight
-        elif level:
-            charged[Decimal(str(raw["shipping_tax_percentage"]))] += level
-        split = bool(level) and len(with_goods) > 1
-        vat = {
-            rate: cents(amount * rate / (100 + rate) if incl else amount * rate / 100)
-            for rate, amount in charged.items()
-            if rate
-        }
-        return vat, split
+        split = spread_costs(charged, goods, level, Decimal(str(raw["shipping_tax_percentage"])))
+        return vat_of(charged, incl=incl), split
+
+
+def spread_costs(
+    charged: dict[Decimal, Decimal],
+    goods: dict[Decimal, Decimal],
+    level: Decimal,
+    shipping_rate: Decimal,
+) -> bool:
+    """Add the order-level amount (costs less discounts) to ``charged``: pro rata the goods per
+    rate, or at the shipping rate when there are no goods. Whether it was split over rates."""
+    weight = sum(goods.values(), ZERO)
+    with_goods = [r for r, w in goods.items() if w]
+    if level and weight:
+        for rate in with_goods:
+            charged[rate] += level * goods[rate] / weight
+    elif level:
+        charged[shipping_rate] += level
+    return bool(level) and len(with_goods) > 1
+
+
+def vat_of(charged: dict[Decimal, Decimal], *, incl: bool) -> dict[Decimal, Decimal]:
+    """The VAT in each rate's amount (incl. VAT, or net), in cents; rate 0 left out."""
+    return {
+        rate: cents(amount * rate / (100 + rate) if incl else amount * rate / 100)
+        for rate, amount in charged.items()
+        if rate
+    }
 
 
 def ccv_orders(shop: Any) -> list[CcvOrder]:
