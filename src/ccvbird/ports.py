@@ -20,7 +20,13 @@ from ccvbird.domain.invoice import ContactDraft, InvoiceDraft
 from ccvbird.domain.order import Order, OrderSummary
 from ccvbird.domain.profile import MappingProfile
 from ccvbird.domain.reasons import Reason
-from ccvbird.domain.sync import OrderRecord, RemoteContact, RemoteInvoice, SyncState
+from ccvbird.domain.sync import (
+    ContactLookup,
+    OrderRecord,
+    RemoteContact,
+    RemoteInvoice,
+    SyncState,
+)
 
 
 class Clock(Protocol):
@@ -225,6 +231,13 @@ class Store(Protocol):
         """The order's record, created (state waiting) when it is new."""
         ...
 
+    def connection_and_record(
+        self, connection_id: int, order_id: str
+    ) -> tuple[ConnectionInfo, OrderRecord]:
+        """:meth:`connection` and :meth:`record` at once (the first read of every order the
+        engine syncs: one statement where the database allows)."""
+        ...
+
     def find_record(self, connection_id: int, order_id: str) -> OrderRecord | None:
         """The order's record, or ``None`` (never creates one)."""
         ...
@@ -295,6 +308,11 @@ class Store(Protocol):
     # contacts by normalised e-mail
     def contact_id_for(self, connection_id: int, email: str) -> str | None: ...
 
+    def find_contact(self, connection_id: int, email: str) -> ContactLookup:
+        """:meth:`contact_id_for`, and when the contact directory was last refreshed (what
+        a miss asks next), in one query."""
+        ...
+
     def remember_contact(self, connection_id: int, email: str, contact_id: str) -> None: ...
 
     def contact_directory(self, connection_id: int) -> dict[str, int]:
@@ -315,10 +333,6 @@ class Store(Protocol):
 
     def delivery_queued(self, source: str, key: str) -> None:
         """Mark the delivery queued (call only after the queue took it)."""
-        ...
-
-    def contact_directory_refreshed_at(self, connection_id: int) -> datetime | None:
-        """When the directory was last refreshed (``None``: never, or made stale)."""
         ...
 
     def invalidate_contact_directory(self, connection_id: int) -> None:

@@ -107,6 +107,10 @@ class OrderRecord:
     #: How many times the record was saved: a worker holding the lease saves only over the
     #: version it read, so a record someone else advanced in between is noticed, not overwritten.
     version: int = 0
+    #: Not stored: whether the order had credit records when this record was read (read in
+    #: the same statement; ``None``: not known). ``False`` spares a first booking the read of
+    #: credits that are not there; it is not kept current after the read.
+    had_credit_records: bool | None = field(default=None, compare=False)
 
     def explain(self, reason: Reason | None) -> None:
         """Record why (``None``: no reason any more): the code, its facts and the English."""
@@ -150,6 +154,16 @@ class RemoteContact:
     emails: tuple[str, ...]
     archived: bool = False
     version: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ContactLookup:
+    """What the state database knows of an e-mail's contact: the one to use (``None``: none
+    yet), and when the local directory of Moneybird's contacts was last refreshed (``None``:
+    never, or invalidated), which says whether a miss must re-read Moneybird first."""
+
+    contact_id: str | None
+    directory_refreshed_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)

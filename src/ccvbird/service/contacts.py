@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from ccvbird.domain.invoice import ContactDraft
 from ccvbird.domain.profile import GuestPolicy, MappingProfile
@@ -53,15 +53,15 @@ class ContactResolver:
             if profile.guest_contact_id:
                 return profile.guest_contact_id
             key = GUEST_KEY
-        known = self.store.contact_id_for(connection, key)
-        if known is not None:
-            return known
+        found = self.store.find_contact(connection, key)
+        if found.contact_id is not None:
+            return found.contact_id
         if record.contact_intent:
             adopted = self._search(contact.email) if contact.email else None
             if adopted is not None:
                 self.store.remember_contact(connection, key, adopted.id)
                 return adopted.id
-        elif contact.email and self.refresh(connection):
+        elif contact.email and self._refresh_if_stale(connection, found.directory_refreshed_at):
             known = self.store.contact_id_for(connection, key)
             if known is not None:
                 return known
@@ -80,14 +80,14 @@ class ContactResolver:
         self.store.remember_contact(connection, key, created.id)
         return created.id
 
-    def refresh(self, connection_id: int, *, force: bool = False) -> bool:
-        """Bring the local directory of Moneybird contacts up to date, if it is stale.
+    def _refresh_if_stale(self, connection_id: int, refreshed_at: datetime | None) -> bool:
+        """Bring the local directory of Moneybird contacts up to date when it was last
+        refreshed (``refreshed_at``; ``None``: never, or invalidated) ``refresh_after`` ago.
 
         Returns whether it was re-read (only then can a lookup that just missed now hit).
         """
         now = self.clock.now()
-        refreshed_at = self.store.contact_directory_refreshed_at(connection_id)
-        if not force and refreshed_at is not None and now - refreshed_at < self.refresh_after:
+        if refreshed_at is not None and now - refreshed_at < self.refresh_after:
             return False
         versions = self.store.contact_directory(connection_id)
         remote = self.books.contact_versions()

@@ -270,8 +270,7 @@ class SyncEngine:
         source = credit_source(order_id)
         if source is not None:
             return self._sync_credit_source(connection_id, *source)
-        connection = self.store.connection(connection_id)
-        record = self.store.record(connection_id, order_id)
+        connection, record = self.store.connection_and_record(connection_id, order_id)
         if connection.paused_reason or not connection.enabled:
             self._wait_for_connection(record, connection)
             return SyncResult(Outcome.PAUSED, record)
@@ -419,7 +418,8 @@ class SyncEngine:
                 )
 
         found: list[CcvCredit] | None = None
-        waiting = self.store.credit_records(record.connection_id, record.order_id)
+        # Read with the record: an order known to have no credit records needs no query.
+        waiting = [] if record.had_credit_records is False else self._credit_records(record)
         # An import listed its period's credits in one go (``credited``); anything else books
         # an order for the first time only after asking CCV what it credited already.
         first = (

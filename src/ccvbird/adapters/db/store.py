@@ -38,11 +38,14 @@ from sqlalchemy import (
     delete,
     func,
     literal,
+    null,
     or_,
     select,
+    true,
     union_all,
     update,
 )
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -70,7 +73,13 @@ from ccvbird.domain.errors import ConfigError, RecordMoved
 from ccvbird.domain.profile import MappingProfile
 from ccvbird.domain.reasons import Reason, decode_params, known_text
 from ccvbird.domain.references import conflict
-from ccvbird.domain.sync import OrderRecord, RemoteContact, SyncState, normalise_email
+from ccvbird.domain.sync import (
+    ContactLookup,
+    OrderRecord,
+    RemoteContact,
+    SyncState,
+    normalise_email,
+)
 from ccvbird.ports import ConnectionInfo
 
 RECORD_FIELDS = (
@@ -217,14 +226,7 @@ class SqlStore:
         connections of its administration (a row each) for their reference prefixes."""
         with self._statements.connect() as connection:
             rows = connection.execute(_ONE_CONNECTION, {"c": connection_id}).all()
-        if not rows:
-            raise ConfigError(f"there is no connection {connection_id}")
-        neighbours = tuple(
-            (row.neighbour_id, _prefix_of(row.neighbour_toml or ""))
-            for row in rows
-            if row.neighbour_id is not None
-        )
-        return _info(rows[0], neighbours)
+        return _info_of(rows, connection_id)
 
     def connections(self) -> list[ConnectionInfo]:
         with self._statements.connect() as connection:
@@ -410,25 +412,56 @@ class SqlStore:
     def record(self, connection_id: int, order_id: str) -> OrderRecord:
         """The order's record, created (state waiting) when it has none yet.
 
-        One statement for a known order, two for a new one (read, then insert-or-ignore
-        returning the row); a third read only when another worker inserted it in between.
+        PostgreSQL: one statement (:func:`_record_or_new`). SQLite: one for a known order,
+        two for a new one (read, then insert-or-ignore returning the row); a third read only
+        when another worker inserted it in between.
         """
+        if self._postgres:
+            return self.connection_and_record(connection_id, order_id, _PG_RECORD)[1]
         keys = {"c": connection_id, "o": order_id}
         with self._statements.begin() as connection:
-            row = connection.execute(_FIND_RECORD, keys).first()
-            if row is None:
-                row = connection.execute(
-                    self._new_record,
-                    {
-                        "connection_id": connection_id,
-                        "order_id": order_id,
-                        "state": SyncState.WAITING.value,
-                        "updated_at": self._now(),
-                    },
-                ).first()
-                if row is None:  # another worker created it a moment ago
-                    row = connection.execute(_FIND_RECORD, keys).one()
+            row = connection.execute(_FIND_RECORD_AND_CREDITS, keys).first()
+            if row is not None:
+                return _to_record(row, had_credits=row.had_credit_records)
+            row = connection.execute(
+                self._new_record,
+                {
+                    "connection_id": connection_id,
+                    "order_id": order_id,
+                    "state": SyncState.WAITING.value,
+                    "updated_at": self._now(),
+                },
+            ).first()
+            if row is None:  # another worker created it a moment ago
+                row = connection.execute(_FIND_RECORD, keys).one()
         return _to_record(row)
+
+    def connection_and_record(
+        self, connection_id: int, order_id: str, _statement: Any = None
+    ) -> tuple[ConnectionInfo, OrderRecord]:
+        """:meth:`connection` and :meth:`record` together: on PostgreSQL one statement (the
+        record read or inserted in CTEs, joined to the connection's row), on SQLite two calls.
+
+        Should another worker insert the record in the same moment, the statement finds
+        neither its own insert nor theirs (one snapshot): it runs once more and reads theirs.
+        """
+        if not self._postgres:
+            return self.connection(connection_id), self.record(connection_id, order_id)
+        statement = _PG_CONNECTION_AND_RECORD if _statement is None else _statement
+        params = {"c": connection_id, "o": order_id, "n_at": self._now()}
+        for _ in range(2):
+            with self._statements.connect() as connection:
+                rows = connection.execute(statement, params).all()
+            if rows and rows[0].r_id is not None:
+                break
+        else:
+            if not rows:
+                raise ConfigError(f"there is no connection {connection_id}")
+            raise RecordMoved(f"order {order_id}'s record could not be read or made")
+        first = rows[0]
+        record = _to_record(first, prefix="r_", had_credits=first.r_had_credit_records)
+        info = _info_of(rows, connection_id) if statement is not _PG_RECORD else None
+        return cast(ConnectionInfo, info), record
 
     @staticmethod
     def _record_row(session: Session, connection_id: int, order_id: str) -> OrderRecordRow | None:
@@ -857,23 +890,20 @@ class SqlStore:
     # -- contacts ---------------------------------------------------------------------------------
 
     def contact_id_for(self, connection_id: int, email: str) -> str | None:
+        """The contact to use for the e-mail (:meth:`find_contact`)."""
+        return self.find_contact(connection_id, email).contact_id
+
+    def find_contact(self, connection_id: int, email: str) -> ContactLookup:
         """The contact to use for the e-mail, in this order: the one this connection mapped it
         to; the one another shop booking into the same administration mapped it to (one
         contact per e-mail per administration, not per connection); else the best match in
-        the administration's contact directory. One query for all three."""
+        the administration's contact directory. With when that directory was refreshed: one
+        query for all four."""
         key = normalise_email(email) if "@" in email else email
         with self._statements.connect() as connection:
             rows = connection.execute(_CONTACT_CANDIDATES, {"c": connection_id, "e": key}).all()
-        for source in (_OWN_MAP, _NEIGHBOUR_MAP):
-            mapped = sorted((rank, contact) for kind, rank, contact, _ in rows if kind == source)
-            if mapped and (source == _OWN_MAP or "@" in key):
-                return str(mapped[0][1])
-        candidates = [(contact, archived) for kind, _, contact, archived in rows if kind == _FOUND]
-        if not candidates:
-            return None
-        # Prefer an active contact, then the oldest (smallest id).
-        best = sorted(candidates, key=lambda c: (bool(c[1]), len(c[0]), c[0]))[0]
-        return str(best[0])
+        refreshed = next((row.refreshed_at for row in rows if row.kind == _REFRESHED), None)
+        return ContactLookup(_best_contact(rows, key), refreshed)
 
     def remember_contact(self, connection_id: int, email: str, contact_id: str) -> None:
         """Map the e-mail to the contact; the first mapping stays (insert-or-ignore)."""
@@ -894,13 +924,6 @@ class SqlStore:
                 )
             )
             return {contact_id: version for contact_id, version in rows}
-
-    def contact_directory_refreshed_at(self, connection_id: int) -> datetime | None:
-        with self._statements.connect() as connection:
-            refreshed: datetime | None = connection.execute(
-                _REFRESHED_AT, {"c": connection_id}
-            ).scalar()
-            return refreshed
 
     def invalidate_contact_directory(self, connection_id: int) -> None:
         """Not fenced: it only makes the next lookup read Moneybird again, which is safe for
@@ -1155,21 +1178,41 @@ _SAME_ADMINISTRATION = (
         _OWN.c.administration_id != "",
     )
 )
-#: Where a candidate contact of :meth:`SqlStore.contact_id_for` comes from, best first.
-_OWN_MAP, _NEIGHBOUR_MAP, _FOUND = 0, 1, 2
+#: Where a candidate contact of :meth:`SqlStore.find_contact` comes from, best first; the
+#: last row is the connection's, with when its contact directory was refreshed.
+_OWN_MAP, _NEIGHBOUR_MAP, _FOUND, _REFRESHED = 0, 1, 2, 3
+_NO_TIME = sql_cast(null(), _CONNECTIONS.c.contacts_refreshed_at.type)
 _CONTACT_CANDIDATES = union_all(
     select(
         literal(_OWN_MAP).label("kind"),
         _CONTACTS.c.connection_id.label("rank"),
         _CONTACTS.c.contact_id,
         literal(False).label("archived"),
+        _NO_TIME.label("refreshed_at"),
     ).where(_CONTACTS.c.connection_id == bindparam("c"), _CONTACTS.c.email == bindparam("e")),
     select(
-        literal(_NEIGHBOUR_MAP), _CONTACTS.c.connection_id, _CONTACTS.c.contact_id, literal(False)
+        literal(_NEIGHBOUR_MAP),
+        _CONTACTS.c.connection_id,
+        _CONTACTS.c.contact_id,
+        literal(False),
+        _NO_TIME,
     ).where(
         _CONTACTS.c.connection_id.in_(_SAME_ADMINISTRATION), _CONTACTS.c.email == bindparam("e")
     ),
-    select(literal(_FOUND), literal(0), _DIRECTORY_EMAILS.c.contact_id, _DIRECTORY.c.archived)
+    select(
+        literal(_REFRESHED),
+        literal(0),
+        literal(""),
+        literal(False),
+        _CONNECTIONS.c.contacts_refreshed_at,
+    ).where(_CONNECTIONS.c.id == bindparam("c")),
+    select(
+        literal(_FOUND),
+        literal(0),
+        _DIRECTORY_EMAILS.c.contact_id,
+        _DIRECTORY.c.archived,
+        _NO_TIME,
+    )
     .join(
         _DIRECTORY,
         (_DIRECTORY.c.connection_id == _DIRECTORY_EMAILS.c.connection_id)
@@ -1220,8 +1263,59 @@ _ONE_CONNECTION = (
     .where(_CONNECTIONS.c.id == bindparam("c"))
     .order_by(_NEIGHBOURS.c.id)
 )
-_REFRESHED_AT = select(_CONNECTIONS.c.contacts_refreshed_at).where(
-    _CONNECTIONS.c.id == bindparam("c")
+
+#: Whether the order has credit records (read with its record: a first booking need not ask).
+_HAS_CREDITS = (
+    select(_CREDITS.c.id)
+    .where(_CREDITS.c.connection_id == bindparam("c"), _CREDITS.c.order_id == bindparam("o"))
+    .exists()
+)
+_FIND_RECORD_AND_CREDITS = select(_RECORDS, _HAS_CREDITS.label("had_credit_records")).where(
+    _RECORDS.c.connection_id == bindparam("c"), _RECORDS.c.order_id == bindparam("o")
+)
+_RECORD_COLUMNS = tuple(column.name for column in _RECORDS.c)
+
+
+def _record_or_new() -> Any:
+    """PostgreSQL: the order's record, inserted (state waiting) when there is none, as a
+    subquery of one statement: ``WITH found AS (SELECT … the record), new AS (INSERT … SELECT
+    … WHERE NOT EXISTS (found) AND the connection exists ON CONFLICT DO NOTHING RETURNING …)
+    … (found UNION ALL new)``. Empty only when another worker inserted it this very moment
+    (both CTEs see one snapshot): read again."""
+    found = select(_RECORDS).where(
+        _RECORDS.c.connection_id == bindparam("c"), _RECORDS.c.order_id == bindparam("o")
+    )
+    found_cte = found.cte("found")
+    values = select(
+        bindparam("c", type_=_RECORDS.c.connection_id.type),
+        bindparam("o", type_=_RECORDS.c.order_id.type),
+        literal(SyncState.WAITING.value, type_=_RECORDS.c.state.type),
+        bindparam("n_at", type_=_RECORDS.c.updated_at.type),
+    ).where(
+        ~select(found_cte.c.id).exists(),
+        select(_CONNECTIONS.c.id).where(_CONNECTIONS.c.id == bindparam("c")).exists(),
+    )
+    new = (
+        postgresql_insert(_RECORDS)
+        .from_select(["connection_id", "order_id", "state", "updated_at"], values)
+        .on_conflict_do_nothing(index_elements=["connection_id", "order_id"])
+        .returning(*_RECORDS.c)
+        .cte("new")
+    )
+    return union_all(select(found_cte), select(new)).subquery("record")
+
+
+_RECORD_OR_NEW = _record_or_new()
+_RECORD_LABELLED = (
+    *(_RECORD_OR_NEW.c[name].label(f"r_{name}") for name in _RECORD_COLUMNS),
+    _HAS_CREDITS.label("r_had_credit_records"),
+)
+#: PostgreSQL: :meth:`SqlStore.record` in one statement.
+_PG_RECORD = select(*_RECORD_LABELLED).select_from(_RECORD_OR_NEW)
+#: PostgreSQL: :data:`_ONE_CONNECTION` with the order's record on each row (one statement for
+#: the first read of every order the engine syncs).
+_PG_CONNECTION_AND_RECORD = _ONE_CONNECTION.add_columns(*_RECORD_LABELLED).outerjoin(
+    _RECORD_OR_NEW, true()
 )
 
 
@@ -1272,8 +1366,11 @@ def _parsed_profile(toml: str, source: str) -> MappingProfile:
     return parse_profile(toml, source=source)
 
 
-def _to_record(row: Any) -> OrderRecord:
-    """From an ORM row or a Core row alike."""
+def _to_record(row: Any, *, prefix: str = "", had_credits: bool | None = None) -> OrderRecord:
+    """From an ORM row or a Core row alike (its columns named ``prefix`` + the field)."""
+    if prefix:
+        mapping = row._mapping
+        row = _Prefixed({name: mapping[prefix + name] for name in _RECORD_COLUMNS})
     record = OrderRecord(
         connection_id=row.connection_id, order_id=row.order_id, state=SyncState(row.state)
     )
@@ -1283,7 +1380,42 @@ def _to_record(row: Any) -> OrderRecord:
     if record.reason_params is None and not record.reason_code:
         record.reason_params = {}  # nothing to say: nothing an older version said either
     record.updated_at, record.version = row.updated_at, row.version
+    record.had_credit_records = None if had_credits is None else bool(had_credits)
     return record
+
+
+class _Prefixed(dict[str, Any]):
+    """A row's record columns by their own names (read with attribute access)."""
+
+    __getattr__ = dict.__getitem__
+
+
+def _info_of(rows: Sequence[Any], connection_id: int) -> ConnectionInfo:
+    """A :class:`ConnectionInfo` from the rows of :data:`_ONE_CONNECTION` (or a statement
+    built on it): the connection on each, one neighbour per row."""
+    if not rows:
+        raise ConfigError(f"there is no connection {connection_id}")
+    neighbours = tuple(
+        (row.neighbour_id, _prefix_of(row.neighbour_toml or ""))
+        for row in rows
+        if row.neighbour_id is not None
+    )
+    return _info(rows[0], neighbours)
+
+
+def _best_contact(rows: Sequence[Any], key: str) -> str | None:
+    """Of :data:`_CONTACT_CANDIDATES`' rows: a mapping of this connection, else one of a
+    neighbour (e-mails only, not the guest keys), else the best directory match (an active
+    contact, then the oldest: the smallest id)."""
+    for source in (_OWN_MAP, _NEIGHBOUR_MAP):
+        mapped = sorted((row.rank, row.contact_id) for row in rows if row.kind == source)
+        if mapped and (source == _OWN_MAP or "@" in key):
+            return str(mapped[0][1])
+    candidates = [(row.contact_id, row.archived) for row in rows if row.kind == _FOUND]
+    if not candidates:
+        return None
+    best = sorted(candidates, key=lambda c: (bool(c[1]), len(c[0]), c[0]))[0]
+    return str(best[0])
 
 
 def _event_message(message: Reason | str) -> dict[str, str | None]:
