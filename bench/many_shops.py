@@ -14,7 +14,10 @@ For each worker count, on a fresh database and fresh sandboxes:
 2. quiet: another burst, its webhooks arriving over ``--burst-seconds`` (a Poisson stream, as a
    promotion's orders come in over a minute or so), booked by the workers: paid -> paid invoice.
 3. import: the big shop imports its history (``_import.py``, its own process, under the lease,
-   as ``ccvbird import``) and, while it runs, a third burst arrives as in 2.
+   as ``ccvbird import``) and, while it runs, a third burst arrives as in 2, on the same
+   schedule (other shops, the same gaps), so "p95 with the import / without" compares the
+   import's effect, not two random clumpings. The bench says how far behind its schedule it
+   delivered a webhook.
 
 Meanwhile the other shops take a trickle of orders (``--trickle-per-hour`` per shop). Latency
 is "paid" (the webhook saying so arrives) to "paid invoice" (the record is booked: the invoice
@@ -120,6 +123,9 @@ class Phase:
     booked: dict[tuple[int, str], float] = field(default_factory=dict)
     started: float = 0.0
     ended: float = 0.0
+    #: How late the bench delivered its latest webhook against the burst's schedule (seconds):
+    #: a bench that fell behind would clump arrivals the schedule spread out.
+    lag: float = 0.0
 
     def latencies(self) -> list[float]:
         return [self.booked[k] - t for k, t in self.paid.items() if k in self.booked]
@@ -300,7 +306,10 @@ class Run:
 
     def burst(self, phase: Phase, over: float = 0.0) -> None:
         """A burst of orders over the small shops, paid in the shop; their webhooks then arrive
-        together (``over`` 0) or as a Poisson stream over ``over`` seconds."""
+        together (``over`` 0) or as a Poisson stream over ``over`` seconds.
+
+        Every stream of a run arrives on the same schedule (its own random source): the quiet
+        burst and the one during the import differ in the import, not in how they clump."""
         small = list(range(2, self.args.connections + 1)) or [1]
         chosen = [self.rng.choice(small) for _ in range(self.args.burst)]
         made = [(number, self.new_order(number)) for number in chosen]
@@ -308,12 +317,14 @@ class Run:
             self.http.post(f"{self.ccv_url(number)}/_sandbox/orders/{order_id}/paid", json={})
         # "paid" is when each webhook arrives, as CCV sends it when the order is paid. Paying
         # them one by one here would make the bench's own requests the pace of the burst.
-        gaps = [self.rng.expovariate(len(made) / over) if over > 0 else 0.0 for _ in made]
+        schedule = random.Random(self.workers * 7919)
+        gaps = [schedule.expovariate(len(made) / over) if over > 0 else 0.0 for _ in made]
         phase.started = time.time()
         due = phase.started
         for (number, order_id), gap in zip(made, gaps, strict=True):
             due += gap
             time.sleep(max(due - time.time(), 0.0))
+            phase.lag = max(phase.lag, time.time() - due)
             phase.paid[(self.connection_ids[number], order_id)] = self.webhook(number, order_id)
 
     def trickle_forever(self, stop: threading.Event) -> None:
@@ -512,7 +523,8 @@ def one(args: argparse.Namespace, workers: int) -> Result:
         print(
             f"workers {workers}: over {args.burst_seconds:.0f} s, "
             f"{len(quiet.booked)}/{len(quiet.paid)} booked quiet, "
-            f"{len(busy.booked)}/{len(busy.paid)} during the import ({load()})",
+            f"{len(busy.booked)}/{len(busy.paid)} during the import; webhooks at most "
+            f"{quiet.lag:.2f} s and {busy.lag:.2f} s behind their schedule ({load()})",
             flush=True,
         )
         for line in run.slowest(busy, args.slowest):
