@@ -11,10 +11,14 @@ Prints as its last two lines:
     overhead: <N> ms/order
 
 With ``--postgres`` the state lives in a fresh PostgreSQL database per round (made and dropped
-on the server ``--pg`` names), as a provider runs ccvbird; the default is SQLite.
+on the server ``--pg`` names), as a provider runs ccvbird; the default is SQLite. ``--both``
+alternates SQLite and PostgreSQL rounds, so both figures come from the same minutes of a shared
+machine (whose speed drifts by a quarter from one minute to the next here), and prints
+``sqlite cpu:`` and ``postgres cpu:`` above the last two lines (which are PostgreSQL's).
 ``--profile`` writes a pyinstrument profile of the last round (needs the ``bench`` extra).
 
-Run: .venv/bin/python bench/overhead.py [--orders 500] [--rounds 3] [--postgres] [--profile]
+Run: .venv/bin/python bench/overhead.py [--orders 500] [--rounds 3] [--postgres | --both]
+     [--profile]
 """
 
 from __future__ import annotations
@@ -108,20 +112,29 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=500)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--postgres", action="store_true", help="state on PostgreSQL")
+    parser.add_argument(
+        "--both", action="store_true", help="alternate SQLite and PostgreSQL rounds"
+    )
     parser.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432")
     parser.add_argument("--profile", action="store_true", help="profile the last round")
     args = parser.parse_args()
 
     rounds = max(args.rounds, 1)
-    figures = []
+    figures: list[tuple[float, float]] = []
+    sqlite: list[tuple[float, float]] = []
     for number in range(rounds):
         profile = args.profile and number == rounds - 1
-        if args.postgres:
+        if args.both:
+            sqlite.append(one_round(args.orders, None))
+        if args.postgres or args.both:
             with postgres_database(args.pg) as url:
                 figures.append(one_round(args.orders, url, profile))
         else:
             figures.append(one_round(args.orders, None, profile))
-    print(f"state: {'PostgreSQL' if args.postgres else 'SQLite'}")
+    if args.both:
+        print(f"sqlite cpu: {min(c for _, c in sqlite):.2f} ms/order")
+        print(f"postgres cpu: {min(c for _, c in figures):.2f} ms/order")
+    print(f"state: {'PostgreSQL' if args.postgres or args.both else 'SQLite'}")
     print(f"rounds: {', '.join(f'{w:.2f}' for w, _ in figures)} ms/order; best reported")
     # On PostgreSQL the wall time also holds the server's work and the round trips; the CPU
     # figure is this process's own (as on SQLite, where the two are about the same).

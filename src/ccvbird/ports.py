@@ -249,9 +249,10 @@ class Store(Protocol):
         message: Reason | str = "",
         *,
         earlier: Sequence[tuple[str, Reason | str]] = (),
+        contact: tuple[str, str] | None = None,
     ) -> None:
         """Persist the record and append ``earlier`` and ``event`` to its log, in one
-        transaction.
+        transaction; with ``contact`` (e-mail, contact id), :meth:`remember_contact` in it too.
 
         A store fenced by the connection's lease (what the engine gets in a worker) refuses
         with :class:`~ccvbird.domain.errors.LeaseLost` when another worker holds the connection

@@ -327,8 +327,9 @@ def test_a_paid_order_of_a_new_customer_is_booked_in_one_statement_per_step(
     database_url: str, store: SqlStore
 ) -> None:
     """PostgreSQL, a worker holding the lease: the order's first read (connection, record, its
-    credits), the contact look-up, each booking step's save (the contact, invoice, send and
-    payment intents, then booked) and the contact's mapping are one statement each."""
+    credits), the contact look-up and each booking step's save (the contact, invoice, send and
+    payment intents, then booked) are one statement each; the new contact's mapping goes with
+    the invoice's intent."""
     if not database_url.startswith("postgresql"):
         pytest.skip("SQLite saves in a transaction of several statements, in-process")
     connection = connect(store)
@@ -351,4 +352,32 @@ def test_a_paid_order_of_a_new_customer_is_booked_in_one_statement_per_step(
     finally:
         for each in engines:
             event.remove(each, "before_cursor_execute", seen)
-    assert len(statements) == 8, "\n".join(statements)
+    assert len(statements) == 7, "\n".join(statements)
+
+
+def test_a_save_maps_a_new_contact_with_the_record_and_a_lost_lease_maps_nothing(
+    timed_store: SqlStore, clock: FixedClock
+) -> None:
+    connection, lease, mine = leased(timed_store)
+    record = timed_store.record(connection, "500001001")
+    record.contact_id, record.invoice_intent = "4700", True
+    mine.save(record, "invoice.create", contact=("Anna@Example.nl", "4700"))
+    assert timed_store.contact_id_for(connection, "anna@example.nl") == "4700"
+    assert timed_store.find_record(connection, "500001001").invoice_intent  # type: ignore[union-attr]
+    mine.save(record, "invoice.created", contact=("anna@example.nl", "4800"))
+    assert timed_store.contact_id_for(connection, "anna@example.nl") == "4700"  # the first stays
+
+    clock.current += lease.duration + timedelta(seconds=1)
+    assert timed_store.acquire_lease(connection, "worker b") is not None
+    record.sent = True
+    with pytest.raises(LeaseLost):
+        mine.save(record, "invoice.sent", contact=("bram@example.nl", "4900"))
+    assert timed_store.contact_id_for(connection, "bram@example.nl") is None
+    assert not timed_store.find_record(connection, "500001001").sent  # type: ignore[union-attr]
+
+
+def test_an_unfenced_save_maps_a_new_contact_too(timed_store: SqlStore) -> None:
+    connection = connect(timed_store)
+    record = timed_store.record(connection, "500001001")
+    timed_store.save(record, "contact.resolved", contact=("__guests__", "4700"))
+    assert timed_store.contact_id_for(connection, "__guests__") == "4700"

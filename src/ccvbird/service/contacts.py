@@ -34,6 +34,9 @@ class ContactResolver:
     refresh_after: timedelta = timedelta(minutes=10)
     #: How an intent is committed (the engine's journal); default: save at once.
     commit: Callable[[OrderRecord, str, str], None] | None = None
+    #: How a new e-mail → contact mapping is kept (the engine's: with its next save, which
+    #: follows before any other request); default: at once.
+    remember: Callable[[int, str, str], None] | None = None
 
     def resolve(
         self, record: OrderRecord, contact: ContactDraft, profile: MappingProfile | None = None
@@ -59,7 +62,7 @@ class ContactResolver:
         if record.contact_intent:
             adopted = self._search(contact.email) if contact.email else None
             if adopted is not None:
-                self.store.remember_contact(connection, key, adopted.id)
+                (self.remember or self.store.remember_contact)(connection, key, adopted.id)
                 return adopted.id
         elif contact.email and self._refresh_if_stale(connection, found.directory_refreshed_at):
             known = self.store.contact_id_for(connection, key)
@@ -77,7 +80,7 @@ class ContactResolver:
             # a complete picture, so the next new customer re-reads it before creating.
             self.store.invalidate_contact_directory(connection)
             raise
-        self.store.remember_contact(connection, key, created.id)
+        (self.remember or self.store.remember_contact)(connection, key, created.id)
         return created.id
 
     def _refresh_if_stale(self, connection_id: int, refreshed_at: datetime | None) -> bool:

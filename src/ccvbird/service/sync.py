@@ -210,6 +210,9 @@ class SyncEngine:
     _contacts: ContactResolver | None = field(default=None, init=False, repr=False)
     #: Log lines of steps whose results are committed with the next intent (one transaction).
     _pending: list[tuple[str, Reason | str]] = field(default_factory=list, init=False, repr=False)
+    #: An e-mail's new contact (e-mail key, contact id), mapped with the next save: the
+    #: contact's intent covers it until then (a run that stops before it searches by e-mail).
+    _mapping: tuple[str, str] | None = field(default=None, init=False, repr=False)
 
     @property
     def credit_booker(self) -> CreditBooker:
@@ -220,7 +223,12 @@ class SyncEngine:
     def contacts(self) -> ContactResolver:
         if self._contacts is None:
             self._contacts = ContactResolver(
-                self.store, self.books, self.clock, self.contact_refresh, commit=self._commit
+                self.store,
+                self.books,
+                self.clock,
+                self.contact_refresh,
+                commit=self._commit,
+                remember=self._remember_later,
             )
         return self._contacts
 
@@ -250,7 +258,9 @@ class SyncEngine:
         Every log line of the run carries the connection and order ids (structlog's context
         variables: the JSON log format shows them)."""
         with bound_contextvars(connection_id=connection_id, order_id=order_id):
+            self._mapping = None
             result = self._run(connection_id, order_id, trigger, order, existing, credited)
+            self._flush_mapping(connection_id)
         if self.observer is not None:
             self.observer.order_synced(
                 connection_id, result.outcome.value, result.record.reason_code
@@ -279,6 +289,7 @@ class SyncEngine:
         except LeaseLost:
             # Another worker holds the connection now: not one more write (docs/engine.md).
             self._pending.clear()
+            self._mapping = None
             raise
         except RateLimited as exc:
             # Not the order's fault: try again when the budget allows, without counting it.
@@ -1221,9 +1232,22 @@ class SyncEngine:
         self._pending.append((event, message))
 
     def _commit(self, record: OrderRecord, event: str, message: Reason | str = "") -> None:
-        """Persist the record with every pending log line, in one transaction."""
+        """Persist the record with every pending log line (and a new contact's mapping), in
+        one transaction."""
         earlier, self._pending = tuple(self._pending), []
-        self.store.save(record, event, message, earlier=earlier)
+        mapping, self._mapping = self._mapping, None
+        self.store.save(record, event, message, earlier=earlier, contact=mapping)
+
+    def _remember_later(self, connection_id: int, key: str, contact_id: str) -> None:
+        """Map the e-mail to its contact with the next save (one statement fewer)."""
+        self._mapping = (key, contact_id)
+
+    def _flush_mapping(self, connection_id: int) -> None:
+        """A mapping no save carried (the run ended without one): written now. A run that
+        raised leaves it unwritten: the contact's intent makes the next run search for it."""
+        mapping, self._mapping = self._mapping, None
+        if mapping is not None:
+            self.store.remember_contact(connection_id, *mapping)
 
 
 #: Booking outcomes after which the order's waiting credits are booked.

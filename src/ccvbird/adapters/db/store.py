@@ -478,10 +478,13 @@ class SqlStore:
         message: Reason | str = "",
         *,
         earlier: Sequence[tuple[str, Reason | str]] = (),
+        contact: tuple[str, str] | None = None,
     ) -> None:
         """Persist the record and its log lines at once: no ORM, one statement on PostgreSQL.
 
         ``earlier``: log lines of steps whose results are committed together with this one.
+        ``contact``: (e-mail, contact id) to map as :meth:`remember_contact` does, in the same
+        statement (or transaction); a lost lease writes it no more than the record.
         """
         now = self._now()
         values: dict[str, Any] = {name: getattr(record, name) for name in RECORD_FIELDS}
@@ -505,16 +508,28 @@ class SqlStore:
             {"at": now, "event": e, "state": record.state.value, **_event_message(m)}
             for e, m in (*earlier, (event, message))
         ]
+        mapping = None
+        if contact is not None:
+            mapping = {
+                "connection_id": record.connection_id,
+                "email": _contact_key(contact[0]),
+                "contact_id": contact[1],
+            }
         if self._lease is not None and self._postgres:
-            version = self._save_in_one_statement(record, values, events)
+            version = self._save_in_one_statement(record, values, events, mapping)
         else:
-            version = self._save_in_a_transaction(record, values, events)
+            version = self._save_in_a_transaction(record, values, events, mapping)
         record.updated_at, record.version = now, version
 
     def _save_in_a_transaction(
-        self, record: OrderRecord, values: dict[str, Any], events: list[dict[str, Any]]
+        self,
+        record: OrderRecord,
+        values: dict[str, Any],
+        events: list[dict[str, Any]],
+        mapping: dict[str, Any] | None = None,
     ) -> int:
-        """Fence (when fenced), update over the version read, log: three statements."""
+        """Fence (when fenced), update over the version read, log (and map a contact): three
+        statements or four."""
         fenced = self._lease is not None
         # Core statements built once (the hot path: every booking step saves): no ORM work.
         with self._writing() as connection:
@@ -523,19 +538,29 @@ class SqlStore:
                 self._refuse_unsaved(connection, record)
             row_id, version = saved
             connection.execute(_ADD_EVENT, [{"record_id": row_id, **e} for e in events])
+            if mapping is not None:
+                connection.execute(self._new_contact, mapping)
         return int(version)
 
     def _save_in_one_statement(
-        self, record: OrderRecord, values: dict[str, Any], events: list[dict[str, Any]]
+        self,
+        record: OrderRecord,
+        values: dict[str, Any],
+        events: list[dict[str, Any]],
+        mapping: dict[str, Any] | None = None,
     ) -> int:
-        """PostgreSQL, fenced: the fence, the update and the log lines in one statement
-        (:func:`_fenced_save`), so one round trip where a transaction took five. All or
-        nothing as before: the update needs the fence, the log lines need the update."""
+        """PostgreSQL, fenced: the fence, the update and the log lines (and a contact's
+        mapping) in one statement (:func:`_fenced_save`), so one round trip where a
+        transaction took five. All or nothing as before: the update needs the fence, the log
+        lines need the update."""
         params = dict(values)
         for number, line in enumerate(events):
             params.update({f"{name}_{number}": value for name, value in line.items()})
+        if mapping is not None:
+            params.update({f"m_{name}": value for name, value in mapping.items()})
+        statement = _fenced_save(len(events), mapping is not None)
         with self._statements.connect() as connection:
-            row_id, version = self._run_fenced(connection, _fenced_save(len(events)), params)
+            row_id, version = self._run_fenced(connection, statement, params)
             if row_id is None:
                 self._refuse_unsaved(connection, record)
         return int(version)
@@ -899,7 +924,7 @@ class SqlStore:
         contact per e-mail per administration, not per connection); else the best match in
         the administration's contact directory. With when that directory was refreshed: one
         query for all four."""
-        key = normalise_email(email) if "@" in email else email
+        key = _contact_key(email)
         with self._statements.connect() as connection:
             rows = connection.execute(_CONTACT_CANDIDATES, {"c": connection_id, "e": key}).all()
         refreshed = next((row.refreshed_at for row in rows if row.kind == _REFRESHED), None)
@@ -907,8 +932,11 @@ class SqlStore:
 
     def remember_contact(self, connection_id: int, email: str, contact_id: str) -> None:
         """Map the e-mail to the contact; the first mapping stays (insert-or-ignore)."""
-        key = normalise_email(email) if "@" in email else email
-        values = {"connection_id": connection_id, "email": key, "contact_id": contact_id}
+        values = {
+            "connection_id": connection_id,
+            "email": _contact_key(email),
+            "contact_id": contact_id,
+        }
         if self._lease is not None and self._postgres:
             with self._statements.connect() as connection:
                 self._run_fenced(connection, _fenced_remember(), values)
@@ -1097,8 +1125,8 @@ def _fence() -> Any:
     )
 
 
-@lru_cache(maxsize=8)
-def _fenced_save(lines: int) -> Any:
+@lru_cache(maxsize=16)
+def _fenced_save(lines: int, mapped: bool = False) -> Any:
     """PostgreSQL: a fenced save with ``lines`` log lines as one statement.
 
     ``WITH fence AS (UPDATE connections … lease renewed where the token is ours RETURNING id),
@@ -1107,6 +1135,9 @@ def _fenced_save(lines: int) -> Any:
     SELECT EXISTS (fence), saved.id, saved.version``: one row whatever happened, telling a lost
     lease (no fence) from a record moved on (fence, nothing saved). Data-modifying CTEs run
     once and to completion in one snapshot; a statement is atomic on its own.
+
+    ``mapped``: also ``remembered AS (INSERT INTO contacts … WHERE EXISTS (fence) ON CONFLICT
+    DO NOTHING)``, the e-mail's new contact (``m_*`` parameters).
     """
     fence = _fence()
     saved = _SAVE_FENCED.where(select(fence.c.id).exists()).cte("saved")
@@ -1122,30 +1153,41 @@ def _fenced_save(lines: int) -> Any:
         .from_select(["record_id", *_EVENT_COLUMNS], union_all(*rows) if lines > 1 else rows[0])
         .cte("logged")
     )
-    return select(
+    statement = select(
         select(fence.c.id).exists().label("fenced"),
         select(saved.c.id).scalar_subquery().label("id"),
         select(saved.c.version).scalar_subquery().label("version"),
     ).add_cte(logged)
+    return statement.add_cte(_remembered(fence, "m_")) if mapped else statement
+
+
+def _remembered(fence: Any, prefix: str = "") -> Any:
+    """PostgreSQL: the fenced insert-or-ignore of an e-mail's contact, as a CTE."""
+    values = select(
+        *(
+            bindparam(prefix + name, type_=_CONTACTS.c[name].type)
+            for name in ("connection_id", "email", "contact_id")
+        )
+    ).where(select(fence.c.id).exists())
+    return (
+        postgresql_insert(_CONTACTS)
+        .from_select(["connection_id", "email", "contact_id"], values)
+        .on_conflict_do_nothing(index_elements=["connection_id", "email"])
+        .cte("remembered")
+    )
 
 
 @lru_cache(maxsize=1)
 def _fenced_remember() -> Any:
     """PostgreSQL: a fenced insert-or-ignore of an e-mail's contact as one statement."""
     fence = _fence()
-    values = select(
-        *(
-            bindparam(name, type_=_CONTACTS.c[name].type)
-            for name in ("connection_id", "email", "contact_id")
-        )
-    ).where(select(fence.c.id).exists())
-    remembered = (
-        postgresql_insert(_CONTACTS)
-        .from_select(["connection_id", "email", "contact_id"], values)
-        .on_conflict_do_nothing(index_elements=["connection_id", "email"])
-        .cte("remembered")
-    )
-    return select(select(fence.c.id).exists().label("fenced")).add_cte(remembered)
+    return select(select(fence.c.id).exists().label("fenced")).add_cte(_remembered(fence))
+
+
+def _contact_key(email: str) -> str:
+    """The key an e-mail's contact is mapped under: the normalised address (a guest key
+    as it is)."""
+    return normalise_email(email) if "@" in email else email
 
 
 _CONNECTIONS = cast(Table, ConnectionRow.__table__)
