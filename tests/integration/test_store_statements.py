@@ -96,25 +96,30 @@ def test_a_lost_lease_maps_no_contact_and_a_held_one_keeps_the_first_mapping(
     assert timed_store.contact_id_for(connection, "piet@example.nl") is None
 
 
-def test_an_email_resolves_to_its_own_mapping_then_a_neighbours_then_the_directory(
-    timed_store: SqlStore,
-) -> None:
-    """Three shops in one administration and its contact directory: the connection's own
-    mapping wins, else the oldest neighbour's, else an active directory contact, oldest first."""
-    shared = "470000000000000777"
+def three_shops_of_one_administration(store: SqlStore) -> tuple[int, int, int]:
+    """Connections 1–3 booking into one administration, reference prefixes S1-, S2-, S3-."""
     first, second, third = (
-        timed_store.create_connection(
+        store.create_connection(
             name=f"shop {n}",
             shop_url=f"https://shop{n}.test",
             ccv_public=f"public-{n}",
             ccv_secret="secret",
             moneybird_url="https://moneybird.test/api/v2",
-            administration_id=shared,
+            administration_id="470000000000000777",
             moneybird_credentials={"type": "token", "token": "t"},
             profile_toml=f'[invoicing]\nreference_prefix = "S{n}-"\n',
         )
         for n in (1, 2, 3)
     )
+    return first, second, third
+
+
+def test_an_email_resolves_to_its_own_mapping_then_a_neighbours_then_the_directory(
+    timed_store: SqlStore,
+) -> None:
+    """Three shops in one administration and its contact directory: the connection's own
+    mapping wins, else the oldest neighbour's, else an active directory contact, oldest first."""
+    first, second, third = three_shops_of_one_administration(timed_store)
     at = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
     timed_store.update_contact_directory(
         third,
@@ -236,19 +241,7 @@ def test_the_first_read_of_an_order_of_no_connection_is_refused_and_makes_no_rec
 def test_an_orders_first_read_names_the_other_shops_of_its_administration(
     timed_store: SqlStore,
 ) -> None:
-    first, second, third = (
-        timed_store.create_connection(
-            name=f"shop {n}",
-            shop_url=f"https://shop{n}.test",
-            ccv_public=f"public-{n}",
-            ccv_secret="secret",
-            moneybird_url="https://moneybird.test/api/v2",
-            administration_id="470000000000000777",
-            moneybird_credentials={"type": "token", "token": "t"},
-            profile_toml=f'[invoicing]\nreference_prefix = "S{n}-"\n',
-        )
-        for n in (1, 2, 3)
-    )
+    first, second, third = three_shops_of_one_administration(timed_store)
     info, record = timed_store.connection_and_record(second, "500001001")
     assert info.neighbours == ((first, "S1-"), (third, "S3-"))
     assert info == timed_store.connection(second)
