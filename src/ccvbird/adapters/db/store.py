@@ -417,7 +417,7 @@ class SqlStore:
         when another worker inserted it in between.
         """
         if self._postgres:
-            return self.connection_and_record(connection_id, order_id, _PG_RECORD)[1]
+            return _labelled_record(self._record_rows(_PG_RECORD, connection_id, order_id)[0])
         keys = {"c": connection_id, "o": order_id}
         with self._statements.begin() as connection:
             row = connection.execute(_FIND_RECORD_AND_CREDITS, keys).first()
@@ -437,31 +437,30 @@ class SqlStore:
         return _to_record(row)
 
     def connection_and_record(
-        self, connection_id: int, order_id: str, _statement: Any = None
+        self, connection_id: int, order_id: str
     ) -> tuple[ConnectionInfo, OrderRecord]:
         """:meth:`connection` and :meth:`record` together: on PostgreSQL one statement (the
         record read or inserted in CTEs, joined to the connection's row), on SQLite two calls.
-
-        Should another worker insert the record in the same moment, the statement finds
-        neither its own insert nor theirs (one snapshot): it runs once more and reads theirs.
         """
         if not self._postgres:
             return self.connection(connection_id), self.record(connection_id, order_id)
-        statement = _PG_CONNECTION_AND_RECORD if _statement is None else _statement
+        rows = self._record_rows(_PG_CONNECTION_AND_RECORD, connection_id, order_id)
+        return _info_of(rows, connection_id), _labelled_record(rows[0])
+
+    def _record_rows(self, statement: Any, connection_id: int, order_id: str) -> list[Any]:
+        """PostgreSQL: the rows of a statement built on :func:`_record_or_new`, the record's
+        columns on the first. Should another worker insert the record in the same moment,
+        the statement finds neither its own insert nor theirs (one snapshot): it runs once
+        more and reads theirs."""
         params = {"c": connection_id, "o": order_id, "n_at": self._now()}
         for _ in range(2):
             with self._statements.connect() as connection:
-                rows = connection.execute(statement, params).all()
-            if rows and rows[0].r_id is not None:
-                break
-        else:
+                rows = list(connection.execute(statement, params).all())
             if not rows:
                 raise ConfigError(f"there is no connection {connection_id}")
-            raise RecordMoved(f"order {order_id}'s record could not be read or made")
-        first = rows[0]
-        record = _to_record(first, prefix="r_", had_credits=first.r_had_credit_records)
-        info = _info_of(rows, connection_id) if statement is not _PG_RECORD else None
-        return cast(ConnectionInfo, info), record
+            if rows[0].r_id is not None:
+                return rows
+        raise RecordMoved(f"order {order_id}'s record could not be read or made")
 
     @staticmethod
     def _record_row(session: Session, connection_id: int, order_id: str) -> OrderRecordRow | None:
@@ -1424,6 +1423,11 @@ def _to_record(row: Any, *, prefix: str = "", had_credits: bool | None = None) -
     record.updated_at, record.version = row.updated_at, row.version
     record.had_credit_records = None if had_credits is None else bool(had_credits)
     return record
+
+
+def _labelled_record(row: Any) -> OrderRecord:
+    """The record of a row of :func:`_record_or_new`'s statements (its columns ``r_*``)."""
+    return _to_record(row, prefix="r_", had_credits=row.r_had_credit_records)
 
 
 class _Prefixed(dict[str, Any]):
